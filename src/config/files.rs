@@ -1,0 +1,5 @@
+//! `*_file` variants of secret keys.
+
+pub(super) fn resolve(_value: &mut toml::Value) -> Vec<String> {
+    Vec::new()
+}

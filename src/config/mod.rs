@@ -1,0 +1,67 @@
+//! Configuration: `config.toml`, the `GATEWAY_` environment overlay, `*_file` secrets, and one
+//! validation pass that lists every problem at once.
+
+mod files;
+mod overlay;
+mod secret;
+mod types;
+mod validate;
+
+use std::path::Path;
+
+pub use secret::{Secret, SecretList};
+pub use types::*;
+
+/// Every problem found in a configuration, one message per entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Settings {
+    /// Reads the file at `path`, then applies `env` (normally `std::env::vars()`).
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigErrors> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigErrors(vec![format!("{}: {e}", path.display())]))?;
+        Self::from_toml_str(&text, env)
+    }
+
+    /// Parses `text`, applies the environment overlay and `*_file` secrets, and validates.
+    pub fn from_toml_str(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigErrors> {
+        let mut value: toml::Value = toml::from_str(text)
+            .map_err(|e| ConfigErrors(vec![format!("config.toml: {}", e.message())]))?;
+        let mut errors = overlay::apply(&mut value, env);
+        errors.extend(files::resolve(&mut value));
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let settings: Settings = serde_path_to_error::deserialize(value)
+            .map_err(|e| ConfigErrors(vec![format!("{}: {}", e.path(), e.inner().message())]))?;
+        let problems = validate::validate(&settings);
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigErrors(problems))
+        }
+    }
+
+    /// `server.realm`, or `server.public_url` when unset.
+    pub fn realm(&self) -> &str {
+        self.server
+            .realm
+            .as_deref()
+            .unwrap_or(&self.server.public_url)
+    }
+}

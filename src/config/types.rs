@@ -1,0 +1,454 @@
+//! Typed settings: one struct per `config.toml` table, every key with its default.
+//!
+//! Every struct rejects unknown keys, so a misspelt key is reported instead of ignored.
+
+use serde::Deserialize;
+
+use super::secret::{Secret, SecretList};
+
+/// The whole configuration, as read from `config.toml` plus the `GATEWAY_` environment overlay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
+    pub authlete: AuthleteSettings,
+    #[serde(default)]
+    pub cache: CacheSettings,
+    #[serde(default)]
+    pub users: UsersSettings,
+    #[serde(default)]
+    pub ciba: CibaSettings,
+    #[serde(default)]
+    pub device: DeviceSettings,
+    #[serde(default)]
+    pub notifications: NotificationSettings,
+    #[serde(default)]
+    pub introspection: IntrospectionSettings,
+    #[serde(default)]
+    pub emulator: EmulatorSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub public_url: String,
+    /// Defaults to `public_url`.
+    pub realm: Option<String>,
+    /// 0 means one worker per CPU.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub trusted_proxies: Vec<String>,
+    pub client_cert_header: Option<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub tls: Option<TlsSettings>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            realm: None,
+            workers: 0,
+            max_body_bytes: 65536,
+            shutdown_timeout_secs: 20,
+            trusted_proxies: Vec::new(),
+            client_cert_header: None,
+            cors_allowed_origins: Vec::new(),
+            tls: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub cert_file: String,
+    pub key_file: String,
+    #[serde(default)]
+    pub client_ca_file: Option<String>,
+    #[serde(default)]
+    pub fapi: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    pub listen: String,
+    pub console: bool,
+    pub console_token: Option<Secret>,
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
+            console: false,
+            console_token: None,
+            allowed_hosts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Embedded,
+    Remote,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthleteSettings {
+    pub backend: Backend,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default = "default_api_version")]
+    pub api_version: u8,
+    /// The numeric service id; a TOML string or integer.
+    #[serde(default)]
+    pub service_id: Option<Secret>,
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    #[serde(default)]
+    pub api_secret: Option<Secret>,
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    #[serde(default = "default_token_timeout_ms")]
+    pub token_timeout_ms: u64,
+    #[serde(default = "default_complete_timeout_ms")]
+    pub complete_timeout_ms: u64,
+    #[serde(default = "default_retry_after_secs")]
+    pub retry_after_secs: u64,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_api_version() -> u8 {
+    3
+}
+fn default_connect_timeout_ms() -> u64 {
+    2000
+}
+fn default_request_timeout_ms() -> u64 {
+    5000
+}
+fn default_token_timeout_ms() -> u64 {
+    10000
+}
+fn default_complete_timeout_ms() -> u64 {
+    30000
+}
+fn default_retry_after_secs() -> u64 {
+    2
+}
+fn default_max_connections() -> usize {
+    64
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    pub metadata_ttl_secs: u64,
+    pub jwks_ttl_secs: u64,
+    pub stale_if_error_secs: u64,
+    pub poll_max_entries: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            metadata_ttl_secs: 300,
+            jwks_ttl_secs: 60,
+            stale_if_error_secs: 3600,
+            poll_max_entries: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UserSource {
+    #[default]
+    Static,
+    Http,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsersSettings {
+    pub source: UserSource,
+    #[serde(rename = "static")]
+    pub static_users: Vec<StaticUser>,
+    pub http: Option<HttpDirectorySettings>,
+}
+
+/// One user of the static directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticUser {
+    pub subject: String,
+    #[serde(default)]
+    pub login_hints: Vec<String>,
+    #[serde(default)]
+    pub user_code: Option<Secret>,
+    /// Lowercase hex SHA-256 of the user code.
+    #[serde(default)]
+    pub user_code_sha256: Option<Secret>,
+    #[serde(default)]
+    pub user_code_required: bool,
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpDirectorySettings {
+    pub url: String,
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    #[serde(default = "default_directory_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_directory_timeout_ms() -> u64 {
+    2000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CibaSettings {
+    pub enforce_interval: bool,
+    pub poll_leeway_ms: u64,
+    pub default_interval_secs: u64,
+    pub max_request_lifetime_secs: u64,
+    pub binding_message_pattern: String,
+    pub max_pending_per_user: usize,
+    pub user_code_max_failures: usize,
+    pub user_code_failure_window_secs: u64,
+}
+
+pub const DEFAULT_BINDING_MESSAGE_PATTERN: &str = r"^[\p{L}\p{N} ._+/!?#-]{1,20}$";
+
+impl Default for CibaSettings {
+    fn default() -> Self {
+        Self {
+            enforce_interval: true,
+            poll_leeway_ms: 500,
+            default_interval_secs: 5,
+            max_request_lifetime_secs: 3600,
+            binding_message_pattern: DEFAULT_BINDING_MESSAGE_PATTERN.into(),
+            max_pending_per_user: 5,
+            user_code_max_failures: 5,
+            user_code_failure_window_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChannel {
+    #[default]
+    Console,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceSettings {
+    pub channel: DeviceChannel,
+    pub decision_keys: SecretList,
+    pub timeout_ratio: f64,
+    pub webhook: Option<WebhookSettings>,
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        Self {
+            channel: DeviceChannel::Console,
+            decision_keys: SecretList::default(),
+            timeout_ratio: 0.8,
+            webhook: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub url: String,
+    #[serde(default)]
+    pub secrets: SecretList,
+    #[serde(default = "default_webhook_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_webhook_timeout_ms() -> u64 {
+    2500
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationSettings {
+    pub timeout_ms: u64,
+    pub max_backoff_ms: u64,
+    pub queue_capacity: usize,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_host: usize,
+    pub allowed_networks: Vec<String>,
+    pub allow_private_networks: bool,
+    pub allow_insecure_http: bool,
+    pub ca_file: Option<String>,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 2500,
+            max_backoff_ms: 30000,
+            queue_capacity: 10000,
+            max_in_flight: 256,
+            max_in_flight_per_host: 16,
+            allowed_networks: Vec::new(),
+            allow_private_networks: false,
+            allow_insecure_http: false,
+            ca_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntrospectionSettings {
+    pub clients: Vec<IntrospectionClient>,
+}
+
+/// A resource server allowed to call `/introspection`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionClient {
+    pub id: String,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// Lowercase hex SHA-256 of the secret.
+    #[serde(default)]
+    pub secret_sha256: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionFailedError {
+    #[default]
+    ExpiredToken,
+    TransactionFailed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmulatorSettings {
+    /// Listen address of the standalone `emulator` subcommand.
+    pub listen: String,
+    pub auth_req_id_lifetime_secs: u64,
+    pub polling_interval_secs: u64,
+    pub access_token_lifetime_secs: u64,
+    pub refresh_token_lifetime_secs: u64,
+    pub id_token_lifetime_secs: u64,
+    pub user_code_supported: bool,
+    pub transaction_failed_error: TransactionFailedError,
+    /// PEM; empty means a key generated once at start.
+    pub signing_key_file: Option<String>,
+    pub allow_non_loopback: bool,
+    pub clients: Vec<EmulatorClient>,
+}
+
+impl Default for EmulatorSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8081".into(),
+            auth_req_id_lifetime_secs: 600,
+            polling_interval_secs: 5,
+            access_token_lifetime_secs: 3600,
+            refresh_token_lifetime_secs: 86400,
+            id_token_lifetime_secs: 3600,
+            user_code_supported: true,
+            transaction_failed_error: TransactionFailedError::ExpiredToken,
+            signing_key_file: None,
+            allow_non_loopback: false,
+            clients: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    Poll,
+    Ping,
+    Push,
+}
+
+/// A client registered in the embedded emulator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorClient {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    pub delivery_mode: DeliveryMode,
+    #[serde(default)]
+    pub notification_endpoint: Option<String>,
+    #[serde(default)]
+    pub user_code_required: bool,
+    #[serde(default = "default_token_auth_method")]
+    pub token_auth_method: String,
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+}
+
+fn default_token_auth_method() -> String {
+    "client_secret_basic".into()
+}
+fn default_grant_types() -> Vec<String> {
+    vec!["ciba".into(), "refresh_token".into()]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
