@@ -1,4 +1,23 @@
 //! authlete-gateway: an OpenID CIBA authorization server in front of Authlete.
+//!
+//! The data path: request in (`http`) → client credentials → Authlete call (`authlete`) →
+//! action (`actions`) → response. Beside it, the CIBA side path (`ciba`): user directory
+//! (`directory`) → device → complete → notification.
 
+pub mod actions;
+pub mod authlete;
+pub mod ciba;
 pub mod clock;
 pub mod config;
+pub mod directory;
+pub mod endpoints;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tls;
+
+/// The `User-Agent` of every outgoing request.
+pub const USER_AGENT: &str = concat!("authlete-gateway/", env!("CARGO_PKG_VERSION"));

@@ -1,1 +1,102 @@
-fn main() {}
+//! The `authlete-gateway` binary: parse the command line, load and validate the
+//! configuration, initialise logging, build and run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use authlete_gateway::clock::SystemClock;
+use authlete_gateway::config::Settings;
+use authlete_gateway::startup::Application;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "OpenID CIBA authorization server in front of Authlete"
+)]
+struct Cli {
+    /// Configuration file [default: $GATEWAY_CONFIG, then ./config.toml]
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Validate the configuration, print every problem, and exit.
+    #[arg(long)]
+    check_config: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Authlete emulator alone, on `emulator.listen`.
+    Emulator,
+}
+
+fn config_path(cli: &Cli) -> PathBuf {
+    cli.config
+        .clone()
+        .or_else(|| std::env::var_os("GATEWAY_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("config.toml"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let path = config_path(&cli);
+    let settings = match Settings::load(&path, std::env::vars()) {
+        Ok(settings) => settings,
+        Err(errors) => {
+            for problem in &errors.0 {
+                eprintln!("{problem}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check_config {
+        println!("configuration OK");
+        return ExitCode::SUCCESS;
+    }
+    authlete_gateway::telemetry::init(&settings.log);
+    let result = match cli.command {
+        Some(Command::Emulator) => Err("the emulator subcommand is not available yet".to_owned()),
+        None => actix_web::rt::System::new().block_on(serve(settings)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    log::info!(
+        "listening on {} (public) and {} (admin)",
+        app.public_addr(),
+        app.admin_addr()
+    );
+    let shutdown = app.shutdown_handle();
+    actix_web::rt::spawn(async move {
+        wait_for_signal().await;
+        shutdown.shutdown().await;
+    });
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// SIGTERM or SIGINT.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,138 @@
+//! The gateway's view of Authlete's wire types: requests it sends and the response fields it
+//! reads. JSON names are camelCase, as Authlete's Java DTOs define them.
+
+use serde::{Deserialize, Serialize};
+
+/// Client credentials and proofs forwarded to Authlete, checked here only for syntax.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCredentials {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_path: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_client_attestation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_client_attestation_pop: Option<String>,
+}
+
+/// `/backchannel/authentication` and `/auth/revocation` requests.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParametersRequest {
+    pub parameters: String,
+    #[serde(flatten)]
+    pub credentials: ClientCredentials,
+}
+
+/// `/auth/token` request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    pub parameters: String,
+    #[serde(flatten)]
+    pub credentials: ClientCredentials,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub htm: Option<String>,
+}
+
+/// The fields every envelope carries.
+pub trait Envelope {
+    fn action(&self) -> &str;
+    fn result_code(&self) -> Option<&str>;
+}
+
+macro_rules! envelope {
+    ($t:ty) => {
+        impl Envelope for $t {
+            fn action(&self) -> &str {
+                &self.action
+            }
+            fn result_code(&self) -> Option<&str> {
+                self.result_code.as_deref()
+            }
+        }
+    };
+}
+
+/// A scope as Authlete lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scope {
+    pub name: String,
+}
+
+/// `/backchannel/authentication` response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackchannelResponse {
+    pub action: String,
+    pub result_code: Option<String>,
+    pub response_content: Option<String>,
+    pub client_id: Option<serde_json::Value>,
+    pub client_id_alias: Option<String>,
+    #[serde(default)]
+    pub client_id_alias_used: bool,
+    pub client_name: Option<String>,
+    pub delivery_mode: Option<String>,
+    pub scopes: Option<Vec<Scope>>,
+    pub claim_names: Option<Vec<String>>,
+    pub acrs: Option<Vec<String>>,
+    pub hint_type: Option<String>,
+    pub hint: Option<String>,
+    pub sub: Option<String>,
+    pub binding_message: Option<String>,
+    pub user_code: Option<String>,
+    #[serde(default)]
+    pub user_code_required: bool,
+    pub request_context: Option<serde_json::Value>,
+    pub resources: Option<Vec<String>>,
+    pub authorization_details: Option<serde_json::Value>,
+    pub ticket: Option<String>,
+    pub attestation_challenge: Option<String>,
+}
+envelope!(BackchannelResponse);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketRequest<'a> {
+    pub ticket: &'a str,
+}
+
+/// `/backchannel/authentication/issue` response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueResponse {
+    pub action: String,
+    pub result_code: Option<String>,
+    pub response_content: Option<String>,
+    pub auth_req_id: Option<String>,
+    #[serde(default)]
+    pub expires_in: i64,
+    #[serde(default)]
+    pub interval: i64,
+}
+envelope!(IssueResponse);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailRequest<'a> {
+    pub ticket: &'a str,
+    pub reason: &'a str,
+}
+
+/// Responses the gateway passes through: `/fail`, `/auth/token`, `/auth/revocation`, ...
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassThroughResponse {
+    pub action: String,
+    pub result_code: Option<String>,
+    pub response_content: Option<String>,
+    pub dpop_nonce: Option<String>,
+    pub attestation_challenge: Option<String>,
+}
+envelope!(PassThroughResponse);

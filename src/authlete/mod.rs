@@ -1,0 +1,13 @@
+//! The Authlete client: paths for API v2 and v3, service credentials, timeouts, and the
+//! classification of every failure.
+
+pub mod api;
+mod client;
+pub mod dto;
+mod error;
+mod target;
+
+pub use api::Api;
+pub use client::{AuthleteClient, RawResponse, MAX_RETRY_AFTER_SECS};
+pub use error::UpstreamError;
+pub use target::{AuthleteTarget, ServiceCredentials};

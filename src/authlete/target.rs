@@ -1,0 +1,82 @@
+//! Where Authlete is and how the gateway authenticates to it (v2 Basic or v3 Bearer).
+
+use std::time::Duration;
+
+use actix_web::http::header::HeaderValue;
+use base64::Engine;
+
+use super::api::Api;
+use crate::config::AuthleteSettings;
+
+/// Everything a worker's client needs to reach Authlete; built once.
+#[derive(Debug)]
+pub struct AuthleteTarget {
+    base_url: String,
+    /// `/api` (v2) or `/api/{service_id}` (v3).
+    prefix: String,
+    /// Marked sensitive so that it is never logged by the HTTP stack.
+    pub(super) authorization: HeaderValue,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub token_timeout: Duration,
+    pub complete_timeout: Duration,
+    pub retry_after_secs: u64,
+    pub max_connections: usize,
+}
+
+/// Service credentials, already resolved (from the config or from the embedded emulator).
+pub enum ServiceCredentials {
+    V3 {
+        service_id: String,
+        access_token: String,
+    },
+    V2 {
+        api_key: String,
+        api_secret: String,
+    },
+}
+
+impl AuthleteTarget {
+    pub fn new(
+        base_url: &str,
+        credentials: ServiceCredentials,
+        settings: &AuthleteSettings,
+    ) -> Result<Self, String> {
+        let (prefix, authorization) = match credentials {
+            ServiceCredentials::V3 {
+                service_id,
+                access_token,
+            } => (
+                format!("/api/{service_id}"),
+                format!("Bearer {access_token}"),
+            ),
+            ServiceCredentials::V2 {
+                api_key,
+                api_secret,
+            } => {
+                let pair = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{api_key}:{api_secret}"));
+                ("/api".to_owned(), format!("Basic {pair}"))
+            }
+        };
+        let mut authorization = HeaderValue::from_str(&authorization)
+            .map_err(|_| "authlete credentials contain characters not allowed in a header")?;
+        authorization.set_sensitive(true);
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            prefix,
+            authorization,
+            connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
+            request_timeout: Duration::from_millis(settings.request_timeout_ms),
+            token_timeout: Duration::from_millis(settings.token_timeout_ms),
+            complete_timeout: Duration::from_millis(settings.complete_timeout_ms),
+            retry_after_secs: settings.retry_after_secs,
+            max_connections: settings.max_connections,
+        })
+    }
+
+    /// The full URL of `api`.
+    pub fn url(&self, api: Api) -> String {
+        format!("{}{}/{}", self.base_url, self.prefix, api.path())
+    }
+}

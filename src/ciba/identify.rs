@@ -1,0 +1,225 @@
+//! User identification (SPEC §4): the steps after `USER_IDENTIFICATION`, each failure ending in
+//! `/backchannel/authentication/fail`, success in `/backchannel/authentication/issue`.
+
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+
+use super::device::IssuedRequest;
+use super::pending::Reservation;
+use super::{request_key, FailReason};
+use crate::actions::{respond, ExtraHeaders};
+use crate::authlete::dto::{
+    BackchannelResponse, FailRequest, IssueResponse, PassThroughResponse, TicketRequest,
+};
+use crate::authlete::{Api, AuthleteClient};
+use crate::directory::{HintKind, LookupError, Query, User};
+use crate::error::GatewayError;
+use crate::state::AppState;
+
+/// Why identification stopped: the `/fail` reason and the metric label.
+struct Refusal {
+    reason: FailReason,
+    metric: &'static str,
+}
+
+impl From<FailReason> for Refusal {
+    fn from(reason: FailReason) -> Self {
+        Refusal {
+            reason,
+            metric: reason.as_str(),
+        }
+    }
+}
+
+/// One backchannel request after Authlete answered `USER_IDENTIFICATION`.
+pub struct Identification<'a> {
+    pub state: &'a AppState,
+    pub authlete: &'a AuthleteClient,
+    pub request_id: &'a str,
+    pub response: BackchannelResponse,
+}
+
+impl Identification<'_> {
+    /// Runs steps 1–5 and returns the client's final answer.
+    pub async fn run(self) -> Result<HttpResponse, GatewayError> {
+        let Some(ticket) = self.response.ticket.clone() else {
+            log::error!(
+                "request_id={} USER_IDENTIFICATION without a ticket",
+                self.request_id
+            );
+            return Err(GatewayError::Internal);
+        };
+        match self.check().await {
+            Ok((user, reservation)) => self.issue(&ticket, user, reservation).await,
+            Err(refusal) => self.fail(&ticket, refusal).await,
+        }
+    }
+
+    fn extra(&self) -> ExtraHeaders<'_> {
+        ExtraHeaders {
+            dpop_nonce: None,
+            attestation_challenge: self.response.attestation_challenge.as_deref(),
+        }
+    }
+
+    /// Steps 1–4: subject, user code, binding message, pending cap.
+    async fn check(&self) -> Result<(User, Reservation), Refusal> {
+        let user = self.resolve_subject().await?;
+        self.check_user_code(&user)?;
+        if let Some(message) = &self.response.binding_message {
+            if !self.state.binding_message.is_match(message) {
+                return Err(FailReason::InvalidBindingMessage.into());
+            }
+        }
+        let reservation = self
+            .state
+            .pending
+            .try_reserve(&user.subject)
+            .ok_or(Refusal::from(FailReason::AccessDenied))?;
+        Ok((user, reservation))
+    }
+
+    async fn resolve_subject(&self) -> Result<User, Refusal> {
+        let r = &self.response;
+        let (kind, hint) = match r.hint_type.as_deref() {
+            Some("ID_TOKEN_HINT") => (HintKind::Subject, r.sub.as_deref()),
+            Some("LOGIN_HINT") => (HintKind::LoginHint, r.hint.as_deref()),
+            Some("LOGIN_HINT_TOKEN") => (HintKind::LoginHintToken, r.hint.as_deref()),
+            _ => (HintKind::LoginHint, None),
+        };
+        let Some(hint) = hint.filter(|h| !h.is_empty()) else {
+            return Err(FailReason::UnknownUserId.into());
+        };
+        let query = Query {
+            kind,
+            hint,
+            user_code: r.user_code.as_deref(),
+        };
+        match self.state.directory.lookup(query).await {
+            Ok(user) => Ok(user),
+            Err(LookupError::Refused(reason)) => Err(reason.into()),
+            Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
+        }
+    }
+
+    fn check_user_code(&self, user: &User) -> Result<(), Refusal> {
+        if !(self.response.user_code_required || user.user_code_required) {
+            return Ok(());
+        }
+        let lockout = &self.state.lockout;
+        if lockout.is_locked(&user.subject) {
+            return Err(Refusal {
+                reason: FailReason::AccessDenied,
+                metric: "USER_CODE_LOCKED",
+            });
+        }
+        if self.response.user_code.as_deref().is_none_or(str::is_empty) {
+            return Err(FailReason::MissingUserCode.into());
+        }
+        if !user.user_code_valid {
+            lockout.record_failure(&user.subject);
+            return Err(FailReason::InvalidUserCode.into());
+        }
+        Ok(())
+    }
+
+    async fn fail(&self, ticket: &str, refusal: Refusal) -> Result<HttpResponse, GatewayError> {
+        self.state
+            .metrics
+            .backchannel_failures
+            .with_label_values(&[refusal.metric])
+            .inc();
+        let request = FailRequest {
+            ticket,
+            reason: refusal.reason.as_str(),
+        };
+        let answer: PassThroughResponse = self
+            .authlete
+            .call(Api::Fail, &request, self.request_id)
+            .await?;
+        respond(
+            Api::Fail,
+            &answer.action,
+            answer.response_content.as_deref(),
+            &self.extra(),
+            self.state.realm(),
+        )
+    }
+
+    /// Step 5, then step 6 once the acknowledgement is ready.
+    async fn issue(
+        &self,
+        ticket: &str,
+        user: User,
+        reservation: Reservation,
+    ) -> Result<HttpResponse, GatewayError> {
+        let answer: IssueResponse = self
+            .authlete
+            .call(Api::Issue, &TicketRequest { ticket }, self.request_id)
+            .await?;
+        let (Some(auth_req_id), "OK") = (answer.auth_req_id.as_deref(), answer.action.as_str())
+        else {
+            return respond(
+                Api::Issue,
+                &answer.action,
+                answer.response_content.as_deref(),
+                &self.extra(),
+                self.state.realm(),
+            );
+        };
+        let key = request_key(auth_req_id);
+        let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
+        reservation.commit(key, lifetime);
+        self.state.poll.record_interval(key, answer.interval);
+        let content = answer
+            .response_content
+            .as_deref()
+            .map(|c| self.state.acknowledgement(c));
+        let response = respond(
+            Api::Issue,
+            "OK",
+            content.as_deref(),
+            &self.extra(),
+            self.state.realm(),
+        )?;
+        self.state
+            .device
+            .dispatch(self.issued(ticket, key, user, lifetime));
+        Ok(response)
+    }
+
+    fn issued(&self, ticket: &str, key: [u8; 32], user: User, lifetime: Duration) -> IssuedRequest {
+        let r = &self.response;
+        let issued_at = self.state.clock.unix_secs();
+        IssuedRequest {
+            ticket: ticket.to_owned(),
+            auth_req_id_key: key,
+            subject: user.subject,
+            client_id: r
+                .client_id_alias
+                .clone()
+                .filter(|_| r.client_id_alias_used)
+                .or_else(|| r.client_id.as_ref().map(json_id)),
+            client_name: r.client_name.clone(),
+            delivery_mode: r.delivery_mode.as_ref().map(|m| m.to_ascii_lowercase()),
+            scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),
+            claim_names: r.claim_names.clone().unwrap_or_default(),
+            acrs: r.acrs.clone().unwrap_or_default(),
+            binding_message: r.binding_message.clone(),
+            authorization_details: r.authorization_details.clone(),
+            request_context: r.request_context.clone(),
+            resources: r.resources.clone(),
+            issued_at,
+            expires_at: issued_at + lifetime.as_secs(),
+            request_id: self.request_id.to_owned(),
+        }
+    }
+}
+
+fn json_id(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,102 @@
+//! The user directory: finds the end-user named by a CIBA hint and checks the user code.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::ciba::FailReason;
+use crate::config::{Secret, StaticUser};
+
+/// What a lookup is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintKind {
+    LoginHint,
+    LoginHintToken,
+    Subject,
+}
+
+/// A lookup: the hint and the context the directory may use to decide.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    pub kind: HintKind,
+    pub hint: &'a str,
+    pub user_code: Option<&'a str>,
+}
+
+/// The user the directory found.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub subject: String,
+    pub user_code_required: bool,
+    /// Whether the request's user code is this user's; false when none was given.
+    pub user_code_valid: bool,
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why no user came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// The directory answers with a `/fail` reason (unknown user, expired hint token, ...).
+    Refused(FailReason),
+    /// The directory could not answer; logged where it happened.
+    Failed,
+}
+
+/// The configured directory.
+pub enum Directory {
+    Static(StaticDirectory),
+}
+
+impl Directory {
+    pub async fn lookup(&self, query: Query<'_>) -> Result<User, LookupError> {
+        match self {
+            Directory::Static(directory) => directory.lookup(&query),
+        }
+    }
+}
+
+/// `users.source = "static"`: users listed in the configuration.
+pub struct StaticDirectory {
+    users: Vec<StaticUser>,
+}
+
+impl StaticDirectory {
+    pub fn new(users: Vec<StaticUser>) -> Self {
+        Self { users }
+    }
+
+    fn lookup(&self, query: &Query<'_>) -> Result<User, LookupError> {
+        let found = match query.kind {
+            HintKind::Subject => self.users.iter().find(|u| u.subject == query.hint),
+            HintKind::LoginHint => self
+                .users
+                .iter()
+                .find(|u| u.login_hints.iter().any(|h| h == query.hint)),
+            // Login hint tokens need a directory that can read them.
+            HintKind::LoginHintToken => None,
+        };
+        let user = found.ok_or(LookupError::Refused(FailReason::UnknownUserId))?;
+        Ok(User {
+            subject: user.subject.clone(),
+            user_code_required: user.user_code_required,
+            user_code_valid: query.user_code.is_some_and(|code| code_matches(user, code)),
+            claims: user.claims.clone(),
+        })
+    }
+}
+
+/// Compares in constant time against the plain or hashed user code.
+fn code_matches(user: &StaticUser, given: &str) -> bool {
+    if let Some(code) = &user.user_code {
+        return code.ct_eq(given.as_bytes());
+    }
+    if let Some(hash) = &user.user_code_sha256 {
+        let digest = hex::encode(Sha256::digest(given.as_bytes()));
+        return Secret::new(digest).ct_eq(hash.expose().as_bytes());
+    }
+    false
+}
+
+/// Constant-time equality of two byte strings.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}

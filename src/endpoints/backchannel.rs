@@ -1,0 +1,55 @@
+//! `POST /backchannel/authentication` → Authlete `/backchannel/authentication` (SPEC §3.1).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::actions::{respond, ExtraHeaders};
+use crate::authlete::dto::{BackchannelResponse, ParametersRequest};
+use crate::authlete::{Api, AuthleteClient};
+use crate::ciba::identify::Identification;
+use crate::error::GatewayError;
+use crate::http::form::read_form;
+use crate::http::RequestId;
+use crate::state::AppState;
+
+pub async fn backchannel_authentication(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    authlete: web::Data<AuthleteClient>,
+    request_id: RequestId,
+) -> Result<HttpResponse, GatewayError> {
+    let credentials = state.credentials.collect(&req)?;
+    let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
+    let request = ParametersRequest {
+        parameters: form.raw,
+        credentials,
+    };
+    let response: BackchannelResponse = authlete
+        .call(
+            Api::BackchannelAuthentication,
+            &request,
+            request_id.as_str(),
+        )
+        .await?;
+    if response.action == "USER_IDENTIFICATION" {
+        return Identification {
+            state: &state,
+            authlete: &authlete,
+            request_id: request_id.as_str(),
+            response,
+        }
+        .run()
+        .await;
+    }
+    let extra = ExtraHeaders {
+        dpop_nonce: None,
+        attestation_challenge: response.attestation_challenge.as_deref(),
+    };
+    respond(
+        Api::BackchannelAuthentication,
+        &response.action,
+        response.response_content.as_deref(),
+        &extra,
+        state.realm(),
+    )
+}

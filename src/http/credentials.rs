@@ -1,0 +1,233 @@
+//! Client credentials and proofs taken from the request, checked for syntax only: Authlete
+//! authenticates the client.
+
+use actix_web::http::header::{self, HeaderName};
+use actix_web::HttpRequest;
+use base64::Engine;
+
+use super::form::decode_component;
+use super::peer::{PeerCertificates, Proxies};
+use crate::authlete::dto::ClientCredentials;
+use crate::error::{basic_challenge, GatewayError};
+
+/// Which header carries the client certificate from a trusted TLS-terminating proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertHeader {
+    /// RFC 9440 `Client-Cert` (DER as a byte sequence) with `Client-Cert-Chain`.
+    ClientCert,
+    /// nginx's URL-encoded PEM (`$ssl_client_escaped_cert`).
+    XSslCert,
+}
+
+impl CertHeader {
+    pub fn parse(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("client-cert") {
+            Some(CertHeader::ClientCert)
+        } else if name.eq_ignore_ascii_case("x-ssl-cert") {
+            Some(CertHeader::XSslCert)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything needed to read client credentials; built once from the settings.
+#[derive(Debug, Clone)]
+pub struct CredentialRules {
+    pub realm: String,
+    pub proxies: Proxies,
+    pub cert_header: Option<CertHeader>,
+}
+
+impl CredentialRules {
+    /// Collects the client's credentials: Basic, certificate, attestation. Any `Authorization`
+    /// scheme other than Basic is refused.
+    pub fn collect(&self, req: &HttpRequest) -> Result<ClientCredentials, GatewayError> {
+        let (client_id, client_secret) = self.basic(req)?.unzip();
+        let (client_certificate, client_certificate_path) = self.certificate(req)?;
+        Ok(ClientCredentials {
+            client_id,
+            client_secret,
+            client_certificate,
+            client_certificate_path,
+            oauth_client_attestation: single_header(req, "oauth-client-attestation")?,
+            oauth_client_attestation_pop: single_header(req, "oauth-client-attestation-pop")?,
+        })
+    }
+
+    fn invalid(&self, reason: &'static str) -> GatewayError {
+        GatewayError::InvalidClient {
+            reason,
+            challenge: basic_challenge(&self.realm),
+        }
+    }
+
+    /// `Authorization: Basic` → client id and secret, each form-decoded (RFC 6749 §2.3.1).
+    fn basic(&self, req: &HttpRequest) -> Result<Option<(String, String)>, GatewayError> {
+        let mut values = req.headers().get_all(header::AUTHORIZATION);
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(self.invalid("more than one Authorization header"));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| self.invalid("malformed Authorization header"))?;
+        let (scheme, encoded) = value.trim().split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(self.invalid("only Basic client authentication is accepted here"));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| self.invalid("malformed Basic credentials"))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| self.invalid("malformed Basic credentials"))?;
+        let id = decode_component(id).map_err(|_| self.invalid("malformed Basic credentials"))?;
+        let secret =
+            decode_component(secret).map_err(|_| self.invalid("malformed Basic credentials"))?;
+        if id.is_empty() {
+            return Err(self.invalid("malformed Basic credentials"));
+        }
+        Ok(Some((id, secret)))
+    }
+
+    /// The client certificate (PEM) and its chain: from a trusted proxy's header when
+    /// configured and present, else from this TLS session.
+    pub fn certificate(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(Option<String>, Option<Vec<String>>), GatewayError> {
+        let trusted = req
+            .peer_addr()
+            .is_some_and(|peer| self.proxies.contains(peer.ip()));
+        if trusted {
+            let from_header = match self.cert_header {
+                Some(CertHeader::ClientCert) => rfc9440(req)?,
+                Some(CertHeader::XSslCert) => x_ssl_cert(req)?,
+                None => None,
+            };
+            if let Some((cert, chain)) = from_header {
+                return Ok((Some(cert), (!chain.is_empty()).then_some(chain)));
+            }
+        }
+        Ok(match req.conn_data::<PeerCertificates>() {
+            Some(certs) => {
+                let mut pems = certs.0.iter().map(|der| pem(der));
+                let leaf = pems.next();
+                let chain: Vec<String> = pems.collect();
+                (leaf, (!chain.is_empty()).then_some(chain))
+            }
+            None => (None, None),
+        })
+    }
+}
+
+/// The value of a header that may appear at most once.
+pub fn single_header(req: &HttpRequest, name: &str) -> Result<Option<String>, GatewayError> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| GatewayError::InvalidRequest("bad header name"))?;
+    let mut values = req.headers().get_all(&name);
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(GatewayError::InvalidRequest(
+            "a header appears more than once",
+        ));
+    }
+    let text = first
+        .to_str()
+        .map_err(|_| GatewayError::InvalidRequest("a header is not visible ASCII"))?;
+    Ok(Some(text.to_owned()))
+}
+
+/// The `DPoP` proof: at most one header, holding one value.
+pub fn dpop(req: &HttpRequest) -> Result<Option<String>, GatewayError> {
+    let mut values = req.headers().get_all("dpop");
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(GatewayError::InvalidDpopProof);
+    }
+    let text = first.to_str().map_err(|_| GatewayError::InvalidDpopProof)?;
+    if text.contains(',') || text.trim().is_empty() {
+        return Err(GatewayError::InvalidDpopProof);
+    }
+    Ok(Some(text.trim().to_owned()))
+}
+
+type CertAndChain = (String, Vec<String>);
+
+const MALFORMED_CERT: GatewayError =
+    GatewayError::InvalidRequest("malformed client certificate header");
+
+/// RFC 9440: `Client-Cert: :<base64 DER>:` and `Client-Cert-Chain: :<b64>:, :<b64>:`.
+fn rfc9440(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
+    let Some(leaf) = single_header(req, "client-cert").map_err(|_| MALFORMED_CERT)? else {
+        return Ok(None);
+    };
+    let leaf = sf_binary(&leaf)?;
+    let mut chain = Vec::new();
+    for value in req.headers().get_all("client-cert-chain") {
+        let text = value.to_str().map_err(|_| MALFORMED_CERT)?;
+        for item in text.split(',').filter(|s| !s.trim().is_empty()) {
+            chain.push(pem(&sf_binary(item)?));
+        }
+    }
+    Ok(Some((pem(&leaf), chain)))
+}
+
+/// One structured-field byte sequence holding a DER certificate.
+fn sf_binary(item: &str) -> Result<Vec<u8>, GatewayError> {
+    let inner = item
+        .trim()
+        .strip_prefix(':')
+        .and_then(|s| s.strip_suffix(':'))
+        .ok_or(MALFORMED_CERT)?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(inner)
+        .map_err(|_| MALFORMED_CERT)?;
+    if der.first() != Some(&0x30) {
+        return Err(MALFORMED_CERT);
+    }
+    Ok(der)
+}
+
+/// nginx's `X-Ssl-Cert`: URL-encoded PEM; empty or `(null)` means no certificate.
+fn x_ssl_cert(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
+    let Some(value) = single_header(req, "x-ssl-cert").map_err(|_| MALFORMED_CERT)? else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    if value.is_empty() || value == "(null)" {
+        return Ok(None);
+    }
+    let decoded = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map_err(|_| MALFORMED_CERT)?;
+    let mut reader = decoded.as_bytes();
+    let ders: Vec<Vec<u8>> = rustls_pemfile::certs(&mut reader)
+        .map(|c| c.map(|der| der.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| MALFORMED_CERT)?;
+    let mut pems = ders.iter().map(|der| pem(der));
+    let leaf = pems.next().ok_or(MALFORMED_CERT)?;
+    Ok(Some((leaf, pems.collect())))
+}
+
+/// DER → PEM, as Authlete expects in `clientCertificate`.
+pub fn pem(der: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}

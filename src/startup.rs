@@ -1,0 +1,200 @@
+//! Builds the application: shared state, the Authlete target, and both listeners. Tests start
+//! the gateway through the same `Application::build` as production, on port 0.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
+use crate::clock::SharedClock;
+use crate::config::{Backend, Settings};
+use crate::endpoints;
+use crate::http::middleware::observe;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::tls;
+
+/// How long a client may take to send its request head before the connection is closed.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A built gateway whose listeners are bound but not yet serving.
+pub struct Application {
+    public_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    public: Server,
+    admin: Server,
+    state: web::Data<AppState>,
+}
+
+/// Stops a running application gracefully: readiness turns 503, then both listeners drain.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    state: web::Data<AppState>,
+    public: ServerHandle,
+    admin: ServerHandle,
+}
+
+impl ShutdownHandle {
+    pub async fn shutdown(&self) {
+        log::info!("shutting down: readiness is now 503");
+        self.state.set_ready(false);
+        self.public.stop(true).await;
+        self.admin.stop(true).await;
+    }
+}
+
+impl Application {
+    /// Binds both listeners and builds everything shared; fails with a readable message.
+    pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
+        tls::install_provider();
+        let settings = Arc::new(settings);
+        let metrics = Metrics::new();
+        let target = Arc::new(authlete_target(&settings)?);
+        let state = web::Data::new(AppState::new(settings.clone(), metrics.clone(), clock)?);
+        let client_tls = Arc::new(tls::client_config(&[])?);
+        let public_listener = bind(&settings.server.listen, "server.listen")?;
+        let admin_listener = bind(&settings.admin.listen, "admin.listen")?;
+        let public_addr = local_addr(&public_listener)?;
+        let admin_addr = local_addr(&admin_listener)?;
+        let public = public_server(
+            &settings,
+            state.clone(),
+            target,
+            client_tls,
+            public_listener,
+        )?;
+        let admin = admin_server(&settings, state.clone(), admin_listener)?;
+        Ok(Self {
+            public_addr,
+            admin_addr,
+            public,
+            admin,
+            state,
+        })
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public_addr
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            state: self.state.clone(),
+            public: self.public.handle(),
+            admin: self.admin.handle(),
+        }
+    }
+
+    /// Serves until both listeners have stopped (see `ShutdownHandle`).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.state.set_ready(true);
+        let (public, admin) = futures_util::future::join(self.public, self.admin).await;
+        public.and(admin)
+    }
+}
+
+fn bind(address: &str, key: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(address).map_err(|e| format!("{key} = {address}: {e}"))
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr, String> {
+    listener.local_addr().map_err(|e| e.to_string())
+}
+
+fn authlete_target(settings: &Settings) -> Result<AuthleteTarget, String> {
+    let a = &settings.authlete;
+    if a.backend == Backend::Embedded {
+        return Err("authlete.backend = \"embedded\" needs the embedded emulator".into());
+    }
+    let base_url = a
+        .base_url
+        .as_deref()
+        .ok_or("authlete.base_url is required")?;
+    let expose = |s: &Option<crate::config::Secret>| s.as_ref().map(|v| v.expose().to_owned());
+    let credentials = match a.api_version {
+        2 => ServiceCredentials::V2 {
+            api_key: expose(&a.api_key).ok_or("authlete.api_key is required")?,
+            api_secret: expose(&a.api_secret).ok_or("authlete.api_secret is required")?,
+        },
+        _ => ServiceCredentials::V3 {
+            service_id: expose(&a.service_id).ok_or("authlete.service_id is required")?,
+            access_token: expose(&a.access_token).ok_or("authlete.access_token is required")?,
+        },
+    };
+    AuthleteTarget::new(base_url, credentials, a)
+}
+
+fn workers(settings: &Settings) -> usize {
+    match settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+fn public_server(
+    settings: &Settings,
+    state: web::Data<AppState>,
+    target: Arc<AuthleteTarget>,
+    client_tls: Arc<rustls::ClientConfig>,
+    listener: TcpListener,
+) -> Result<Server, String> {
+    let base_path = state.base_path.clone();
+    let metrics = state.metrics.clone();
+    let server = HttpServer::new(move || {
+        // awc's Client is !Send: one per worker, built here. Everything else is shared.
+        let authlete = AuthleteClient::new(target.clone(), client_tls.clone(), metrics.clone());
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::Data::new(authlete))
+            .wrap(from_fn(observe))
+            .service(web::scope(&base_path).configure(endpoints::public_routes))
+            .default_service(web::to(endpoints::not_found))
+    })
+    .workers(workers(settings))
+    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .disable_signals();
+    let server = match &settings.server.tls {
+        Some(tls_settings) => {
+            let config = tls::server_config(tls_settings)?;
+            server
+                .on_connect(tls::capture_peer_certificates)
+                .listen_rustls_0_23(listener, config)
+        }
+        None => server.listen(listener),
+    }
+    .map_err(|e| format!("server.listen: {e}"))?;
+    Ok(server.run())
+}
+
+fn admin_server(
+    settings: &Settings,
+    state: web::Data<AppState>,
+    listener: TcpListener,
+) -> Result<Server, String> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(endpoints::admin_routes)
+            .default_service(web::to(endpoints::not_found))
+    })
+    .workers(1)
+    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|e| format!("admin.listen: {e}"))?;
+    Ok(server.run())
+}

@@ -1,0 +1,146 @@
+//! What handlers share: settings, metrics, caches and soft CIBA state, built once outside the
+//! `HttpServer` factory.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::ciba::device::{DeviceDispatch, Unconnected};
+use crate::ciba::lockout::UserCodeLockout;
+use crate::ciba::pending::PendingGuard;
+use crate::ciba::poll::PollControl;
+use crate::clock::SharedClock;
+use crate::config::{Settings, UserSource};
+use crate::directory::{Directory, StaticDirectory};
+use crate::http::peer::Proxies;
+use crate::http::{CertHeader, CredentialRules};
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub metrics: Metrics,
+    pub clock: SharedClock,
+    pub proxies: Proxies,
+    pub credentials: CredentialRules,
+    /// `server.public_url`'s path, without a trailing slash ("" at the root).
+    pub base_path: String,
+    pub directory: Directory,
+    pub binding_message: Regex,
+    pub lockout: UserCodeLockout,
+    pub pending: Arc<PendingGuard>,
+    pub poll: PollControl,
+    pub device: Arc<dyn DeviceDispatch>,
+    ready: AtomicBool,
+    interval_warning: Once,
+}
+
+impl AppState {
+    /// Builds the shared state from validated settings.
+    pub fn new(
+        settings: Arc<Settings>,
+        metrics: Metrics,
+        clock: SharedClock,
+    ) -> Result<Self, String> {
+        let s = &settings;
+        let proxies = Proxies::parse(&s.server.trusted_proxies);
+        let base_path = url::Url::parse(&s.server.public_url)
+            .map_err(|e| format!("server.public_url: {e}"))?
+            .path()
+            .trim_end_matches('/')
+            .to_owned();
+        let binding_message = Regex::new(&s.ciba.binding_message_pattern)
+            .map_err(|e| format!("ciba.binding_message_pattern: {e}"))?;
+        let directory = match s.users.source {
+            UserSource::Static => {
+                Directory::Static(StaticDirectory::new(s.users.static_users.clone()))
+            }
+            UserSource::Http => return Err("users.source = \"http\" is not available yet".into()),
+        };
+        let credentials = CredentialRules {
+            realm: s.realm().to_owned(),
+            proxies: proxies.clone(),
+            cert_header: s
+                .server
+                .client_cert_header
+                .as_deref()
+                .and_then(CertHeader::parse),
+        };
+        let lifetime = Duration::from_secs(s.ciba.max_request_lifetime_secs);
+        Ok(Self {
+            lockout: UserCodeLockout::new(
+                s.ciba.user_code_max_failures,
+                Duration::from_secs(s.ciba.user_code_failure_window_secs),
+                clock.clone(),
+            ),
+            pending: Arc::new(PendingGuard::new(
+                s.ciba.max_pending_per_user,
+                clock.clone(),
+            )),
+            poll: PollControl::new(
+                s.cache.poll_max_entries,
+                lifetime,
+                Duration::from_millis(s.ciba.poll_leeway_ms),
+                s.ciba.default_interval_secs.max(1),
+                clock.clone(),
+            ),
+            device: Arc::new(Unconnected),
+            ready: AtomicBool::new(false),
+            interval_warning: Once::new(),
+            settings,
+            metrics,
+            clock,
+            proxies,
+            credentials,
+            base_path,
+            directory,
+            binding_message,
+        })
+    }
+
+    pub fn realm(&self) -> &str {
+        &self.credentials.realm
+    }
+
+    /// The `route` label: a matched pattern relative to `public_url`'s path.
+    pub fn route_label(&self, pattern: &str) -> String {
+        let relative = pattern.strip_prefix(&self.base_path).unwrap_or(pattern);
+        if relative.is_empty() {
+            "/".to_owned()
+        } else {
+            relative.to_owned()
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// The issue acknowledgement as the client gets it: an `interval` ≤ 0 is removed (CIBA
+    /// §7.3; clients then wait 5 s), anything else stays verbatim.
+    pub fn acknowledgement(&self, content: &str) -> String {
+        let Ok(serde_json::Value::Object(mut body)) = serde_json::from_str(content) else {
+            return content.to_owned();
+        };
+        let non_positive = body
+            .get("interval")
+            .and_then(serde_json::Value::as_f64)
+            .is_some_and(|i| i <= 0.0);
+        if !non_positive {
+            return content.to_owned();
+        }
+        body.remove("interval");
+        self.interval_warning.call_once(|| {
+            log::warn!(
+                "Authlete issued auth_req_ids with interval <= 0; the gateway removes it from \
+                 acknowledgements. Set the service's backchannelPollingInterval to at least 1."
+            );
+        });
+        serde_json::Value::Object(body).to_string()
+    }
+}
