@@ -1,0 +1,10 @@
+//! The integration tests: the gateway on port 0, driven over real HTTP as a client would.
+
+mod admin;
+mod backchannel;
+mod credentials;
+mod http_rules;
+mod identification;
+mod support;
+mod token;
+mod upstream;
