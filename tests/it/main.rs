@@ -6,5 +6,6 @@ mod credentials;
 mod http_rules;
 mod identification;
 mod support;
+mod tls;
 mod token;
 mod upstream;
