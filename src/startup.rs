@@ -13,6 +13,7 @@ use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
 use crate::endpoints;
+use crate::http::host::guard_admin;
 use crate::http::middleware::observe;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -187,6 +188,7 @@ fn admin_server(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(guard_admin))
             .configure(endpoints::admin_routes)
             .default_service(web::to(endpoints::not_found))
     })

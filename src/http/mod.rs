@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod form;
+pub mod host;
 pub mod middleware;
 pub mod peer;
 

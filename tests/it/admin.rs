@@ -67,3 +67,76 @@ async fn the_public_listener_stops_serving_after_shutdown() {
         .await;
     assert!(result.is_err(), "the listener still answered");
 }
+
+async fn admin_request(
+    gw: &TestGateway,
+    method: &str,
+    path: &str,
+    host: &str,
+    ct: Option<&str>,
+) -> Reply {
+    let mut request = client()
+        .request(
+            method.parse().unwrap_or_default(),
+            format!("{}{path}", gw.admin),
+        )
+        .insert_header(("Host", host));
+    if let Some(ct) = ct {
+        request = request.insert_header(("Content-Type", ct));
+    }
+    let mut response = request
+        .send_body("{}")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = response.body().await.unwrap_or_default();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+#[actix_web::test]
+async fn console_and_purge_refuse_a_foreign_host_with_421() {
+    let gw = TestGateway::start().await;
+    for (method, path) in [
+        ("GET", "/console"),
+        ("GET", "/console/requests"),
+        ("POST", "/cache/purge"),
+    ] {
+        let reply = admin_request(
+            &gw,
+            method,
+            path,
+            "rebind.evil.example",
+            Some("application/json"),
+        )
+        .await;
+        assert_eq!(reply.status, 421, "{method} {path}");
+        assert_eq!(reply.json(), json!({"error": "misdirected_request"}));
+    }
+}
+
+#[actix_web::test]
+async fn state_changing_admin_requests_must_be_json() {
+    let gw = TestGateway::start_with(|s| s.admin.allowed_hosts = vec!["ops.internal".into()]).await;
+    let reply = admin_request(
+        &gw,
+        "POST",
+        "/cache/purge",
+        "ops.internal:9464",
+        Some("text/plain"),
+    )
+    .await;
+    assert_eq!(reply.status, 415);
+    assert_eq!(reply.json(), json!({"error": "invalid_request"}));
+}
+
+#[actix_web::test]
+async fn probes_and_metrics_accept_any_host() {
+    let gw = TestGateway::start().await;
+    for path in ["/metrics", "/healthz", "/readyz"] {
+        let reply = admin_request(&gw, "GET", path, "10.1.2.3:9464", None).await;
+        assert_eq!(reply.status, 200, "{path}");
+    }
+}
