@@ -90,7 +90,24 @@ pub(crate) fn bearer_error(error: &str, code: Code, args: &[&str]) -> String {
     )
 }
 
-fn error_uri(code: Code) -> String {
+/// `{"error":..}` plus `error_description`/`error_uri` when given.
+pub(crate) fn error_body(
+    error: &str,
+    description: Option<String>,
+    uri: Option<String>,
+) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("error".into(), error.into());
+    if let Some(description) = description {
+        body.insert("error_description".into(), description.into());
+    }
+    if let Some(uri) = uri {
+        body.insert("error_uri".into(), uri.into());
+    }
+    body
+}
+
+pub(crate) fn error_uri(code: Code) -> String {
     format!("https://docs.authlete.com/#{}", code.id)
 }
 

@@ -121,3 +121,34 @@ pub(crate) fn half_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rsa::pkcs8::EncodePrivateKey;
+
+    #[test]
+    fn a_pem_key_file_loads_as_the_same_key() {
+        let generated = SigningKey::generated().unwrap();
+        let pem = generated
+            .private
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap();
+        let path = std::env::temp_dir().join(format!("emulator-key-{}.pem", std::process::id()));
+        std::fs::write(&path, pem.as_bytes()).unwrap();
+        let loaded = SigningKey::from_pem_file(path.to_str().unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(loaded.kid, generated.kid);
+        let token = loaded.sign(&json!({"sub": "alice"})).unwrap();
+        assert_eq!(generated.verify(&token).unwrap()["sub"], "alice");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_key_is_an_error() {
+        let path = std::env::temp_dir().join(format!("emulator-nokey-{}.pem", std::process::id()));
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(SigningKey::from_pem_file(path.to_str().unwrap()).is_err());
+        std::fs::remove_file(&path).unwrap();
+    }
+}

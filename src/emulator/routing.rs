@@ -57,7 +57,7 @@ pub(crate) async fn handle(
             return response;
         }
     }
-    if let Err(response) = check_credentials(&state, &req, &route) {
+    if let Some(response) = credential_error(&state, &req, &route) {
         return response;
     }
     let body = if req.method() == Method::GET {
@@ -109,17 +109,14 @@ async fn dispatch(state: &Emulator, method: &Method, route: &Route, body: Body) 
     }
 }
 
-/// v3: `Bearer <service access token>` and our service id; v2: `Basic apiKey:apiSecret`.
-fn check_credentials(
-    state: &Emulator,
-    req: &HttpRequest,
-    route: &Route,
-) -> Result<(), HttpResponse> {
+/// The 401 for bad API credentials, if any. v3: `Bearer <service access token>` and our
+/// service id; v2: `Basic apiKey:apiSecret`.
+fn credential_error(state: &Emulator, req: &HttpRequest, route: &Route) -> Option<HttpResponse> {
     let path = route.display();
     let unauthorized =
         |code, extra: &str| api_failure(StatusCode::UNAUTHORIZED, code, &[&path, extra]);
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(unauthorized(codes::A001202, ""));
+        return Some(unauthorized(codes::A001202, ""));
     };
     let value = value.to_str().unwrap_or("");
     let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
@@ -127,13 +124,13 @@ fn check_credentials(
     match route.service_id {
         Some(service_id) => {
             if !scheme.eq_ignore_ascii_case("bearer") || credentials.is_empty() {
-                return Err(unauthorized(codes::A001203, value));
+                return Some(unauthorized(codes::A001203, value));
             }
             if !constant_time_eq(credentials, &state.access_token) {
-                return Err(unauthorized(codes::A003201, ""));
+                return Some(unauthorized(codes::A003201, ""));
             }
             if service_id != state.service_id {
-                return Err(unauthorized(codes::A003204, ""));
+                return Some(unauthorized(codes::A003204, ""));
             }
         }
         None => {
@@ -143,17 +140,17 @@ fn check_credentials(
                 .flatten()
                 .and_then(|bytes| String::from_utf8(bytes).ok());
             let Some((key, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-                return Err(unauthorized(codes::A001203, value));
+                return Some(unauthorized(codes::A001203, value));
             };
             if key != state.service_id.to_string() {
-                return Err(unauthorized(codes::A003201, ""));
+                return Some(unauthorized(codes::A003201, ""));
             }
             if !constant_time_eq(secret, &state.api_secret) {
-                return Err(unauthorized(codes::A003204, ""));
+                return Some(unauthorized(codes::A003204, ""));
             }
         }
     }
-    Ok(())
+    None
 }
 
 fn constant_time_eq(given: &str, expected: &str) -> bool {

@@ -215,8 +215,9 @@ fn id_token_hint_sub(
     }
 }
 
-/// Stores the record and answers `USER_IDENTIFICATION` with the ticket.
-fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> HttpResponse {
+/// Stores the `bc_auth` record; its lifetime is the configured one, or `requested_expiry`
+/// when that is shorter.
+fn store_record(state: &Emulator, client: &Authenticated<'_>, request: &Request) -> String {
     let configured = state.settings.auth_req_id_lifetime_secs;
     let lifetime = match request.requested_expiry {
         0 => configured,
@@ -224,12 +225,11 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
     };
     let now = state.now_ms();
     let ticket = random_token();
-    let c = client.client;
     let record = BcAuth {
-        client_id: c.id,
+        client_id: client.client.id,
         client_ident: client.ident.clone(),
         alias_used: client.alias_used,
-        mode: c.mode,
+        mode: client.client.mode,
         notification_token: request.notification_token.clone(),
         scopes: request.scopes.clone(),
         lifetime_secs: lifetime,
@@ -238,11 +238,16 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
         stage: Stage::Created,
         last_poll_ms: None,
     };
-    {
-        let mut store = state.store();
-        store.prune(now);
-        store.bc.insert(ticket.clone(), record);
-    }
+    let mut store = state.store();
+    store.prune(now);
+    store.bc.insert(ticket.clone(), record);
+    ticket
+}
+
+/// Answers `USER_IDENTIFICATION` with a fresh ticket.
+fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> HttpResponse {
+    let ticket = store_record(state, client, &request);
+    let c = client.client;
     let claim_names = scopes::claim_names(&request.scopes);
     Envelope::new(codes::A179001, &[])
         .action("USER_IDENTIFICATION")

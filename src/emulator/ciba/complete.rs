@@ -3,12 +3,12 @@
 //! tokens now (or prepares the error) and answers with the notification body.
 
 use actix_web::HttpResponse;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::config::{DeliveryMode, TransactionFailedError};
 use crate::emulator::clients::mode_name;
 use crate::emulator::codes::{self, Code};
-use crate::emulator::envelope::Envelope;
+use crate::emulator::envelope::{error_body, Envelope};
 use crate::emulator::mint::{mint, Grant};
 use crate::emulator::params::Body;
 use crate::emulator::state::Emulator;
@@ -148,14 +148,7 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
             uri,
             ..
         } => {
-            let mut content = Map::new();
-            content.insert("error".into(), (*error).into());
-            if let Some(d) = description {
-                content.insert("error_description".into(), d.clone().into());
-            }
-            if let Some(u) = uri {
-                content.insert("error_uri".into(), u.clone().into());
-            }
+            let mut content = error_body(error, description.clone(), uri.clone());
             content.insert("auth_req_id".into(), auth_req_id.into());
             return Envelope::new(codes::A198004, &[result])
                 .action("NOTIFICATION")

@@ -7,7 +7,7 @@ use super::{bad_request, issued, mint_failed};
 use crate::config::DeliveryMode;
 use crate::emulator::clients::Authenticated;
 use crate::emulator::codes::{self, Code};
-use crate::emulator::envelope::Envelope;
+use crate::emulator::envelope::{error_body, error_uri, Envelope};
 use crate::emulator::mint::{mint, Grant};
 use crate::emulator::params::Params;
 use crate::emulator::state::Emulator;
@@ -53,16 +53,9 @@ pub(super) async fn handle(
             description,
             uri,
         } => {
-            let mut content = serde_json::Map::new();
-            content.insert("error".into(), error.into());
-            let generated = codes::A200001.message(&[result]);
-            content.insert(
-                "error_description".into(),
-                description.unwrap_or(generated).into(),
-            );
-            let uri =
-                uri.unwrap_or_else(|| format!("https://docs.authlete.com/#{}", codes::A200001.id));
-            content.insert("error_uri".into(), uri.into());
+            let description = description.or_else(|| Some(codes::A200001.message(&[result])));
+            let uri = uri.or_else(|| Some(error_uri(codes::A200001)));
+            let content = error_body(error, description, uri);
             Envelope::new(codes::A200001, &[result])
                 .action("BAD_REQUEST")
                 .content(serde_json::Value::Object(content).to_string())
@@ -127,8 +120,8 @@ fn claim(state: &Emulator, client: &Authenticated<'_>, id: &str) -> Result<Claim
             description,
             uri,
         }) => Claim::Failed {
-            result: *result,
-            error: *error,
+            result,
+            error,
             description: description.clone(),
             uri: uri.clone(),
         },

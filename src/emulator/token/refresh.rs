@@ -32,19 +32,7 @@ pub(super) async fn handle(
             requested
         }
     };
-    let authorization = Authorization {
-        subject: old.subject.clone().unwrap_or_default(),
-        sub: None,
-        auth_time: old.auth_time,
-        acr: old.acr.clone(),
-        claims: None,
-        scopes: scopes.clone(),
-        consented_claims: old.consented_claims.clone(),
-        access_token: None,
-        access_token_duration: 0,
-        refresh_token_duration: 0,
-        aud_array: false,
-    };
+    let authorization = carried_over(&old, scopes.clone());
     let grant = Grant {
         client: client.client.clone(),
         ident: client.ident.clone(),
@@ -75,4 +63,21 @@ fn current(state: &Emulator, client: &Authenticated<'_>, token: &str) -> Result<
         return Err(codes::A053303);
     }
     Ok(record.clone())
+}
+
+/// The grant of the old pair, carried over to the new one.
+fn carried_over(old: &TokenRecord, scopes: Vec<String>) -> Authorization {
+    Authorization {
+        subject: old.subject.clone().unwrap_or_default(),
+        sub: None,
+        auth_time: old.auth_time,
+        acr: old.acr.clone(),
+        claims: None,
+        scopes,
+        consented_claims: old.consented_claims.clone(),
+        access_token: None,
+        access_token_duration: 0,
+        refresh_token_duration: 0,
+        aud_array: false,
+    }
 }
