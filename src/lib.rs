@@ -10,6 +10,7 @@ pub mod ciba;
 pub mod clock;
 pub mod config;
 pub mod directory;
+pub mod emulator;
 pub mod endpoints;
 pub mod error;
 pub mod http;

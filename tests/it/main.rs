@@ -1,8 +1,11 @@
-//! The integration tests: the gateway on port 0, driven over real HTTP as a client would.
+//! The integration tests: the gateway and the emulator on port 0, driven over real HTTP as a
+//! client would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
 mod backchannel;
 mod credentials;
+mod emulator;
 mod http_rules;
 mod identification;
 mod support;

@@ -1,0 +1,155 @@
+//! The raw (non-envelope) management answers: the discovery document, the JWK Set, and the
+//! `Client` and `Service` objects.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+
+use super::clients::{mode_name, Client};
+use super::codes;
+use super::envelope::api_failure;
+use super::params::Body;
+use super::scopes;
+use super::state::Emulator;
+use super::token::SUPPORTED_GRANT_TYPES;
+
+const REQUEST_SIGNING_ALGS: [&str; 11] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K",
+    "EdDSA",
+];
+const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// `service/configuration`: the discovery document, with the optional RFC 6902 `patch`.
+pub(crate) fn configuration(state: &Emulator, body: &Body) -> HttpResponse {
+    let mut document = discovery(state);
+    if let Some(patch) = body.string("patch") {
+        let applied = serde_json::from_str::<json_patch::Patch>(&patch)
+            .map_err(|e| e.to_string())
+            .and_then(|p| json_patch::patch(&mut document, &p).map_err(|e| e.to_string()));
+        if let Err(e) = applied {
+            return api_failure(
+                StatusCode::BAD_REQUEST,
+                codes::A001204,
+                &["/service/configuration", &e],
+            );
+        }
+    }
+    raw(&document, body.flag("pretty"))
+}
+
+fn discovery(state: &Emulator) -> Value {
+    json!({
+        "issuer": state.issuer,
+        "backchannel_authentication_endpoint": state.endpoint("/backchannel/authentication"),
+        "token_endpoint": state.endpoint("/token"),
+        "jwks_uri": state.endpoint("/jwks"),
+        "introspection_endpoint": state.endpoint("/introspection"),
+        "revocation_endpoint": state.endpoint("/revocation"),
+        "userinfo_endpoint": state.endpoint("/userinfo"),
+        "scopes_supported": scopes::SUPPORTED,
+        "response_types_supported": [],
+        "grant_types_supported": SUPPORTED_GRANT_TYPES,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "claims_supported": scopes::all_claims(),
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "tls_client_certificate_bound_access_tokens": false,
+        "backchannel_token_delivery_modes_supported": ["poll", "ping", "push"],
+        "backchannel_authentication_request_signing_alg_values_supported": REQUEST_SIGNING_ALGS,
+        "backchannel_user_code_parameter_supported": state.settings.user_code_supported,
+    })
+}
+
+/// `service/jwks/get`: the JWK Set; private members only with `includePrivateKeys=true`.
+pub(crate) fn jwks(state: &Emulator, body: &Body) -> HttpResponse {
+    let set = json!({"keys": [state.key.jwk(body.flag("includePrivateKeys"))]});
+    raw(&set, body.flag("pretty"))
+}
+
+/// `client/get/{id}` by numeric id or alias; unknown → 404 with an envelope.
+pub(crate) fn client(state: &Emulator, ident: &str, path: &str) -> HttpResponse {
+    match state.clients.find(ident) {
+        Some((client, _)) => raw(&client_object(state, client), false),
+        None => api_failure(StatusCode::NOT_FOUND, codes::A001212, &[path, ident]),
+    }
+}
+
+fn client_object(state: &Emulator, c: &Client) -> Value {
+    let mut value = json!({
+        "clientId": c.id,
+        "clientIdAlias": c.alias,
+        "clientIdAliasEnabled": true,
+        "clientType": if c.is_public() { "PUBLIC" } else { "CONFIDENTIAL" },
+        "grantTypes": c.grant_types,
+        "tokenAuthMethod": c.method.wire(),
+        "idTokenSignAlg": "RS256",
+        "bcDeliveryMode": mode_name(c.mode),
+        "bcUserCodeRequired": c.user_code_required,
+        "tlsClientCertificateBoundAccessTokens": false,
+        "serviceNumber": state.service_id,
+    });
+    let optional = [
+        ("clientName", c.name.clone()),
+        (
+            "clientSecret",
+            c.secret.as_ref().map(|s| s.expose().to_owned()),
+        ),
+        ("bcNotificationEndpoint", c.endpoint.clone()),
+    ];
+    if let Some(map) = value.as_object_mut() {
+        for (key, v) in optional {
+            if let Some(v) = v {
+                map.insert(key.into(), v.into());
+            }
+        }
+    }
+    value
+}
+
+/// `service/get`: the `Service` object with its CIBA settings.
+pub(crate) fn service(state: &Emulator) -> HttpResponse {
+    let s = &state.settings;
+    let grant_types: Vec<&str> = vec!["CIBA", "REFRESH_TOKEN", "CLIENT_CREDENTIALS"];
+    let service = json!({
+        "apiKey": state.service_id,
+        "serviceName": "Embedded Authlete emulator",
+        "issuer": state.issuer,
+        "backchannelAuthenticationEndpoint": state.endpoint("/backchannel/authentication"),
+        "tokenEndpoint": state.endpoint("/token"),
+        "jwksUri": state.endpoint("/jwks"),
+        "introspectionEndpoint": state.endpoint("/introspection"),
+        "revocationEndpoint": state.endpoint("/revocation"),
+        "userInfoEndpoint": state.endpoint("/userinfo"),
+        "supportedBackchannelTokenDeliveryModes": ["POLL", "PING", "PUSH"],
+        "backchannelAuthReqIdDuration": s.auth_req_id_lifetime_secs,
+        "backchannelPollingInterval": s.polling_interval_secs,
+        "backchannelUserCodeParameterSupported": s.user_code_supported,
+        "backchannelBindingMessageRequiredInFapi": false,
+        "supportedGrantTypes": grant_types,
+        "supportedTokenAuthMethods": ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"],
+        "supportedScopes": scopes::objects(&scopes::SUPPORTED.map(String::from)),
+        "accessTokenDuration": s.access_token_lifetime_secs,
+        "refreshTokenDuration": s.refresh_token_lifetime_secs,
+        "idTokenDuration": s.id_token_lifetime_secs,
+        "errorDescriptionOmitted": false,
+        "errorUriOmitted": false,
+        "clientIdAliasEnabled": true,
+    });
+    raw(&service, false)
+}
+
+fn raw(value: &Value, pretty: bool) -> HttpResponse {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    HttpResponse::Ok()
+        .content_type("application/json;charset=UTF-8")
+        .body(text.unwrap_or_default())
+}

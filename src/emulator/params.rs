@@ -1,0 +1,137 @@
+//! Request input: the API body (a JSON object, or form-urlencoded scalars) and the
+//! `parameters` string in which the authorization server forwards its client's form body.
+
+use serde_json::{Map, Value};
+
+/// The body of an API call, read through lenient accessors so that JSON and form bodies behave
+/// the same (`"300"` and `300` are both an integer).
+#[derive(Debug, Default)]
+pub(crate) struct Body(Map<String, Value>);
+
+impl Body {
+    /// Parses `bytes` according to `content_type` (JSON unless it says form-urlencoded).
+    pub fn parse(content_type: &str, bytes: &[u8]) -> Result<Body, String> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Body::default());
+        }
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(bytes).map_err(|e| e.to_string())?;
+            return Ok(Self::from_pairs(pairs));
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(_) => Err("the body is not a JSON object".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// A query string read as a body (for the GET APIs).
+    pub fn from_query(query: &str) -> Body {
+        Self::from_pairs(serde_urlencoded::from_str(query).unwrap_or_default())
+    }
+
+    fn from_pairs(pairs: Vec<(String, String)>) -> Body {
+        let mut map = Map::new();
+        for (key, value) in pairs {
+            match map.get_mut(&key) {
+                Some(Value::Array(items)) => items.push(value.into()),
+                Some(previous) => {
+                    let first = previous.take();
+                    *previous = Value::Array(vec![first, value.into()]);
+                }
+                None => {
+                    map.insert(key, Value::String(value));
+                }
+            }
+        }
+        Body(map)
+    }
+
+    /// A scalar as a string; empty strings count as absent.
+    pub fn string(&self, key: &str) -> Option<String> {
+        match self.0.get(key)? {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// An integer, or `Err` when present but not one.
+    pub fn int(&self, key: &str) -> Result<Option<i64>, ()> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(()),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| ()),
+            Some(_) => Err(()),
+        }
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        match self.0.get(key) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+
+    /// A string list: a JSON array, or (in a form body) space-separated or repeated values.
+    pub fn list(&self, key: &str) -> Option<Vec<String>> {
+        match self.0.get(key)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .flat_map(|s| s.split_whitespace())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+            _ => None,
+        }
+    }
+
+    /// A JSON object given either as a string holding JSON or (in a JSON body) inline.
+    pub fn json_object(&self, key: &str) -> Result<Option<Map<String, Value>>, ()> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => match serde_json::from_str(s) {
+                Ok(Value::Object(map)) => Ok(Some(map)),
+                _ => Err(()),
+            },
+            Some(Value::Object(map)) => Ok(Some(map.clone())),
+            Some(_) => Err(()),
+        }
+    }
+}
+
+/// The client's form body, forwarded verbatim in `parameters`.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(text: &str) -> Result<Params, String> {
+        serde_urlencoded::from_str(text)
+            .map(Params)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The first value of `key`, if non-empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// How many times `key` occurs, empty values included.
+    pub fn count(&self, key: &str) -> usize {
+        self.0.iter().filter(|(k, _)| k == key).count()
+    }
+}

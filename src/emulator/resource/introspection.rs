@@ -1,0 +1,112 @@
+//! `/auth/introspection` (for resource servers: errors as `WWW-Authenticate` values) and
+//! `/auth/introspection/standard` (an RFC 7662 response body).
+
+use actix_web::HttpResponse;
+use serde_json::{json, Map, Value};
+
+use super::{usable, Unusable};
+use crate::emulator::codes;
+use crate::emulator::envelope::Envelope;
+use crate::emulator::params::{Body, Params};
+use crate::emulator::state::Emulator;
+use crate::emulator::store::TokenRecord;
+
+pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
+    let token = body.string("token");
+    let record = match usable(state, token.as_deref()) {
+        Ok(record) => record,
+        Err(why) => {
+            let (action, error, code) = why.describe();
+            let envelope = Envelope::bearer(code, &[], action, error);
+            let existent = matches!(why, Unusable::Expired);
+            return primitives(envelope, existent, false).ok();
+        }
+    };
+    if let Some(required) = body.list("scopes") {
+        if !required.iter().all(|s| record.scopes.contains(s)) {
+            let envelope = Envelope::bearer(codes::A056303, &[], "FORBIDDEN", "insufficient_scope");
+            return primitives(envelope, true, true).ok();
+        }
+    }
+    if let Some(subject) = body.string("subject") {
+        if record.subject.as_deref() != Some(subject.as_str()) {
+            let envelope = Envelope::bearer(codes::A056304, &[], "FORBIDDEN", "invalid_request");
+            return primitives(envelope, true, true).ok();
+        }
+    }
+    let alias = state
+        .clients
+        .by_id(record.client_id)
+        .map(|c| c.alias.clone());
+    Envelope::new(codes::A056001, &[])
+        .action("OK")
+        .set("clientId", record.client_id)
+        .set("clientIdAlias", alias)
+        .set("clientIdAliasUsed", record.alias_used)
+        .set("subject", record.subject.clone())
+        .set("scopes", record.scopes.clone())
+        .set("expiresAt", record.access_expires_ms)
+        .set("existent", true)
+        .set("usable", true)
+        .set("sufficient", true)
+        .set("refreshable", record.refresh_token.is_some())
+        .set("consentedClaims", record.consented_claims.clone())
+        .set("grantType", record.grant_type)
+        .set("acr", record.acr.clone())
+        .set("authTime", record.auth_time)
+        .ok()
+}
+
+fn primitives(envelope: Envelope, existent: bool, usable: bool) -> Envelope {
+    envelope
+        .set("existent", existent)
+        .set("usable", usable)
+        .set("sufficient", false)
+        .set("refreshable", false)
+        .set("expiresAt", 0)
+        .set("clientId", 0)
+        .set("clientIdAliasUsed", false)
+        .set("authTime", 0)
+}
+
+pub(crate) fn standard(state: &Emulator, body: &Body) -> HttpResponse {
+    let params = body
+        .string("parameters")
+        .and_then(|p| Params::parse(&p).ok())
+        .unwrap_or_default();
+    let Some(token) = params.get("token") else {
+        return Envelope::oauth(codes::A146201, &[], "BAD_REQUEST", "invalid_request").ok();
+    };
+    let now = state.now_ms();
+    let content = {
+        let store = state.store();
+        let as_access = store.access(token).filter(|r| now < r.access_expires_ms);
+        let as_refresh = store.refresh(token).filter(|r| now < r.refresh_expires_ms);
+        match (as_access, as_refresh) {
+            (Some(r), _) => active(state, r, r.access_expires_ms, "Bearer"),
+            (None, Some(r)) => active(state, r, r.refresh_expires_ms, "refresh_token"),
+            (None, None) => json!({"active": false}),
+        }
+    };
+    Envelope::new(codes::A145001, &[])
+        .action("OK")
+        .content(content.to_string())
+        .ok()
+}
+
+fn active(state: &Emulator, r: &TokenRecord, expires_ms: u64, token_type: &str) -> Value {
+    let mut map = Map::new();
+    map.insert("active".into(), true.into());
+    if !r.scopes.is_empty() {
+        map.insert("scope".into(), r.scopes.join(" ").into());
+    }
+    map.insert("client_id".into(), r.client_ident.clone().into());
+    if let Some(subject) = &r.subject {
+        map.insert("sub".into(), subject.clone().into());
+    }
+    map.insert("exp".into(), (expires_ms / 1000).into());
+    map.insert("iat".into(), r.issued_at_secs.into());
+    map.insert("iss".into(), state.issuer.clone().into());
+    map.insert("token_type".into(), token_type.into());
+    Value::Object(map)
+}
