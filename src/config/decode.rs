@@ -45,14 +45,28 @@ fn segments(path: &serde_path_to_error::Path) -> Vec<Seg> {
 
 /// `key: message`, naming the environment variable that set the key, if one did.
 fn describe(path: &[Seg], error: &toml::de::Error, overrides: &[Override]) -> String {
-    // For an unknown key the path already ends with that key.
-    let message = without_value(error.message());
+    // For an unknown key the path already ends with that key; a missing one is named here.
+    let raw = error.message();
+    let mut path = path.to_vec();
+    let message = if let Some(field) = missing_field(raw) {
+        path.push(Seg::Key(field.to_owned()));
+        "is required".to_owned()
+    } else if raw.contains("untagged enum Scalar") {
+        // `Secret` accepts a string, integer or boolean; its untagged error says nothing useful.
+        "invalid type, expected a string".to_owned()
+    } else {
+        without_value(raw)
+    };
     let source = overrides
         .iter()
         .find(|o| path.starts_with(&o.path))
         .map(|o| format!(" (set by {})", o.var))
         .unwrap_or_default();
-    format!("{}: {message}{source}", display_path(path))
+    format!("{}: {message}{source}", display_path(&path))
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
 }
 
 /// serde's message with the offending value cut out: `invalid type: string "x", expected u64`

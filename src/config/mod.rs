@@ -49,7 +49,8 @@ impl Settings {
                 .and_then(|span| text.get(..span.start))
                 .map(|before| before.matches('\n').count() + 1);
             let at = line.map(|n| format!(" line {n}")).unwrap_or_default();
-            ConfigErrors(vec![format!("config.toml{at}: {}", e.message().trim_end())])
+            let message = e.message().trim_end().replace('\n', ": ");
+            ConfigErrors(vec![format!("config.toml{at}: {message}")])
         })?;
         let (mut overrides, mut errors) = overlay::apply(&mut value, env);
         errors.extend(files::resolve(&mut value));
@@ -62,7 +63,11 @@ impl Settings {
         if problems.is_empty() {
             Ok(settings)
         } else {
-            Err(ConfigErrors(problems))
+            let attributed = problems
+                .into_iter()
+                .map(|problem| overlay::attribute(problem, &overrides))
+                .collect();
+            Err(ConfigErrors(attributed))
         }
     }
 
@@ -74,3 +79,6 @@ impl Settings {
             .unwrap_or(&self.server.public_url)
     }
 }
+
+#[cfg(test)]
+mod tests;

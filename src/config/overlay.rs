@@ -6,6 +6,8 @@
 //! in as the verbatim string; when deserialization then finds a type error at that key (a number,
 //! boolean or array was expected), `decode` swaps in the value parsed as TOML and tries again.
 //! Strings therefore stay verbatim even when they look like numbers (`12345`, `0x1F`, `+1`).
+//! The exception is `users.static[n].claims`, which takes any JSON: there the TOML reading wins
+//! (`...__CLAIMS__EMAIL_VERIFIED=true` is a boolean).
 
 use std::cmp::Ordering;
 
@@ -193,6 +195,20 @@ fn slot<'a>(
             "{} is a value, not a table or array",
             display_path(path)
         )),
+    }
+}
+
+/// Appends `(set by GATEWAY_...)` to a `key: message` problem whose key an override set.
+pub(super) fn attribute(problem: String, overrides: &[Override]) -> String {
+    let key = problem.split(": ").next().unwrap_or_default();
+    let source = overrides.iter().find(|o| {
+        let path = display_path(&o.path);
+        key.strip_prefix(&path)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    });
+    match source {
+        Some(o) => format!("{problem} (set by {})", o.var),
+        None => problem,
     }
 }
 

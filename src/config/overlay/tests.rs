@@ -224,3 +224,21 @@ fn variables_without_prefix_or_separator_are_not_overrides() {
     ]);
     assert_eq!(settings.server.listen, "127.0.0.1:8080");
 }
+
+#[test]
+fn validation_problems_name_the_variable_that_set_the_key() {
+    let message = load_err(&[
+        ("GATEWAY_SERVER__LISTEN", "nowhere"),
+        ("GATEWAY_INTROSPECTION__CLIENTS__0__ID", ""),
+    ]);
+    let lines: Vec<&str> = message.lines().collect();
+    assert!(
+        lines.contains(&"server.listen: must be a socket address such as 127.0.0.1:8080 or [::1]:8080 (set by GATEWAY_SERVER__LISTEN)"),
+        "{message}"
+    );
+    assert!(
+        lines.contains(&"introspection.clients[0].id: must not be empty (set by GATEWAY_INTROSPECTION__CLIENTS__0__ID)"),
+        "{message}"
+    );
+    assert!(!message.contains("nowhere"), "{message}");
+}
