@@ -1,7 +1,10 @@
 //! Configuration: `config.toml`, the `GATEWAY_` environment overlay, `*_file` secrets, and one
 //! validation pass that lists every problem at once.
 
+mod decode;
 mod files;
+#[cfg(test)]
+mod fixtures;
 mod overlay;
 mod secret;
 mod types;
@@ -40,20 +43,31 @@ impl Settings {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigErrors> {
-        let mut value: toml::Value = toml::from_str(text)
-            .map_err(|e| ConfigErrors(vec![format!("config.toml: {}", e.message())]))?;
-        let mut errors = overlay::apply(&mut value, env);
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .and_then(|span| text.get(..span.start))
+                .map(|before| before.matches('\n').count() + 1);
+            let at = line.map(|n| format!(" line {n}")).unwrap_or_default();
+            let message = e.message().trim_end().replace('\n', ": ");
+            ConfigErrors(vec![format!("config.toml{at}: {message}")])
+        })?;
+        let (mut overrides, mut errors) = overlay::apply(&mut value, env);
         errors.extend(files::resolve(&mut value));
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        let settings: Settings = serde_path_to_error::deserialize(value)
-            .map_err(|e| ConfigErrors(vec![format!("{}: {}", e.path(), e.inner().message())]))?;
+        let settings =
+            decode::deserialize(value, &mut overrides).map_err(|e| ConfigErrors(vec![e]))?;
         let problems = validate::validate(&settings);
         if problems.is_empty() {
             Ok(settings)
         } else {
-            Err(ConfigErrors(problems))
+            let attributed = problems
+                .into_iter()
+                .map(|problem| overlay::attribute(problem, &overrides))
+                .collect();
+            Err(ConfigErrors(attributed))
         }
     }
 
@@ -65,3 +79,6 @@ impl Settings {
             .unwrap_or(&self.server.public_url)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! Turns the merged TOML tree into [`Settings`], giving each environment override the type its
+//! key wants, and reporting the first type error with its key (and variable) but not its value.
+
+use serde_path_to_error::Segment;
+use toml::Value;
+
+use super::overlay::{display_path, node_at, Override, Seg};
+use super::Settings;
+
+/// Deserializes `value`. An error at (or below) a key set from the environment as a verbatim
+/// string is retried once with that value read as TOML, so each override is retyped at most once.
+pub(super) fn deserialize(
+    mut value: Value,
+    overrides: &mut [Override],
+) -> Result<Settings, String> {
+    loop {
+        let error = match serde_path_to_error::deserialize::<_, Settings>(value.clone()) {
+            Ok(settings) => return Ok(settings),
+            Err(error) => error,
+        };
+        let path = segments(error.path());
+        let retyped = overrides
+            .iter_mut()
+            .filter(|o| path.starts_with(&o.path))
+            .find_map(|o| Some((o.path.clone(), o.take_typed()?)));
+        match retyped {
+            Some((at, typed)) => match node_at(&mut value, &at) {
+                Some(node) => *node = typed,
+                None => return Err(describe(&path, error.inner(), overrides)),
+            },
+            None => return Err(describe(&path, error.inner(), overrides)),
+        }
+    }
+}
+
+fn segments(path: &serde_path_to_error::Path) -> Vec<Seg> {
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(Seg::Index(*index)),
+            Segment::Map { key } => Some(Seg::Key(key.clone())),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// `key: message`, naming the environment variable that set the key, if one did.
+fn describe(path: &[Seg], error: &toml::de::Error, overrides: &[Override]) -> String {
+    // For an unknown key the path already ends with that key; a missing one is named here.
+    let raw = error.message();
+    let mut path = path.to_vec();
+    let message = if let Some(field) = missing_field(raw) {
+        path.push(Seg::Key(field.to_owned()));
+        "is required".to_owned()
+    } else if raw.contains("untagged enum Scalar") {
+        // `Secret` accepts a string, integer or boolean; its untagged error says nothing useful.
+        "invalid type, expected a string".to_owned()
+    } else {
+        without_value(raw)
+    };
+    let source = overrides
+        .iter()
+        .find(|o| path.starts_with(&o.path))
+        .map(|o| format!(" (set by {})", o.var))
+        .unwrap_or_default();
+    format!("{}: {message}{source}", display_path(&path))
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// serde's message with the offending value cut out: `invalid type: string "x", expected u64`
+/// becomes `invalid type: string, expected u64`. A misplaced secret must not reach a log.
+pub(super) fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // The expected type comes from our own types; the value may hold anything.
+            let (found, expected) = rest
+                .rfind(", expected ")
+                .map_or((rest, ""), |at| rest.split_at(at));
+            let kind = found.split(['"', '`']).next().unwrap_or_default().trim();
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let expected = rest
+            .rfind(", expected ")
+            .map(|at| &rest[at..])
+            .unwrap_or_default();
+        return format!("unknown variant{expected}");
+    }
+    message.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_value;
+
+    #[test]
+    fn serde_messages_lose_the_offending_value() {
+        assert_eq!(
+            without_value(r#"invalid type: string "hunter2", expected u64"#),
+            "invalid type: string, expected u64"
+        );
+        assert_eq!(
+            without_value("invalid value: integer `300`, expected u8"),
+            "invalid value: integer, expected u8"
+        );
+        assert_eq!(
+            without_value("unknown variant `embeded`, expected `embedded` or `remote`"),
+            "unknown variant, expected `embedded` or `remote`"
+        );
+        assert_eq!(
+            without_value(r#"invalid type: string "x, expected y", expected u64"#),
+            "invalid type: string, expected u64"
+        );
+        assert_eq!(
+            without_value("invalid type: floating point `1.5`, expected a string"),
+            "invalid type: floating point, expected a string"
+        );
+        assert_eq!(
+            without_value("missing field `backend`"),
+            "missing field `backend`"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! `[emulator]` and `[[emulator.clients]]`.
+
+use std::collections::HashSet;
+
+use super::{path_set, Problems};
+use crate::config::{DeliveryMode, EmulatorClient, Secret, Settings};
+
+const TOKEN_AUTH_METHODS: [&str; 4] = [
+    "none",
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+];
+const GRANT_TYPES: [&str; 3] = ["ciba", "refresh_token", "client_credentials"];
+
+pub(super) fn check(settings: &Settings, p: &mut Problems) {
+    let emulator = &settings.emulator;
+    p.socket_addr("emulator.listen", &emulator.listen);
+    for (key, value) in [
+        (
+            "auth_req_id_lifetime_secs",
+            emulator.auth_req_id_lifetime_secs,
+        ),
+        ("polling_interval_secs", emulator.polling_interval_secs),
+        (
+            "access_token_lifetime_secs",
+            emulator.access_token_lifetime_secs,
+        ),
+        (
+            "refresh_token_lifetime_secs",
+            emulator.refresh_token_lifetime_secs,
+        ),
+        ("id_token_lifetime_secs", emulator.id_token_lifetime_secs),
+    ] {
+        p.at_least(format!("emulator.{key}"), value, 1);
+    }
+    if let Some(path) = path_set(&emulator.signing_key_file) {
+        p.readable_file("emulator.signing_key_file", path);
+    }
+    let mut ids = HashSet::new();
+    for (i, client) in emulator.clients.iter().enumerate() {
+        let key = format!("emulator.clients[{i}]");
+        if client.client_id.trim().is_empty() {
+            p.add(format!("{key}.client_id"), "must not be empty");
+        } else if !ids.insert(client.client_id.as_str()) {
+            p.add(format!("{key}.client_id"), "is listed twice");
+        }
+        check_client(&key, client, settings.notifications.allow_insecure_http, p);
+    }
+}
+
+fn check_client(key: &str, client: &EmulatorClient, insecure_ok: bool, p: &mut Problems) {
+    if client.delivery_mode != DeliveryMode::Poll {
+        match &client.notification_endpoint {
+            None => p.add(
+                format!("{key}.notification_endpoint"),
+                "is required for ping and push clients",
+            ),
+            Some(url) => {
+                let url = p.http_url(format!("{key}.notification_endpoint"), url, true);
+                if url.is_some_and(|u| u.scheme() == "http") && !insecure_ok {
+                    p.add(
+                        format!("{key}.notification_endpoint"),
+                        "is http, which notifications.allow_insecure_http = false refuses",
+                    );
+                }
+            }
+        }
+    }
+    let method = client.token_auth_method.as_str();
+    if !TOKEN_AUTH_METHODS.contains(&method) {
+        p.add(
+            format!("{key}.token_auth_method"),
+            "must be none, client_secret_basic, client_secret_post or client_secret_jwt",
+        );
+    }
+    let has_secret = client.client_secret.as_ref().is_some_and(|s| !s.is_empty());
+    if method.starts_with("client_secret") && !has_secret {
+        p.add(
+            format!("{key}.client_secret"),
+            format!("is required with token_auth_method = \"{method}\""),
+        );
+    }
+    if client.client_secret.as_ref().is_some_and(Secret::is_empty) {
+        p.add(format!("{key}.client_secret"), "must not be empty when set");
+    }
+    if client.grant_types.is_empty() {
+        p.add(
+            format!("{key}.grant_types"),
+            "must list at least one grant type",
+        );
+    }
+    for (j, grant) in client.grant_types.iter().enumerate() {
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            p.add(
+                format!("{key}.grant_types[{j}]"),
+                "must be ciba, refresh_token or client_credentials",
+            );
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `[users]` (the user directory) and `[ciba]`.
+
+use std::collections::HashMap;
+
+use super::{is_blank, Problems};
+use crate::config::{
+    CibaSettings, Secret, Settings, StaticUser, UserSource, DEFAULT_BINDING_MESSAGE_PATTERN,
+};
+
+/// Claims the gateway or Authlete set themselves; a directory must not supply them.
+pub(super) const REGISTERED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "rt_hash",
+    "sid",
+];
+
+pub(super) fn check(settings: &Settings, p: &mut Problems) {
+    let users = &settings.users;
+    check_static_users(&users.static_users, p);
+    if users.source == UserSource::Http {
+        match &users.http {
+            None => p.add("users.http", "is required with users.source = \"http\""),
+            Some(http) => {
+                p.http_url("users.http.url", &http.url, http.allow_insecure_http);
+                p.at_least("users.http.timeout_ms", http.timeout_ms, 1);
+                if http.bearer_token.as_ref().is_some_and(Secret::is_empty) {
+                    p.add("users.http.bearer_token", "must not be empty when set");
+                }
+            }
+        }
+    }
+    check_ciba(&settings.ciba, p);
+}
+
+fn check_static_users(users: &[StaticUser], p: &mut Problems) {
+    let mut subjects: HashMap<&str, usize> = HashMap::new();
+    let mut hints: HashMap<&str, usize> = HashMap::new();
+    for (i, user) in users.iter().enumerate() {
+        let key = format!("users.static[{i}]");
+        if user.subject.trim().is_empty() {
+            p.add(format!("{key}.subject"), "must not be empty");
+        } else if let Some(first) = subjects.insert(&user.subject, i) {
+            p.add(
+                format!("{key}.subject"),
+                format!("duplicates users.static[{first}].subject"),
+            );
+        }
+        for (j, hint) in user.login_hints.iter().enumerate() {
+            if hint.trim().is_empty() {
+                p.add(format!("{key}.login_hints[{j}]"), "must not be empty");
+                continue;
+            }
+            match hints.get(hint.as_str()) {
+                Some(&owner) if owner != i => p.add(
+                    format!("{key}.login_hints[{j}]"),
+                    format!("is also a login hint of users.static[{owner}]"),
+                ),
+                _ => {
+                    hints.insert(hint, i);
+                }
+            }
+        }
+        check_user_code(&key, user, p);
+        for claim in user.claims.keys() {
+            if REGISTERED_CLAIMS.contains(&claim.as_str()) || claim.starts_with("urn:openid:") {
+                p.add(
+                    format!("{key}.claims.{claim}"),
+                    "is a registered JWT/protocol claim and cannot come from the directory",
+                );
+            }
+        }
+    }
+}
+
+fn check_user_code(key: &str, user: &StaticUser, p: &mut Problems) {
+    match (&user.user_code, &user.user_code_sha256) {
+        (Some(_), Some(_)) => p.add(key, "set only one of user_code and user_code_sha256"),
+        (Some(code), None) if code.is_empty() => {
+            p.add(format!("{key}.user_code"), "must not be empty")
+        }
+        (None, Some(hash)) => p.sha256_hex(format!("{key}.user_code_sha256"), hash.expose()),
+        _ => {}
+    }
+    let no_code = is_blank(user.user_code.as_ref().map(Secret::expose))
+        && is_blank(user.user_code_sha256.as_ref().map(Secret::expose));
+    if user.user_code_required && no_code {
+        p.add(
+            format!("{key}.user_code_required"),
+            "needs user_code or user_code_sha256 (otherwise every request fails)",
+        );
+    }
+}
+
+fn check_ciba(ciba: &CibaSettings, p: &mut Problems) {
+    // The default is known to compile (a test says so); compiling `\p{L}` is slow in debug.
+    let custom = ciba.binding_message_pattern != DEFAULT_BINDING_MESSAGE_PATTERN;
+    if let Some(Err(e)) = custom.then(|| regex::Regex::new(&ciba.binding_message_pattern)) {
+        // The message spans several lines (pattern, caret, reason): keep the reason.
+        let message = e.to_string();
+        let reason = message.lines().last().unwrap_or_default();
+        p.add(
+            "ciba.binding_message_pattern",
+            format!("is not a valid regular expression ({reason})"),
+        );
+    }
+    p.at_least("ciba.default_interval_secs", ciba.default_interval_secs, 1);
+    p.at_least(
+        "ciba.max_request_lifetime_secs",
+        ciba.max_request_lifetime_secs,
+        1,
+    );
+    p.at_least(
+        "ciba.max_pending_per_user",
+        ciba.max_pending_per_user as u64,
+        1,
+    );
+    p.at_least(
+        "ciba.user_code_max_failures",
+        ciba.user_code_max_failures as u64,
+        1,
+    );
+    p.at_least(
+        "ciba.user_code_failure_window_secs",
+        ciba.user_code_failure_window_secs,
+        1,
+    );
+}
