@@ -105,7 +105,7 @@ fn parse_http_url(value: &str) -> Result<Url, String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("must be an http or https URL".into());
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err("must name a host".into());
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -130,7 +130,7 @@ fn is_loopback(addr: &SocketAddr) -> bool {
 
 /// An unset or empty optional value (an empty `*_file` yields an empty secret).
 fn is_blank(value: Option<&str>) -> bool {
-    value.map_or(true, |v| v.trim().is_empty())
+    value.is_none_or(|v| v.trim().is_empty())
 }
 
 /// An optional path that is set and not empty.
