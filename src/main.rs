@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use authlete_gateway::clock::SystemClock;
 use authlete_gateway::config::Settings;
+use authlete_gateway::emulator::{self, EmulatorOptions};
 use authlete_gateway::startup::Application;
 use clap::{Parser, Subcommand};
 
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     }
     authlete_gateway::telemetry::init(&settings.log);
     let result = match cli.command {
-        Some(Command::Emulator) => Err("the emulator subcommand is not available yet".to_owned()),
+        Some(Command::Emulator) => actix_web::rt::System::new().block_on(emulator(settings)),
         None => actix_web::rt::System::new().block_on(serve(settings)),
     };
     match result {
@@ -83,6 +84,37 @@ async fn serve(settings: Settings) -> Result<(), String> {
         shutdown.shutdown().await;
     });
     app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// The emulator alone, on `emulator.listen`, until SIGTERM or SIGINT.
+async fn emulator(settings: Settings) -> Result<(), String> {
+    let listen = settings
+        .emulator
+        .listen
+        .parse()
+        .map_err(|e| format!("emulator.listen: {e}"))?;
+    let running = emulator::start(EmulatorOptions {
+        settings: settings.emulator.clone(),
+        public_url: settings.server.public_url.clone(),
+        listen,
+        clock: Arc::new(SystemClock),
+    })
+    .await
+    .map_err(|e| format!("emulator.listen = {listen}: {e}"))?;
+    // The operator needs these to point a gateway (or curl) at this emulator.
+    println!("emulator listening on {}", running.base_url);
+    println!(
+        "  v3: base_url = {} service_id = {}",
+        running.base_url, running.service_id
+    );
+    println!("      access_token = {}", running.access_token);
+    println!(
+        "  v2: api_key = {} api_secret = {}",
+        running.api_key, running.api_secret
+    );
+    wait_for_signal().await;
+    running.stop().await;
+    Ok(())
 }
 
 /// SIGTERM or SIGINT.

@@ -12,6 +12,7 @@ use actix_web::{web, App, HttpServer};
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
+use crate::emulator::{self, EmulatorOptions, RunningEmulator};
 use crate::endpoints;
 use crate::http::host::guard_admin;
 use crate::http::middleware::observe;
@@ -29,6 +30,7 @@ pub struct Application {
     public: Server,
     admin: Server,
     state: web::Data<AppState>,
+    emulator: Option<RunningEmulator>,
 }
 
 /// Stops a running application gracefully: readiness turns 503, then both listeners drain.
@@ -37,6 +39,7 @@ pub struct ShutdownHandle {
     state: web::Data<AppState>,
     public: ServerHandle,
     admin: ServerHandle,
+    emulator: Option<ServerHandle>,
 }
 
 impl ShutdownHandle {
@@ -45,6 +48,10 @@ impl ShutdownHandle {
         self.state.set_ready(false);
         self.public.stop(true).await;
         self.admin.stop(true).await;
+        // Last: draining requests may still need Authlete.
+        if let Some(emulator) = &self.emulator {
+            emulator.stop(true).await;
+        }
     }
 }
 
@@ -54,7 +61,8 @@ impl Application {
         tls::install_provider();
         let settings = Arc::new(settings);
         let metrics = Metrics::new();
-        let target = Arc::new(authlete_target(&settings)?);
+        let (target, emulator) = authlete_target(&settings, clock.clone()).await?;
+        let target = Arc::new(target);
         let state = web::Data::new(AppState::new(settings.clone(), metrics.clone(), clock)?);
         let client_tls = Arc::new(tls::client_config(&[])?);
         let public_listener = bind(&settings.server.listen, "server.listen")?;
@@ -75,6 +83,7 @@ impl Application {
             public,
             admin,
             state,
+            emulator,
         })
     }
 
@@ -95,7 +104,13 @@ impl Application {
             state: self.state.clone(),
             public: self.public.handle(),
             admin: self.admin.handle(),
+            emulator: self.emulator.as_ref().map(RunningEmulator::handle),
         }
+    }
+
+    /// The embedded emulator, when `authlete.backend = "embedded"`.
+    pub fn emulator(&self) -> Option<&RunningEmulator> {
+        self.emulator.as_ref()
     }
 
     /// Serves until both listeners have stopped (see `ShutdownHandle`).
@@ -114,10 +129,33 @@ fn local_addr(listener: &TcpListener) -> Result<SocketAddr, String> {
     listener.local_addr().map_err(|e| e.to_string())
 }
 
-fn authlete_target(settings: &Settings) -> Result<AuthleteTarget, String> {
+/// Where Authlete is: the configured service, or an emulator started here on loopback.
+async fn authlete_target(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<(AuthleteTarget, Option<RunningEmulator>), String> {
     let a = &settings.authlete;
     if a.backend == Backend::Embedded {
-        return Err("authlete.backend = \"embedded\" needs the embedded emulator".into());
+        let running = emulator::start(EmulatorOptions {
+            settings: settings.emulator.clone(),
+            public_url: settings.server.public_url.clone(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clock,
+        })
+        .await
+        .map_err(|e| format!("starting the embedded emulator: {e}"))?;
+        let credentials = match a.api_version {
+            2 => ServiceCredentials::V2 {
+                api_key: running.api_key.clone(),
+                api_secret: running.api_secret.clone(),
+            },
+            _ => ServiceCredentials::V3 {
+                service_id: running.service_id.to_string(),
+                access_token: running.access_token.clone(),
+            },
+        };
+        let target = AuthleteTarget::new(&running.base_url, credentials, a)?;
+        return Ok((target, Some(running)));
     }
     let base_url = a
         .base_url
@@ -134,7 +172,7 @@ fn authlete_target(settings: &Settings) -> Result<AuthleteTarget, String> {
             access_token: expose(&a.access_token).ok_or("authlete.access_token is required")?,
         },
     };
-    AuthleteTarget::new(base_url, credentials, a)
+    Ok((AuthleteTarget::new(base_url, credentials, a)?, None))
 }
 
 fn workers(settings: &Settings) -> usize {

@@ -73,11 +73,6 @@ impl RunningEmulator {
 
 /// Binds `options.listen`, spawns the server on the current runtime and returns at once.
 pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator> {
-    log::warn!(
-        "starting the embedded Authlete emulator on {}: it is for development and tests only, \
-         never for production",
-        options.listen
-    );
     let key_file = options
         .settings
         .signing_key_file
@@ -110,6 +105,10 @@ pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator>
         .first()
         .copied()
         .ok_or_else(|| std::io::Error::other("the emulator bound no address"))?;
+    log::warn!(
+        "the embedded Authlete emulator listens on {address}: it is for development and tests \
+         only, never for production"
+    );
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(server);
