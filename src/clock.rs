@@ -1,8 +1,13 @@
 //! The clock seam: every timer of the gateway (and of the emulator) reads time from here, so
 //! tests can move time forward instead of sleeping.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A future returned by `Clock::sleep_until`.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A source of wall-clock and monotonic time.
 pub trait Clock: Send + Sync + 'static {
@@ -10,6 +15,8 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> SystemTime;
     /// Monotonic time, for intervals measured inside the process.
     fn instant(&self) -> Instant;
+    /// Completes once `instant()` has reached `deadline`.
+    fn sleep_until(&self, deadline: Instant) -> Sleep;
 
     /// Whole seconds since the Unix epoch.
     fn unix_secs(&self) -> u64 {
@@ -42,14 +49,18 @@ impl Clock for SystemClock {
     fn instant(&self) -> Instant {
         Instant::now()
     }
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
 }
 
 /// A clock that moves only when told to; for tests.
-#[derive(Debug)]
 pub struct ManualClock {
     start_wall: SystemTime,
     start_instant: Instant,
     offset: Mutex<Duration>,
+    /// Wakes sleepers whenever the clock moves.
+    moved: tokio::sync::watch::Sender<Duration>,
 }
 
 impl Default for ManualClock {
@@ -64,6 +75,7 @@ impl ManualClock {
             start_wall: SystemTime::now(),
             start_instant: Instant::now(),
             offset: Mutex::new(Duration::ZERO),
+            moved: tokio::sync::watch::channel(Duration::ZERO).0,
         }
     }
 
@@ -71,6 +83,7 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         let mut offset = self.offset.lock().unwrap_or_else(|e| e.into_inner());
         *offset += by;
+        self.moved.send_replace(*offset);
     }
 
     fn offset(&self) -> Duration {
@@ -84,5 +97,17 @@ impl Clock for ManualClock {
     }
     fn instant(&self) -> Instant {
         self.start_instant + self.offset()
+    }
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        let target = deadline.saturating_duration_since(self.start_instant);
+        let mut moved = self.moved.subscribe();
+        Box::pin(async move {
+            // Sleeps until the clock is advanced past the deadline, never on real time.
+            while *moved.borrow_and_update() < target {
+                if moved.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! The CIBA side path: user identification, soft per-replica state (poll timestamps, pending
 //! requests, user-code failures), and the seam to the authentication device.
 
+pub mod decision;
 pub mod device;
 pub mod identify;
 pub mod lockout;
