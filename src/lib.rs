@@ -22,3 +22,4 @@ pub mod tls;
 
 /// The `User-Agent` of every outgoing request.
 pub const USER_AGENT: &str = concat!("authlete-gateway/", env!("CARGO_PKG_VERSION"));
+pub mod outbox;

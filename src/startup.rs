@@ -22,6 +22,8 @@ use crate::tls;
 
 /// How long a client may take to send its request head before the connection is closed.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest body the admin listener reads (console decisions, notifications to the sink).
+const ADMIN_MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A built gateway whose listeners are bound but not yet serving.
 pub struct Application {
@@ -47,6 +49,9 @@ impl ShutdownHandle {
         log::info!("shutting down: readiness is now 503");
         self.state.set_ready(false);
         self.public.stop(true).await;
+        let timeout = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+        self.state.bridge.background.drain(timeout).await;
+        self.state.outbox.drain(timeout).await;
         self.admin.stop(true).await;
         // Last: draining requests may still need Authlete.
         if let Some(emulator) = &self.emulator {
@@ -63,8 +68,14 @@ impl Application {
         let metrics = Metrics::new();
         let (target, emulator) = authlete_target(&settings, clock.clone()).await?;
         let target = Arc::new(target);
-        let state = web::Data::new(AppState::new(settings.clone(), metrics.clone(), clock)?);
         let client_tls = Arc::new(tls::client_config(&[])?);
+        let state = web::Data::new(AppState::new(
+            settings.clone(),
+            metrics.clone(),
+            clock,
+            target.clone(),
+            client_tls.clone(),
+        )?);
         let public_listener = bind(&settings.server.listen, "server.listen")?;
         let admin_listener = bind(&settings.admin.listen, "admin.listen")?;
         let public_addr = local_addr(&public_listener)?;
@@ -223,11 +234,13 @@ fn admin_server(
     state: web::Data<AppState>,
     listener: TcpListener,
 ) -> Result<Server, String> {
+    let console_enabled = settings.admin.console;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(from_fn(guard_admin))
-            .configure(endpoints::admin_routes)
+            .app_data(web::PayloadConfig::new(ADMIN_MAX_BODY_BYTES))
+            .configure(|cfg| endpoints::admin_routes(cfg, console_enabled))
             .default_service(web::to(endpoints::not_found))
     })
     .workers(1)

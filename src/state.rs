@@ -7,16 +7,21 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::ciba::device::{DeviceDispatch, Unconnected};
+use crate::authlete::AuthleteTarget;
+use crate::ciba::background::Background;
+use crate::ciba::bridge::{Bridge, BridgeParts, DeviceBridge};
+use crate::ciba::decision::DecisionKeys;
+use crate::ciba::device::DeviceDispatch;
 use crate::ciba::lockout::UserCodeLockout;
 use crate::ciba::pending::PendingGuard;
 use crate::ciba::poll::PollControl;
 use crate::clock::SharedClock;
-use crate::config::{Settings, UserSource};
+use crate::config::{Backend, Settings, UserSource};
 use crate::directory::{Directory, StaticDirectory};
 use crate::http::peer::Proxies;
 use crate::http::{CertHeader, CredentialRules};
 use crate::metrics::Metrics;
+use crate::outbox::Outbox;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -32,16 +37,23 @@ pub struct AppState {
     pub pending: Arc<PendingGuard>,
     pub poll: PollControl,
     pub device: Arc<dyn DeviceDispatch>,
+    pub bridge: Arc<Bridge>,
+    pub outbox: Arc<Outbox>,
+    /// The console's notification sink.
+    pub console: crate::endpoints::console::Sink,
     ready: AtomicBool,
     interval_warning: Once,
 }
 
 impl AppState {
-    /// Builds the shared state from validated settings.
+    /// Builds the shared state from validated settings; `target` and `tls` serve the
+    /// background thread's Authlete client.
     pub fn new(
         settings: Arc<Settings>,
         metrics: Metrics,
         clock: SharedClock,
+        target: Arc<AuthleteTarget>,
+        tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, String> {
         let s = &settings;
         let proxies = Proxies::parse(&s.server.trusted_proxies);
@@ -68,6 +80,22 @@ impl AppState {
                 .and_then(CertHeader::parse),
         };
         let lifetime = Duration::from_secs(s.ciba.max_request_lifetime_secs);
+        let pending = Arc::new(PendingGuard::new(
+            s.ciba.max_pending_per_user,
+            clock.clone(),
+        ));
+        let outbox = Outbox::new(s, metrics.clone(), clock.clone())?;
+        let bridge = Arc::new(Bridge::new(
+            s,
+            BridgeParts {
+                keys: decision_keys(s)?,
+                pending: pending.clone(),
+                outbox: outbox.clone(),
+                background: Background::start(target, tls, metrics.clone())?,
+                metrics: metrics.clone(),
+                clock: clock.clone(),
+            },
+        ));
         Ok(Self {
             lockout: UserCodeLockout::new(
                 s.ciba.user_code_max_failures,
@@ -85,7 +113,10 @@ impl AppState {
                 s.ciba.default_interval_secs.max(1),
                 clock.clone(),
             ),
-            device: Arc::new(Unconnected),
+            device: Arc::new(DeviceBridge(bridge.clone())),
+            bridge,
+            outbox,
+            console: Default::default(),
             ready: AtomicBool::new(false),
             interval_warning: Once::new(),
             settings,
@@ -143,4 +174,17 @@ impl AppState {
         });
         serde_json::Value::Object(body).to_string()
     }
+}
+
+/// `device.decision_keys`, or a random key for the embedded backend when none is set.
+fn decision_keys(settings: &Settings) -> Result<DecisionKeys, String> {
+    if settings.device.decision_keys.0.is_empty() && settings.authlete.backend == Backend::Embedded
+    {
+        log::warn!(
+            "device.decision_keys is empty: using a random key, so decision tokens do not \
+             survive a restart and other replicas cannot apply them"
+        );
+        return Ok(DecisionKeys::random());
+    }
+    DecisionKeys::from_config(&settings.device.decision_keys)
 }

@@ -136,3 +136,33 @@ pub struct PassThroughResponse {
     pub attestation_challenge: Option<String>,
 }
 envelope!(PassThroughResponse);
+
+/// `/backchannel/authentication/complete` request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteRequest<'a> {
+    pub ticket: &'a str,
+    pub result: &'a str,
+    pub subject: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<&'a str>,
+    /// A JSON object, as a string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
+}
+
+/// `/backchannel/authentication/complete` response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteResponse {
+    pub action: String,
+    pub result_code: Option<String>,
+    pub response_content: Option<String>,
+    pub delivery_mode: Option<String>,
+    pub client_notification_endpoint: Option<String>,
+    pub client_notification_token: Option<String>,
+    pub auth_req_id: Option<String>,
+}
+envelope!(CompleteResponse);

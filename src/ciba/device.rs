@@ -29,16 +29,3 @@ pub struct IssuedRequest {
 pub trait DeviceDispatch: Send + Sync + 'static {
     fn dispatch(&self, request: IssuedRequest);
 }
-
-/// Used until a device channel is configured: records nothing and contacts no one, so the
-/// request ends at Authlete's expiry.
-pub struct Unconnected;
-
-impl DeviceDispatch for Unconnected {
-    fn dispatch(&self, request: IssuedRequest) {
-        log::warn!(
-            "request_id={} no authentication device channel is connected; the request will expire",
-            request.request_id
-        );
-    }
-}

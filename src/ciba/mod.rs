@@ -1,12 +1,17 @@
 //! The CIBA side path: user identification, soft per-replica state (poll timestamps, pending
 //! requests, user-code failures), and the seam to the authentication device.
 
+pub mod background;
+pub mod bridge;
+pub mod complete;
+pub mod decide;
 pub mod decision;
 pub mod device;
 pub mod identify;
 pub mod lockout;
 pub mod pending;
 pub mod poll;
+pub mod registry;
 
 /// The reasons `/backchannel/authentication/fail` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

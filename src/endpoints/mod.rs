@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod backchannel;
+pub mod console;
+pub mod decisions;
 pub mod token;
 
 use actix_web::{web, HttpResponse};
@@ -26,12 +28,26 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
         resource("/backchannel/authentication", "POST")
             .route(web::post().to(backchannel::backchannel_authentication)),
     )
-    .service(resource("/token", "POST").route(web::post().to(token::token)));
+    .service(resource("/token", "POST").route(web::post().to(token::token)))
+    .service(
+        resource("/device/decisions", "POST").route(web::post().to(decisions::device_decisions)),
+    );
 }
 
-/// The admin listener's routes.
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+/// The admin listener's routes; the console only with `admin.console = true`.
+pub fn admin_routes(cfg: &mut web::ServiceConfig, console_enabled: bool) {
     cfg.service(resource("/metrics", "GET, HEAD").route(web::get().to(admin::metrics)))
         .service(resource("/healthz", "GET, HEAD").route(web::get().to(admin::healthz)))
         .service(resource("/readyz", "GET, HEAD").route(web::get().to(admin::readyz)));
+    if console_enabled {
+        cfg.service(resource("/console", "GET").route(web::get().to(console::page)))
+            .service(resource("/console/app.js", "GET").route(web::get().to(console::script)))
+            .service(resource("/console/requests", "GET").route(web::get().to(console::requests)))
+            .service(resource("/console/decisions", "POST").route(web::post().to(console::decide)))
+            .service(
+                resource("/console/notifications", "GET, POST")
+                    .route(web::get().to(console::notifications))
+                    .route(web::post().to(console::receive_notification)),
+            );
+    }
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod backchannel;
 mod credentials;
+mod device;
 mod emulator;
 mod http_rules;
 mod identification;

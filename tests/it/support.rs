@@ -80,6 +80,49 @@ impl Reply {
     }
 }
 
+const EMBEDDED_CONFIG: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "https://as.example.com"
+workers = 1
+
+[admin]
+listen = "127.0.0.1:0"
+console = true
+
+[authlete]
+backend = "embedded"
+
+[[users.static]]
+subject = "alice"
+login_hints = ["alice@example.com"]
+claims = { name = "Alice Example", email = "alice@example.com", email_verified = true }
+
+[device]
+decision_keys = ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
+
+[notifications]
+allowed_networks = ["127.0.0.0/8"]
+allow_insecure_http = true
+max_backoff_ms = 50
+
+[emulator]
+polling_interval_secs = 5
+auth_req_id_lifetime_secs = 600
+
+[[emulator.clients]]
+client_id = "poll-client"
+client_secret = "poll-secret"
+client_name = "Poll Client"
+delivery_mode = "poll"
+grant_types = ["ciba", "refresh_token", "client_credentials"]
+"#;
+
+/// Settings for a gateway in front of its embedded emulator, with a poll client.
+pub fn embedded_settings() -> Settings {
+    Settings::from_toml_str(EMBEDDED_CONFIG, Vec::new()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn settings() -> Settings {
     Settings::from_toml_str(BASE_CONFIG, Vec::new()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -95,6 +138,17 @@ impl TestGateway {
         let mut settings = settings();
         settings.authlete.base_url = Some(authlete.uri());
         adjust(&mut settings);
+        Self::launch(settings, authlete).await
+    }
+
+    /// Starts in front of the embedded emulator (`authlete` is then an idle wiremock).
+    pub async fn start_embedded(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = embedded_settings();
+        adjust(&mut settings);
+        Self::launch(settings, MockServer::start().await).await
+    }
+
+    async fn launch(settings: Settings, authlete: MockServer) -> Self {
         let clock = Arc::new(ManualClock::new());
         let app = Application::build(settings, clock.clone())
             .await
@@ -267,4 +321,61 @@ pub fn failed(action: &str, error: &str) -> Value {
         "action": action,
         "responseContent": serde_json::json!({"error": error}).to_string()
     })
+}
+
+impl TestGateway {
+    /// POSTs a JSON body to a full URL with extra headers.
+    pub async fn post_json(&self, url: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = client()
+            .post(url)
+            .insert_header(("Content-Type", "application/json"));
+        for (name, value) in headers {
+            request = request.append_header((*name, *value));
+        }
+        read(request.send_body(body.to_owned()).await).await
+    }
+
+    /// The console's JSON feed of pending requests.
+    pub async fn pending(&self) -> Vec<Value> {
+        let reply = self.get(&format!("{}/console/requests", self.admin)).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json().as_array().cloned().unwrap_or_default()
+    }
+
+    /// Starts a CIBA request for `login_hint` as `client`; returns the acknowledgement.
+    pub async fn start_ciba(&self, client: (&str, &str), extra: &str) -> Value {
+        let body = format!("scope=openid%20email&login_hint=alice%40example.com{extra}");
+        let reply = self
+            .post_form(
+                "/backchannel/authentication",
+                &body,
+                &[("Authorization", &basic(client.0, client.1))],
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    }
+
+    /// Polls the token endpoint once for `auth_req_id` as `client`.
+    pub async fn poll(&self, client: (&str, &str), auth_req_id: &str) -> Reply {
+        let body = format!(
+            "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id={auth_req_id}"
+        );
+        self.post_form(
+            "/token",
+            &body,
+            &[("Authorization", &basic(client.0, client.1))],
+        )
+        .await
+    }
+
+    /// Applies `decision` with `token` at `/device/decisions`.
+    pub async fn decide(&self, token: &str, decision: &str) -> Reply {
+        self.post_json(
+            &format!("{}/device/decisions", self.base),
+            decision,
+            &[("Authorization", &format!("Bearer {token}"))],
+        )
+        .await
+    }
 }

@@ -1,0 +1,173 @@
+//! Reporting a decision to Authlete (`/backchannel/authentication/complete`) and handing the
+//! resulting ping/push notification to the outbox.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::background::Context;
+use super::decision::DecisionClaims;
+use crate::authlete::dto::{CompleteRequest, CompleteResponse};
+use crate::authlete::{Api, UpstreamError};
+use crate::config::Secret;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+use crate::outbox::{Notification, NotificationMode, NotificationSlot};
+
+/// What the device decided (or the gateway, at the deadline).
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Authorized {
+        auth_time: u64,
+        acr: Option<String>,
+        /// `/complete.claims`: a JSON object as a string.
+        claims: Option<String>,
+    },
+    Denied,
+    Failed,
+}
+
+impl Verdict {
+    fn result(&self) -> &'static str {
+        match self {
+            Verdict::Authorized { .. } => "AUTHORIZED",
+            Verdict::Denied => "ACCESS_DENIED",
+            Verdict::Failed => "TRANSACTION_FAILED",
+        }
+    }
+}
+
+/// How `/complete` ended, as SPEC §5.3's outcome table sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `NO_ACTION`, or `NOTIFICATION` handed to the outbox.
+    Done,
+    /// A196203: someone decided first.
+    AlreadyDecided,
+    /// A196202: the ticket expired.
+    Expired,
+    /// Another `SERVER_ERROR`.
+    UpstreamError,
+    /// Not sent, 429 or 5xx: the decision may be retried.
+    Unavailable { retry_after_secs: u64 },
+    /// Timed out after sending: Authlete may or may not have applied it.
+    Unknown,
+    /// Our configuration or Authlete's answer is broken.
+    Internal,
+}
+
+/// One `/complete` call.
+pub struct Completion<'a> {
+    pub claims: &'a DecisionClaims,
+    pub verdict: &'a Verdict,
+    pub request_id: &'a str,
+}
+
+impl Completion<'_> {
+    /// Calls Authlete and enqueues the notification into `slot` when it asks for one.
+    pub async fn run(
+        &self,
+        context: &Context,
+        slot: Option<NotificationSlot>,
+        metrics: &Metrics,
+    ) -> Outcome {
+        let (auth_time, acr, claims) = match self.verdict {
+            Verdict::Authorized {
+                auth_time,
+                acr,
+                claims,
+            } => (Some(*auth_time), acr.as_deref(), claims.clone()),
+            _ => (None, None, None),
+        };
+        let request = CompleteRequest {
+            ticket: &self.claims.ticket,
+            result: self.verdict.result(),
+            subject: &self.claims.subject,
+            auth_time,
+            acr,
+            claims,
+        };
+        let answer: CompleteResponse = match context
+            .authlete
+            .call(Api::Complete, &request, self.request_id)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(error) => return outcome_of_failure(&error),
+        };
+        match answer.action.as_str() {
+            "NO_ACTION" => Outcome::Done,
+            "NOTIFICATION" => {
+                self.notify(answer, slot, metrics);
+                Outcome::Done
+            }
+            _ => self.server_error(answer.result_code.as_deref()),
+        }
+    }
+
+    fn server_error(&self, code: Option<&str>) -> Outcome {
+        match code {
+            Some("A196203") => Outcome::AlreadyDecided,
+            Some("A196202") => Outcome::Expired,
+            other => {
+                log::error!(
+                    "request_id={} /complete answered SERVER_ERROR (resultCode {other:?})",
+                    self.request_id
+                );
+                Outcome::UpstreamError
+            }
+        }
+    }
+
+    fn notify(&self, answer: CompleteResponse, slot: Option<NotificationSlot>, metrics: &Metrics) {
+        let mode = match answer.delivery_mode.as_deref() {
+            Some("PUSH") => NotificationMode::Push,
+            _ => NotificationMode::Ping,
+        };
+        let label = match mode {
+            NotificationMode::Push => "push",
+            NotificationMode::Ping => "ping",
+        };
+        let parts = (
+            slot,
+            answer.client_notification_endpoint,
+            answer.client_notification_token,
+            answer.response_content,
+        );
+        let (Some(slot), Some(endpoint), Some(token), Some(body)) = parts else {
+            log::error!(
+                "request_id={} a {label} notification could not be queued (no queue place or \
+                 incomplete /complete answer)",
+                self.request_id
+            );
+            metrics
+                .notifications
+                .with_label_values(&[label, "failed"])
+                .inc();
+            return;
+        };
+        slot.send(Notification {
+            mode,
+            endpoint,
+            token: Secret::new(token),
+            body,
+            auth_req_id: answer.auth_req_id.unwrap_or_default(),
+            expires_at: UNIX_EPOCH + Duration::from_secs(self.claims.expires_at),
+            request_id: self.request_id.to_owned(),
+        });
+    }
+}
+
+fn outcome_of_failure(error: &GatewayError) -> Outcome {
+    match error {
+        GatewayError::Upstream {
+            error: UpstreamError::Connect(_) | UpstreamError::Unavailable { .. },
+            retry_after_secs,
+        } => Outcome::Unavailable {
+            retry_after_secs: *retry_after_secs,
+        },
+        GatewayError::Upstream {
+            error: UpstreamError::Timeout(_) | UpstreamError::Transport(_),
+            ..
+        } => Outcome::Unknown,
+        _ => Outcome::Internal,
+    }
+}

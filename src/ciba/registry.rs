@@ -1,0 +1,81 @@
+//! The requests this replica issued and that still await a decision: the console's list, the
+//! deadline timers, and `gateway_ciba_pending_requests`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use prometheus::Gauge;
+
+use super::device::IssuedRequest;
+
+/// Entries kept at most; beyond it new requests are still served but not listed.
+const MAX_ENTRIES: usize = 100_000;
+
+/// One undecided request.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Random, unrelated to the ticket and auth_req_id; the device and console name it.
+    pub request_id: String,
+    pub decision_token: String,
+    pub request: IssuedRequest,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_id: HashMap<String, Entry>,
+    by_ticket: HashMap<String, String>,
+}
+
+pub struct Registry {
+    inner: Mutex<Inner>,
+    gauge: Gauge,
+}
+
+impl Registry {
+    pub fn new(gauge: Gauge) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            gauge,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn insert(&self, entry: Entry) {
+        let mut inner = self.lock();
+        if inner.by_id.len() >= MAX_ENTRIES {
+            log::warn!(
+                "request_id={} not listed: {MAX_ENTRIES} requests are already pending",
+                entry.request.request_id
+            );
+            return;
+        }
+        inner
+            .by_ticket
+            .insert(entry.request.ticket.clone(), entry.request_id.clone());
+        inner.by_id.insert(entry.request_id.clone(), entry);
+        self.gauge.set(inner.by_id.len() as f64);
+    }
+
+    pub fn get(&self, request_id: &str) -> Option<Entry> {
+        self.lock().by_id.get(request_id).cloned()
+    }
+
+    /// Removes and returns the entry for `ticket` (a decision was applied).
+    pub fn remove_ticket(&self, ticket: &str) -> Option<Entry> {
+        let mut inner = self.lock();
+        let id = inner.by_ticket.remove(ticket)?;
+        let entry = inner.by_id.remove(&id);
+        self.gauge.set(inner.by_id.len() as f64);
+        entry
+    }
+
+    /// Every entry, oldest first.
+    pub fn list(&self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = self.lock().by_id.values().cloned().collect();
+        entries.sort_by_key(|e| (e.request.issued_at, e.request_id.clone()));
+        entries
+    }
+}

@@ -1,0 +1,204 @@
+//! The developer console (SPEC §5.4) on the admin listener: a page listing pending requests
+//! with Approve and Deny buttons, its JSON feed, and a sink for the demo clients'
+//! notifications.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::decisions::apply;
+use crate::ciba::decide::DecisionBody;
+use crate::error::json_builder;
+use crate::http::RequestId;
+use crate::state::AppState;
+
+/// Notifications the sink keeps.
+const SINK_ENTRIES: usize = 50;
+/// Characters of a token value the sink shows.
+const TOKEN_PREFIX_CHARS: usize = 8;
+/// Largest notification body the sink records.
+const SINK_MAX_BODY_BYTES: usize = 64 * 1024;
+
+const PAGE: &str = include_str!("console_assets/console.html");
+const SCRIPT: &str = include_str!("console_assets/console.js");
+const CSP: &str = "default-src 'self'; object-src 'none'; frame-ancestors 'none'";
+
+/// The last notifications received by the sink, newest last.
+#[derive(Default)]
+pub struct Sink(Mutex<VecDeque<Value>>);
+
+impl Sink {
+    fn push(&self, entry: Value) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() == SINK_ENTRIES {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    fn list(&self) -> Vec<Value> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.iter().cloned().collect()
+    }
+}
+
+pub async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE)
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .content_type("text/javascript; charset=utf-8")
+        .body(SCRIPT)
+}
+
+/// With `admin.console_token` set, the data endpoints need `Authorization: Bearer <token>`.
+fn authorized(req: &HttpRequest, state: &AppState) -> bool {
+    let Some(expected) = &state.settings.admin.console_token else {
+        return true;
+    };
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|(_, token)| expected.ct_eq(token.trim().as_bytes()))
+}
+
+fn unauthorized() -> HttpResponse {
+    json_builder(StatusCode::UNAUTHORIZED)
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"console\""))
+        .body(json!({"error": "invalid_token"}).to_string())
+}
+
+pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !authorized(&req, &state) {
+        return unauthorized();
+    }
+    let entries: Vec<Value> = state
+        .bridge
+        .registry
+        .list()
+        .into_iter()
+        .map(|e| {
+            json!({
+                "request_id": e.request_id,
+                "subject": e.request.subject,
+                "client_id": e.request.client_id,
+                "client_name": e.request.client_name,
+                "scopes": e.request.scopes,
+                "binding_message": e.request.binding_message,
+                "expires_at": e.request.expires_at,
+                "decision_token": e.decision_token,
+            })
+        })
+        .collect();
+    json_builder(StatusCode::OK).body(Value::from(entries).to_string())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleDecision {
+    request_id: String,
+    decision: String,
+}
+
+pub async fn decide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+    request_id: RequestId,
+) -> HttpResponse {
+    if !authorized(&req, &state) {
+        return unauthorized();
+    }
+    let Ok(decision) = serde_json::from_slice::<ConsoleDecision>(&body) else {
+        return json_builder(StatusCode::BAD_REQUEST)
+            .body(json!({"error": "invalid_request"}).to_string());
+    };
+    let Some(entry) = state.bridge.registry.get(&decision.request_id) else {
+        return json_builder(StatusCode::NOT_FOUND).body(json!({"error": "not_found"}).to_string());
+    };
+    let claims = match state
+        .bridge
+        .keys
+        .open(&entry.decision_token, state.clock.unix_secs())
+    {
+        Ok(claims) => claims,
+        Err(_) => {
+            return json_builder(StatusCode::GONE).body(json!({"error": "expired"}).to_string())
+        }
+    };
+    let body = DecisionBody {
+        decision: decision.decision,
+        acr: None,
+        amr: None,
+        auth_time: None,
+        claims: None,
+    };
+    apply(&state, claims, body, request_id.as_str()).await
+}
+
+/// The notification sink: records what a demo client would receive, token values cut.
+pub async fn receive_notification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| match v.split_once(' ') {
+            Some((scheme, token)) => format!("{scheme} {}", cut(token)),
+            None => cut(v),
+        });
+    let mut payload = if body.len() > SINK_MAX_BODY_BYTES {
+        Value::String("(body too large)".into())
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
+    if let Value::Object(members) = &mut payload {
+        for name in ["access_token", "refresh_token", "id_token"] {
+            if let Some(Value::String(token)) = members.get_mut(name) {
+                *token = cut(token);
+            }
+        }
+    }
+    state.console.push(json!({
+        "received_at": state.clock.unix_secs(),
+        "authorization": authorization,
+        "body": payload,
+    }));
+    HttpResponse::NoContent().finish()
+}
+
+pub async fn notifications(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !authorized(&req, &state) {
+        return unauthorized();
+    }
+    json_builder(StatusCode::OK).body(Value::from(state.console.list()).to_string())
+}
+
+fn cut(token: &str) -> String {
+    let prefix: String = token.chars().take(TOKEN_PREFIX_CHARS).collect();
+    if prefix.len() < token.len() {
+        format!("{prefix}…")
+    } else {
+        prefix
+    }
+}
