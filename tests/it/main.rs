@@ -4,6 +4,7 @@
 
 mod admin;
 mod backchannel;
+mod browser;
 mod credentials;
 mod device;
 mod emulator;
