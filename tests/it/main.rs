@@ -5,6 +5,7 @@
 mod admin;
 mod backchannel;
 mod browser;
+mod cli;
 mod credentials;
 mod device;
 mod emulator;

@@ -1,0 +1,89 @@
+//! The command line: `--check-config` on the shipped and on broken configurations, and the
+//! environment overlay as the real process sees it.
+
+use std::process::Command;
+
+fn gateway() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The test's own environment must not leak overrides into the process.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("GATEWAY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[test]
+fn the_shipped_configuration_checks_out() {
+    let output = gateway().args(["--check-config"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "configuration OK"
+    );
+}
+
+#[test]
+fn every_problem_is_listed_and_the_exit_code_is_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"
+[server]
+listen = "not an address"
+max_body_bytes = 0
+[authlete]
+backend = "remote"
+base_url = "https://authlete.example.com"
+service_id = "123"
+access_token = "super-secret-token-value"
+"#,
+    )
+    .unwrap();
+    let output = gateway()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.lines().count() >= 3, "{stderr}");
+    assert!(stderr.contains("server.listen"), "{stderr}");
+    assert!(stderr.contains("server.max_body_bytes"), "{stderr}");
+    assert!(stderr.contains("device.decision_keys"), "{stderr}");
+    assert!(!stderr.contains("super-secret-token-value"));
+}
+
+#[test]
+fn environment_overrides_reach_the_process_and_name_the_variable() {
+    let output = gateway()
+        .args(["--check-config"])
+        .env("GATEWAY_SERVER__MAX_BODY_BYTES", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("GATEWAY_SERVER__MAX_BODY_BYTES"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("lots"), "values are not echoed: {stderr}");
+}
+
+#[test]
+fn the_config_path_comes_from_gateway_config_when_no_flag_is_given() {
+    let output = gateway()
+        .args(["--check-config"])
+        .env("GATEWAY_CONFIG", "/nonexistent/config.toml")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/config.toml"));
+}
