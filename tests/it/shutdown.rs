@@ -1,0 +1,136 @@
+//! SIGTERM on the real process: queued notifications are delivered before it exits, and it
+//! exits 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const NOTIFICATIONS: usize = 3;
+
+fn config(receiver: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+workers = 1
+shutdown_timeout_secs = 15
+
+[admin]
+listen = "127.0.0.1:0"
+console = true
+
+[authlete]
+backend = "embedded"
+
+[[users.static]]
+subject = "alice"
+login_hints = ["alice@example.com"]
+
+[notifications]
+allowed_networks = ["127.0.0.0/8"]
+allow_insecure_http = true
+max_in_flight = 1
+
+[[emulator.clients]]
+client_id = "ping-client"
+client_secret = "ping-secret"
+delivery_mode = "ping"
+notification_endpoint = "{receiver}/cb"
+
+[log]
+level = "info"
+"#
+    )
+}
+
+/// Starts the binary; returns it with its public and admin base URLs, read from its log.
+fn spawn(config_path: &std::path::Path) -> (std::process::Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
+        .arg("--config")
+        .arg(config_path)
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (found, addresses) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // "listening on 127.0.0.1:X (public) and 127.0.0.1:Y (admin)"
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                let _ = found.send((words[0].to_owned(), words[3].to_owned()));
+            }
+        }
+    });
+    let (public, admin) = addresses.recv_timeout(Duration::from_secs(30)).unwrap();
+    (child, format!("http://{public}"), format!("http://{admin}"))
+}
+
+#[actix_web::test]
+async fn sigterm_delivers_queued_notifications_before_exiting() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_millis(300)))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config(&receiver.uri())).unwrap();
+    let (mut child, public, admin) = spawn(&path);
+    let http = client();
+    for _ in 0..NOTIFICATIONS {
+        let reply = http
+            .post(format!("{public}/backchannel/authentication"))
+            .insert_header(("Authorization", basic("ping-client", "ping-secret")))
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .send_body("scope=openid&login_hint=alice%40example.com&client_notification_token=tok")
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+    }
+    let mut feed = http.get(format!("{admin}/console/requests")).send().await.unwrap();
+    let entries: serde_json::Value = serde_json::from_slice(&feed.body().await.unwrap()).unwrap();
+    for entry in entries.as_array().unwrap() {
+        let decided = http
+            .post(format!("{admin}/console/decisions"))
+            .insert_header(("Content-Type", "application/json"))
+            .send_body(json!({"request_id": entry["request_id"], "decision": "approve"}).to_string())
+            .await
+            .unwrap();
+        assert_eq!(decided.status(), 204);
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = actix_web::rt::task::spawn_blocking(move || wait_bounded(&mut child))
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let delivered = receiver.received_requests().await.unwrap_or_default();
+    assert_eq!(delivered.len(), NOTIFICATIONS);
+}
+
+/// Waits for the process to exit; kills it after 30 s so a hang fails the test.
+fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the gateway did not exit within 30 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
