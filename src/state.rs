@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::cache::MetadataCache;
 use crate::ciba::device::{DeviceDispatch, Unconnected};
 use crate::ciba::lockout::UserCodeLockout;
 use crate::ciba::pending::PendingGuard;
 use crate::ciba::poll::PollControl;
 use crate::clock::SharedClock;
 use crate::config::{Settings, UserSource};
-use crate::directory::{Directory, StaticDirectory};
+use crate::directory::{Directory, HttpDirectory, StaticDirectory};
+use crate::http::callers::IntrospectionCallers;
 use crate::http::peer::Proxies;
 use crate::http::{CertHeader, CredentialRules};
 use crate::metrics::Metrics;
@@ -27,6 +29,10 @@ pub struct AppState {
     /// `server.public_url`'s path, without a trailing slash ("" at the root).
     pub base_path: String,
     pub directory: Directory,
+    /// Discovery and JWKS, shared by every worker.
+    pub metadata: MetadataCache,
+    /// The resource servers allowed to call `/introspection`.
+    pub introspection: IntrospectionCallers,
     pub binding_message: Regex,
     pub lockout: UserCodeLockout,
     pub pending: Arc<PendingGuard>,
@@ -56,7 +62,14 @@ impl AppState {
             UserSource::Static => {
                 Directory::Static(StaticDirectory::new(s.users.static_users.clone()))
             }
-            UserSource::Http => return Err("users.source = \"http\" is not available yet".into()),
+            UserSource::Http => {
+                let http = s
+                    .users
+                    .http
+                    .as_ref()
+                    .ok_or("users.http is required with users.source = \"http\"")?;
+                Directory::Http(HttpDirectory::new(http)?)
+            }
         };
         let credentials = CredentialRules {
             realm: s.realm().to_owned(),
@@ -86,6 +99,11 @@ impl AppState {
                 clock.clone(),
             ),
             device: Arc::new(Unconnected),
+            metadata: MetadataCache::new(&settings, metrics.clone()),
+            introspection: IntrospectionCallers::new(
+                s.introspection.clients.clone(),
+                &credentials.realm,
+            ),
             ready: AtomicBool::new(false),
             interval_warning: Once::new(),
             settings,
