@@ -5,10 +5,14 @@
 mod admin;
 mod backchannel;
 mod credentials;
+mod directory;
 mod emulator;
 mod http_rules;
 mod identification;
+mod metadata;
+mod resource;
 mod support;
 mod tls;
 mod token;
 mod upstream;
+mod userinfo;
