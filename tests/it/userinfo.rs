@@ -41,6 +41,8 @@ async fn no_token_gets_a_bearer_challenge_without_calling_authlete() {
             reply.header("www-authenticate"),
             Some(r#"Bearer realm="https://as.example.com""#)
         );
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("content-type"), None);
         assert!(reply.body.is_empty());
     }
     // A JSON body is not a place for a token.
