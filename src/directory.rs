@@ -1,10 +1,17 @@
 //! The user directory: finds the end-user named by a CIBA hint and checks the user code.
+//!
+//! The directory itself (`Directory`) is shared by every worker; the HTTP source also needs a
+//! per-worker `DirectoryClient`, since awc's client is `!Send`.
+
+mod remote;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::ciba::FailReason;
 use crate::config::{Secret, StaticUser};
+
+pub use remote::{DirectoryClient, HttpDirectory};
 
 /// What a lookup is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,12 +21,45 @@ pub enum HintKind {
     Subject,
 }
 
+impl HintKind {
+    /// The `hint_type` of the HTTP directory protocol.
+    pub fn wire(self) -> &'static str {
+        match self {
+            HintKind::LoginHint => "login_hint",
+            HintKind::LoginHintToken => "login_hint_token",
+            HintKind::Subject => "subject",
+        }
+    }
+}
+
 /// A lookup: the hint and the context the directory may use to decide.
 #[derive(Debug, Clone)]
 pub struct Query<'a> {
     pub kind: HintKind,
     pub hint: &'a str,
     pub user_code: Option<&'a str>,
+    /// Sent to an HTTP directory as `X-Request-Id`.
+    pub request_id: &'a str,
+    pub client_id: Option<&'a str>,
+    pub scopes: Vec<&'a str>,
+    pub acr_values: &'a [String],
+    pub binding_message: Option<&'a str>,
+}
+
+impl<'a> Query<'a> {
+    /// A lookup by subject, outside a backchannel request (userinfo, `/complete`).
+    pub fn subject(subject: &'a str, request_id: &'a str) -> Self {
+        Self {
+            kind: HintKind::Subject,
+            hint: subject,
+            user_code: None,
+            request_id,
+            client_id: None,
+            scopes: Vec::new(),
+            acr_values: &[],
+            binding_message: None,
+        }
+    }
 }
 
 /// The user the directory found.
@@ -44,12 +84,19 @@ pub enum LookupError {
 /// The configured directory.
 pub enum Directory {
     Static(StaticDirectory),
+    Http(HttpDirectory),
 }
 
 impl Directory {
-    pub async fn lookup(&self, query: Query<'_>) -> Result<User, LookupError> {
+    /// Finds a user; `client` is the calling worker's, used by the HTTP source only.
+    pub async fn lookup(
+        &self,
+        query: Query<'_>,
+        client: &DirectoryClient,
+    ) -> Result<User, LookupError> {
         match self {
             Directory::Static(directory) => directory.lookup(&query),
+            Directory::Http(directory) => directory.lookup(&query, client).await,
         }
     }
 }

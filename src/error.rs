@@ -109,7 +109,10 @@ impl ResponseError for GatewayError {
             }
             GatewayError::Unauthenticated { challenge } => {
                 insert_challenge(&mut builder, challenge);
-                return builder.finish();
+                // RFC 6750 §3: the challenge is the whole answer; an empty body has no type.
+                let mut response = builder.finish();
+                response.headers_mut().remove(header::CONTENT_TYPE);
+                return response;
             }
             GatewayError::InvalidDpopProof => oauth_body("invalid_dpop_proof", None),
             GatewayError::MethodNotAllowed { allow } => {

@@ -10,8 +10,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
+use crate::cache::Document;
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
+use crate::directory::DirectoryClient;
 use crate::emulator::{self, EmulatorOptions, RunningEmulator};
 use crate::endpoints;
 use crate::http::host::guard_admin;
@@ -33,6 +35,8 @@ pub struct Application {
     admin: Server,
     state: web::Data<AppState>,
     emulator: Option<RunningEmulator>,
+    target: Arc<AuthleteTarget>,
+    client_tls: Arc<rustls::ClientConfig>,
 }
 
 /// Stops a running application gracefully: readiness turns 503, then both listeners drain.
@@ -83,8 +87,8 @@ impl Application {
         let public = public_server(
             &settings,
             state.clone(),
-            target,
-            client_tls,
+            target.clone(),
+            client_tls.clone(),
             public_listener,
         )?;
         let admin = admin_server(&settings, state.clone(), admin_listener)?;
@@ -95,6 +99,8 @@ impl Application {
             admin,
             state,
             emulator,
+            target,
+            client_tls,
         })
     }
 
@@ -127,8 +133,24 @@ impl Application {
     /// Serves until both listeners have stopped (see `ShutdownHandle`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.state.set_ready(true);
+        actix_web::rt::spawn(check_metadata(
+            self.state.clone(),
+            AuthleteClient::new(self.target, self.client_tls, self.state.metrics.clone()),
+        ));
         let (public, admin) = futures_util::future::join(self.public, self.admin).await;
         public.and(admin)
+    }
+}
+
+/// Fetches discovery once at start, which compares it with `server.public_url` (SPEC §3.3)
+/// and warms the cache. In the background: readiness does not depend on Authlete.
+async fn check_metadata(state: web::Data<AppState>, authlete: AuthleteClient) {
+    if let Err(e) = state
+        .metadata
+        .get(Document::Discovery, &authlete, "startup")
+        .await
+    {
+        log::warn!("discovery could not be checked at start ({e}); it will be on first use");
     }
 }
 
@@ -202,12 +224,15 @@ fn public_server(
 ) -> Result<Server, String> {
     let base_path = state.base_path.clone();
     let metrics = state.metrics.clone();
+    let shared_settings = state.settings.clone();
     let server = HttpServer::new(move || {
         // awc's Client is !Send: one per worker, built here. Everything else is shared.
         let authlete = AuthleteClient::new(target.clone(), client_tls.clone(), metrics.clone());
+        let directory = DirectoryClient::new(&shared_settings, client_tls.clone());
         App::new()
             .app_data(state.clone())
             .app_data(web::Data::new(authlete))
+            .app_data(web::Data::new(directory))
             .wrap(from_fn(observe))
             .service(web::scope(&base_path).configure(endpoints::public_routes))
             .default_service(web::to(endpoints::not_found))

@@ -8,6 +8,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::authlete::AuthleteTarget;
+use crate::cache::MetadataCache;
 use crate::ciba::background::Background;
 use crate::ciba::bridge::{Bridge, BridgeParts, DeviceBridge};
 use crate::ciba::decision::DecisionKeys;
@@ -17,7 +18,8 @@ use crate::ciba::pending::PendingGuard;
 use crate::ciba::poll::PollControl;
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings, UserSource};
-use crate::directory::{Directory, StaticDirectory};
+use crate::directory::{Directory, HttpDirectory, StaticDirectory};
+use crate::http::callers::IntrospectionCallers;
 use crate::http::peer::Proxies;
 use crate::http::{CertHeader, CredentialRules};
 use crate::metrics::Metrics;
@@ -31,7 +33,11 @@ pub struct AppState {
     pub credentials: CredentialRules,
     /// `server.public_url`'s path, without a trailing slash ("" at the root).
     pub base_path: String,
-    pub directory: Directory,
+    pub directory: Arc<Directory>,
+    /// Discovery and JWKS, shared by every worker.
+    pub metadata: MetadataCache,
+    /// The resource servers allowed to call `/introspection`.
+    pub introspection: IntrospectionCallers,
     pub binding_message: Regex,
     pub lockout: UserCodeLockout,
     pub pending: Arc<PendingGuard>,
@@ -64,12 +70,19 @@ impl AppState {
             .to_owned();
         let binding_message = Regex::new(&s.ciba.binding_message_pattern)
             .map_err(|e| format!("ciba.binding_message_pattern: {e}"))?;
-        let directory = match s.users.source {
+        let directory = Arc::new(match s.users.source {
             UserSource::Static => {
                 Directory::Static(StaticDirectory::new(s.users.static_users.clone()))
             }
-            UserSource::Http => return Err("users.source = \"http\" is not available yet".into()),
-        };
+            UserSource::Http => {
+                let http = s
+                    .users
+                    .http
+                    .as_ref()
+                    .ok_or("users.http is required with users.source = \"http\"")?;
+                Directory::Http(HttpDirectory::new(http)?)
+            }
+        });
         let credentials = CredentialRules {
             realm: s.realm().to_owned(),
             proxies: proxies.clone(),
@@ -91,7 +104,8 @@ impl AppState {
                 keys: decision_keys(s)?,
                 pending: pending.clone(),
                 outbox: outbox.clone(),
-                background: Background::start(target, tls, metrics.clone())?,
+                background: Background::start(s, target, tls, metrics.clone())?,
+                directory: directory.clone(),
                 metrics: metrics.clone(),
                 clock: clock.clone(),
             },
@@ -117,6 +131,11 @@ impl AppState {
             bridge,
             outbox,
             console: Default::default(),
+            metadata: MetadataCache::new(&settings, metrics.clone()),
+            introspection: IntrospectionCallers::new(
+                s.introspection.clients.clone(),
+                &credentials.realm,
+            ),
             ready: AtomicBool::new(false),
             interval_warning: Once::new(),
             settings,

@@ -166,3 +166,48 @@ pub struct CompleteResponse {
     pub auth_req_id: Option<String>,
 }
 envelope!(CompleteResponse);
+
+/// `/auth/introspection/standard` request: the resource server's form body, verbatim.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntrospectionRequest {
+    pub parameters: String,
+    /// The caller's `Accept`, so Authlete can answer with a JWT (RFC 9701).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_accept_header: Option<String>,
+}
+
+/// `/auth/userinfo` request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserinfoRequest {
+    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub htm: Option<String>,
+}
+
+/// `/auth/userinfo` response: on `OK`, whose claims to fetch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserinfoResponse {
+    pub action: String,
+    pub result_code: Option<String>,
+    pub response_content: Option<String>,
+    pub subject: Option<String>,
+    pub claims: Option<Vec<String>>,
+    pub dpop_nonce: Option<String>,
+}
+envelope!(UserinfoResponse);
+
+/// `/auth/userinfo/issue` request; `claims` is a JSON object serialized as a string.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserinfoIssueRequest {
+    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
+}

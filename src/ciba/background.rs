@@ -10,11 +10,14 @@ use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 use crate::authlete::{AuthleteClient, AuthleteTarget};
+use crate::config::Settings;
+use crate::directory::DirectoryClient;
 use crate::metrics::Metrics;
 
 /// What a background job may use; lives on the background thread.
 pub struct Context {
     pub authlete: AuthleteClient,
+    pub directory: DirectoryClient,
 }
 
 type JobFn = Box<dyn FnOnce(Rc<Context>) -> LocalBoxFuture<'static, ()> + Send>;
@@ -34,10 +37,12 @@ pub struct Background {
 impl Background {
     /// Starts the thread and its Authlete client.
     pub fn start(
+        settings: &Settings,
         target: Arc<AuthleteTarget>,
         tls: Arc<rustls::ClientConfig>,
         metrics: Metrics,
     ) -> Result<Self, String> {
+        let settings = settings.clone();
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
         let tracker = TaskTracker::new();
         let loop_tracker = tracker.clone();
@@ -46,6 +51,7 @@ impl Background {
         let started = arbiter.spawn_fn(move || {
             // awc's client is !Send: it is built on this thread and never leaves it.
             let context = Rc::new(Context {
+                directory: DirectoryClient::new(&settings, tls.clone()),
                 authlete: AuthleteClient::new(target, tls, metrics),
             });
             actix_rt::spawn(async move {

@@ -20,6 +20,7 @@ use super::pending::PendingGuard;
 use super::registry::{Entry, Registry};
 use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
+use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, WebhookMessage};
 
@@ -32,6 +33,9 @@ pub struct Bridge {
     pub background: Background,
     pub metrics: Metrics,
     pub clock: SharedClock,
+    pub directory: Arc<Directory>,
+    /// `authlete.retry_after_secs`, for decisions refused before calling Authlete.
+    pub retry_after_secs: u64,
     channel: DeviceChannel,
     decision_url: String,
     timeout_ratio: f64,
@@ -45,6 +49,7 @@ pub struct BridgeParts {
     pub background: Background,
     pub metrics: Metrics,
     pub clock: SharedClock,
+    pub directory: Arc<Directory>,
 }
 
 impl Bridge {
@@ -57,6 +62,8 @@ impl Bridge {
             background: parts.background,
             metrics: parts.metrics,
             clock: parts.clock,
+            directory: parts.directory,
+            retry_after_secs: settings.authlete.retry_after_secs,
             channel: settings.device.channel,
             decision_url: format!(
                 "{}/device/decisions",

@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
+use super::background::Context;
 use super::bridge::Bridge;
 use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
-use crate::directory::{Directory, HintKind, Query};
+use crate::directory::Query;
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
@@ -60,21 +61,36 @@ pub enum Refused {
     Unavailable,
 }
 
+/// An approval that passed validation; its claims are completed from the directory on the
+/// background thread, just before `/complete`.
+struct Approval {
+    auth_time: u64,
+    acr: Option<String>,
+    amr: Option<Vec<String>>,
+    claims: Map<String, Value>,
+}
+
+/// A validated decision.
+enum Decided {
+    Approve(Approval),
+    Deny,
+    Fail,
+}
+
 impl Bridge {
     /// Validates `body` against the token's `claims`, then completes the request on the
     /// background thread and waits for the outcome.
     pub async fn decide(
         self: &Arc<Self>,
-        directory: &Directory,
         claims: DecisionClaims,
         body: DecisionBody,
         request_id: &str,
     ) -> Result<Outcome, Refused> {
-        let verdict = self.verdict(directory, &claims, &body, request_id).await?;
-        let label = match verdict {
-            Verdict::Authorized { .. } => "approve",
-            Verdict::Denied => "deny",
-            Verdict::Failed => "fail",
+        let decided = self.validate(&claims, &body)?;
+        let label = match decided {
+            Decided::Approve(_) => "approve",
+            Decided::Deny => "deny",
+            Decided::Fail => "fail",
         };
         let slot = match claims.delivery_mode.as_deref() {
             Some("ping" | "push") => Some(self.outbox.reserve().ok_or(Refused::Unavailable)?),
@@ -85,12 +101,20 @@ impl Bridge {
         let request_id = request_id.to_owned();
         let submitted = self.background.spawn_tracked(move |context| {
             async move {
-                let completion = Completion {
-                    claims: &claims,
-                    verdict: &verdict,
-                    request_id: &request_id,
+                let outcome = match bridge
+                    .verdict(&context, &claims, decided, &request_id)
+                    .await
+                {
+                    Ok(verdict) => {
+                        let completion = Completion {
+                            claims: &claims,
+                            verdict: &verdict,
+                            request_id: &request_id,
+                        };
+                        completion.run(&context, slot, &bridge.metrics).await
+                    }
+                    Err(outcome) => outcome,
                 };
-                let outcome = completion.run(&context, slot, &bridge.metrics).await;
                 let label = match outcome {
                     Outcome::Done => Some(label),
                     Outcome::Unknown => Some("unknown"),
@@ -120,18 +144,13 @@ impl Bridge {
         outcome.await.map_err(|_| Refused::Unavailable)
     }
 
-    async fn verdict(
-        &self,
-        directory: &Directory,
-        claims: &DecisionClaims,
-        body: &DecisionBody,
-        request_id: &str,
-    ) -> Result<Verdict, Refused> {
+    /// The checks of SPEC §5.3 that need no I/O.
+    fn validate(&self, claims: &DecisionClaims, body: &DecisionBody) -> Result<Decided, Refused> {
         let invalid = |m: &str| Err(Refused::Invalid(m.to_owned()));
         match body.decision.as_str() {
             "approve" => {}
-            "deny" => return Ok(Verdict::Denied),
-            "fail" => return Ok(Verdict::Failed),
+            "deny" => return Ok(Decided::Deny),
+            "fail" => return Ok(Decided::Fail),
             _ => return invalid("decision must be approve, deny or fail"),
         }
         let now = self.clock.unix_secs();
@@ -155,27 +174,51 @@ impl Bridge {
                 return invalid("claims may only name claims the request asked for");
             }
         }
-        let query = Query {
-            kind: HintKind::Subject,
-            hint: &claims.subject,
-            user_code: None,
+        Ok(Decided::Approve(Approval {
+            auth_time,
+            acr: body.acr.clone(),
+            amr: body.amr.clone(),
+            claims: decided,
+        }))
+    }
+
+    /// The `/complete` verdict: for an approval, the directory's claims for the subject
+    /// filtered to the requested names, overlaid by the decision's claims, plus `amr`.
+    async fn verdict(
+        &self,
+        context: &Context,
+        claims: &DecisionClaims,
+        decided: Decided,
+        request_id: &str,
+    ) -> Result<Verdict, Outcome> {
+        let approval = match decided {
+            Decided::Approve(approval) => approval,
+            Decided::Deny => return Ok(Verdict::Denied),
+            Decided::Fail => return Ok(Verdict::Failed),
         };
-        let user = directory.lookup(query).await.map_err(|e| {
-            log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
-            Refused::Unavailable
-        })?;
+        let query = Query::subject(&claims.subject, request_id);
+        let user = self
+            .directory
+            .lookup(query, &context.directory)
+            .await
+            .map_err(|e| {
+                log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
+                Outcome::Unavailable {
+                    retry_after_secs: self.retry_after_secs,
+                }
+            })?;
         let mut merged: Map<String, Value> = user
             .claims
             .into_iter()
             .filter(|(name, _)| claims.claim_names.contains(name))
             .collect();
-        merged.extend(decided);
-        if let Some(amr) = &body.amr {
-            merged.insert("amr".into(), Value::from(amr.clone()));
+        merged.extend(approval.claims);
+        if let Some(amr) = approval.amr {
+            merged.insert("amr".into(), Value::from(amr));
         }
         Ok(Verdict::Authorized {
-            auth_time,
-            acr: body.acr.clone(),
+            auth_time: approval.auth_time,
+            acr: approval.acr,
             claims: (!merged.is_empty()).then(|| Value::Object(merged).to_string()),
         })
     }

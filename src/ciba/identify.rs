@@ -13,7 +13,7 @@ use crate::authlete::dto::{
     BackchannelResponse, FailRequest, IssueResponse, PassThroughResponse, TicketRequest,
 };
 use crate::authlete::{Api, AuthleteClient};
-use crate::directory::{HintKind, LookupError, Query, User};
+use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::GatewayError;
 use crate::state::AppState;
 
@@ -36,6 +36,8 @@ impl From<FailReason> for Refusal {
 pub struct Identification<'a> {
     pub state: &'a AppState,
     pub authlete: &'a AuthleteClient,
+    /// The worker's directory client (used by the HTTP directory).
+    pub directory: &'a DirectoryClient,
     pub request_id: &'a str,
     pub response: BackchannelResponse,
 }
@@ -91,12 +93,18 @@ impl Identification<'_> {
         let Some(hint) = hint.filter(|h| !h.is_empty()) else {
             return Err(FailReason::UnknownUserId.into());
         };
+        let client_id = self.client_id();
         let query = Query {
             kind,
             hint,
             user_code: r.user_code.as_deref(),
+            request_id: self.request_id,
+            client_id: client_id.as_deref(),
+            scopes: r.scopes.iter().flatten().map(|s| s.name.as_str()).collect(),
+            acr_values: r.acrs.as_deref().unwrap_or_default(),
+            binding_message: r.binding_message.as_deref(),
         };
-        match self.state.directory.lookup(query).await {
+        match self.state.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
             Err(LookupError::Refused(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
@@ -189,6 +197,15 @@ impl Identification<'_> {
         Ok(response)
     }
 
+    /// The client id as the client sent it: the alias when it used one.
+    fn client_id(&self) -> Option<String> {
+        let r = &self.response;
+        r.client_id_alias
+            .clone()
+            .filter(|_| r.client_id_alias_used)
+            .or_else(|| r.client_id.as_ref().map(json_id))
+    }
+
     fn issued(&self, ticket: &str, key: [u8; 32], user: User, lifetime: Duration) -> IssuedRequest {
         let r = &self.response;
         let issued_at = self.state.clock.unix_secs();
@@ -196,11 +213,7 @@ impl Identification<'_> {
             ticket: ticket.to_owned(),
             auth_req_id_key: key,
             subject: user.subject,
-            client_id: r
-                .client_id_alias
-                .clone()
-                .filter(|_| r.client_id_alias_used)
-                .or_else(|| r.client_id.as_ref().map(json_id)),
+            client_id: self.client_id(),
             client_name: r.client_name.clone(),
             delivery_mode: r.delivery_mode.as_ref().map(|m| m.to_ascii_lowercase()),
             scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),

@@ -6,6 +6,7 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{BackchannelResponse, ParametersRequest};
 use crate::authlete::{Api, AuthleteClient};
 use crate::ciba::identify::Identification;
+use crate::directory::DirectoryClient;
 use crate::error::GatewayError;
 use crate::http::form::read_form;
 use crate::http::RequestId;
@@ -16,6 +17,7 @@ pub async fn backchannel_authentication(
     payload: web::Payload,
     state: web::Data<AppState>,
     authlete: web::Data<AuthleteClient>,
+    directory: web::Data<DirectoryClient>,
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
     let credentials = state.credentials.collect(&req)?;
@@ -35,6 +37,7 @@ pub async fn backchannel_authentication(
         return Identification {
             state: &state,
             authlete: &authlete,
+            directory: &directory,
             request_id: request_id.as_str(),
             response,
         }

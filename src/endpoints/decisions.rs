@@ -41,10 +41,7 @@ pub async fn apply(
     body: DecisionBody,
     request_id: &str,
 ) -> HttpResponse {
-    let outcome = state
-        .bridge
-        .decide(&state.directory, claims, body, request_id)
-        .await;
+    let outcome = state.bridge.decide(claims, body, request_id).await;
     let retry_after = state.settings.authlete.retry_after_secs;
     match outcome {
         Ok(Outcome::Done) => HttpResponse::NoContent()

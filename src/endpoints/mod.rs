@@ -4,7 +4,12 @@ pub mod admin;
 pub mod backchannel;
 pub mod console;
 pub mod decisions;
+pub mod introspection;
+pub mod metadata;
+pub mod purge;
+pub mod revocation;
 pub mod token;
+pub mod userinfo;
 
 use actix_web::{web, HttpResponse};
 
@@ -31,6 +36,26 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/token", "POST").route(web::post().to(token::token)))
     .service(
         resource("/device/decisions", "POST").route(web::post().to(decisions::device_decisions)),
+    )
+    .service(
+        resource("/.well-known/openid-configuration", "GET, HEAD, OPTIONS")
+            .route(web::get().to(metadata::discovery))
+            .route(web::head().to(metadata::discovery))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight)),
+    )
+    .service(
+        resource("/jwks", "GET, HEAD, OPTIONS")
+            .route(web::get().to(metadata::jwks))
+            .route(web::head().to(metadata::jwks))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(metadata::preflight)),
+    )
+    .service(resource("/introspection", "POST").route(web::post().to(introspection::introspection)))
+    .service(resource("/revocation", "POST").route(web::post().to(revocation::revocation)))
+    .service(
+        resource("/userinfo", "GET, POST")
+            .route(web::get().to(userinfo::userinfo))
+            .route(web::post().to(userinfo::userinfo))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(userinfo::preflight)),
     );
 }
 
@@ -38,7 +63,8 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
 pub fn admin_routes(cfg: &mut web::ServiceConfig, console_enabled: bool) {
     cfg.service(resource("/metrics", "GET, HEAD").route(web::get().to(admin::metrics)))
         .service(resource("/healthz", "GET, HEAD").route(web::get().to(admin::healthz)))
-        .service(resource("/readyz", "GET, HEAD").route(web::get().to(admin::readyz)));
+        .service(resource("/readyz", "GET, HEAD").route(web::get().to(admin::readyz)))
+        .service(resource("/cache/purge", "POST").route(web::post().to(purge::purge)));
     if console_enabled {
         cfg.service(resource("/console", "GET").route(web::get().to(console::page)))
             .service(resource("/console/app.js", "GET").route(web::get().to(console::script)))

@@ -134,7 +134,12 @@ impl TestGateway {
 
     /// Starts with the base settings changed by `adjust`; Authlete is a fresh wiremock.
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let authlete = MockServer::start().await;
+        Self::start_on(MockServer::start().await, adjust).await
+    }
+
+    /// Starts against `authlete`, whose mocks may already be mounted (the gateway fetches
+    /// discovery at start).
+    pub async fn start_on(authlete: MockServer, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = settings();
         settings.authlete.base_url = Some(authlete.uri());
         adjust(&mut settings);
@@ -185,6 +190,17 @@ impl TestGateway {
         read(client().get(url).send().await).await
     }
 
+    /// Any request to the public listener, with extra headers and an optional body.
+    pub async fn send(
+        &self,
+        method: &str,
+        route: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        send(&self.base, method, route, headers, body).await
+    }
+
     pub async fn metrics(&self) -> String {
         self.get(&format!("{}/metrics", self.admin)).await.body
     }
@@ -230,6 +246,27 @@ pub async fn answer(server: &MockServer, api: &str, template: ResponseTemplate) 
         .respond_with(template)
         .mount(server)
         .await;
+}
+
+/// Any request to `base` + `route`.
+pub async fn send(
+    base: &str,
+    method: &str,
+    route: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    let method = method
+        .parse()
+        .unwrap_or_else(|e| panic!("method {method}: {e}"));
+    let mut request = client().request(method, format!("{base}{route}"));
+    for (name, value) in headers {
+        request = request.append_header((*name, *value));
+    }
+    match body {
+        Some(body) => read(request.send_body(body.to_owned()).await).await,
+        None => read(request.send().await).await,
+    }
 }
 
 pub fn client() -> awc::Client {

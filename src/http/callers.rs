@@ -1,0 +1,121 @@
+//! The resource servers allowed to call `/introspection` (`[[introspection.clients]]`).
+//!
+//! Authlete's standard introspection API receives no caller credentials, so the gateway
+//! authenticates callers itself: Basic credentials, secrets compared in constant time against
+//! every entry, so the answer time says nothing about which ids exist.
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use super::form::decode_component;
+use crate::config::IntrospectionClient;
+use crate::error::{basic_challenge, GatewayError};
+
+/// The configured callers; built once.
+pub struct IntrospectionCallers {
+    clients: Vec<IntrospectionClient>,
+    realm: String,
+}
+
+impl IntrospectionCallers {
+    pub fn new(clients: Vec<IntrospectionClient>, realm: &str) -> Self {
+        Self {
+            clients,
+            realm: realm.to_owned(),
+        }
+    }
+
+    /// Accepts exactly one `Authorization: Basic` naming a listed caller with its secret.
+    pub fn authenticate(&self, req: &HttpRequest) -> Result<(), GatewayError> {
+        let (id, secret) = basic(req).ok_or_else(|| self.refuse())?;
+        let given_hash = hex::encode(Sha256::digest(secret.as_bytes()));
+        let mut found = Choice::from(0);
+        for client in &self.clients {
+            let id_matches = client.id.as_bytes().ct_eq(id.as_bytes());
+            let secret_matches = match (&client.secret, &client.secret_sha256) {
+                (Some(plain), _) => plain.expose().as_bytes().ct_eq(secret.as_bytes()),
+                (None, Some(hash)) => hash.expose().as_bytes().ct_eq(given_hash.as_bytes()),
+                (None, None) => Choice::from(0),
+            };
+            found |= id_matches & secret_matches;
+        }
+        if bool::from(found) {
+            Ok(())
+        } else {
+            Err(self.refuse())
+        }
+    }
+
+    fn refuse(&self) -> GatewayError {
+        GatewayError::InvalidClient {
+            reason: "unknown caller or wrong secret",
+            challenge: basic_challenge(&self.realm),
+        }
+    }
+}
+
+/// The id and secret of the only `Authorization: Basic` header, form-decoded.
+fn basic(req: &HttpRequest) -> Option<(String, String)> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((decode_component(id).ok()?, decode_component(secret).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use actix_web::test::TestRequest;
+
+    fn callers() -> IntrospectionCallers {
+        let hashed = hex::encode(Sha256::digest(b"s2"));
+        IntrospectionCallers::new(
+            vec![
+                IntrospectionClient {
+                    id: "rs1".into(),
+                    secret: Some(Secret::new("s1")),
+                    secret_sha256: None,
+                },
+                IntrospectionClient {
+                    id: "rs2".into(),
+                    secret: None,
+                    secret_sha256: Some(Secret::new(hashed)),
+                },
+            ],
+            "realm",
+        )
+    }
+
+    fn with_basic(id: &str, secret: &str) -> HttpRequest {
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        TestRequest::default()
+            .insert_header((header::AUTHORIZATION, format!("Basic {pair}")))
+            .to_http_request()
+    }
+
+    #[test]
+    fn plain_and_hashed_secrets_authenticate_their_own_caller_only() {
+        let callers = callers();
+        assert!(callers.authenticate(&with_basic("rs1", "s1")).is_ok());
+        assert!(callers.authenticate(&with_basic("rs2", "s2")).is_ok());
+        assert!(callers.authenticate(&with_basic("rs1", "s2")).is_err());
+        assert!(callers.authenticate(&with_basic("rs3", "s1")).is_err());
+        let anonymous = TestRequest::default().to_http_request();
+        assert!(callers.authenticate(&anonymous).is_err());
+    }
+}
