@@ -15,6 +15,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod outbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

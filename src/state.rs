@@ -17,6 +17,7 @@ use crate::directory::{Directory, StaticDirectory};
 use crate::http::peer::Proxies;
 use crate::http::{CertHeader, CredentialRules};
 use crate::metrics::Metrics;
+use crate::outbox::Outbox;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -32,6 +33,8 @@ pub struct AppState {
     pub pending: Arc<PendingGuard>,
     pub poll: PollControl,
     pub device: Arc<dyn DeviceDispatch>,
+    /// Client notifications and device webhook messages (SPEC §5.2, §6).
+    pub outbox: Arc<Outbox>,
     ready: AtomicBool,
     interval_warning: Once,
 }
@@ -86,6 +89,7 @@ impl AppState {
                 clock.clone(),
             ),
             device: Arc::new(Unconnected),
+            outbox: Outbox::new(s, metrics.clone(), clock.clone())?,
             ready: AtomicBool::new(false),
             interval_warning: Once::new(),
             settings,

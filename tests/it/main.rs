@@ -8,6 +8,7 @@ mod credentials;
 mod emulator;
 mod http_rules;
 mod identification;
+mod outbox;
 mod support;
 mod tls;
 mod token;
