@@ -95,13 +95,13 @@ impl Reply {
 }
 
 /// Sends `request` with `body` and reads at most `MAX_RESPONSE_BYTES` of the answer, all within
-/// `timeout` (awc's own timeout stops at the response head). Errors are short labels for logs:
-/// they never contain the URL's query, headers or body.
+/// `timeout` (awc's own timeout stops at the response head). Errors are descriptions for logs
+/// that never contain the URL's path or query, headers or body.
 pub async fn post(
     request: awc::ClientRequest,
     body: String,
     timeout: Duration,
-) -> Result<Reply, &'static str> {
+) -> Result<Reply, String> {
     let exchange = async {
         let mut response = request.send_body(body).await.map_err(classify)?;
         let retry_after = response
@@ -118,17 +118,19 @@ pub async fn post(
     };
     actix_rt::time::timeout(timeout, exchange)
         .await
-        .unwrap_or(Err("timeout"))
+        .unwrap_or_else(|_| Err("timeout".to_owned()))
 }
 
-fn classify(error: SendRequestError) -> &'static str {
-    log::debug!("outbound request failed: {error}");
+fn classify(error: SendRequestError) -> String {
     match error {
-        SendRequestError::Timeout | SendRequestError::Connect(ConnectError::Timeout) => "timeout",
-        SendRequestError::Connect(ConnectError::Io(_)) => "connection refused or reset",
-        SendRequestError::Connect(_) => "connection failed",
-        SendRequestError::Send(_) => "connection lost while sending",
-        SendRequestError::Response(_) => "malformed response",
-        _ => "transport error",
+        SendRequestError::Timeout | SendRequestError::Connect(ConnectError::Timeout) => {
+            "timeout".to_owned()
+        }
+        // I/O errors name the cause (refused, reset, certificate problems) and nothing else.
+        SendRequestError::Connect(ConnectError::Io(e)) => format!("connection failed: {e}"),
+        SendRequestError::Connect(_) => "connection failed".to_owned(),
+        SendRequestError::Send(e) => format!("connection lost while sending: {e}"),
+        SendRequestError::Response(_) => "malformed response".to_owned(),
+        _ => "transport error".to_owned(),
     }
 }

@@ -16,6 +16,7 @@ mod target;
 mod webhook;
 mod worker;
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -41,7 +42,7 @@ pub enum NotificationMode {
 }
 
 /// A notification to deliver, built from Authlete's `/complete` answer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Notification {
     pub mode: NotificationMode,
     /// `clientNotificationEndpoint`.
@@ -59,7 +60,7 @@ pub struct Notification {
 }
 
 /// A device webhook message; the body is built by the caller.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebhookMessage {
     /// The `webhook-id` header.
     pub id: String,
@@ -67,6 +68,28 @@ pub struct WebhookMessage {
     /// Retries stop here.
     pub deadline: SystemTime,
     pub request_id: String,
+}
+
+// Bodies carry tokens (push mode) and decision tokens (webhook), and the auth_req_id is a
+// credential: `Debug` leaves them out so that no debug print can log them.
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("mode", &self.mode)
+            .field("expires_at", &self.expires_at)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WebhookMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookMessage")
+            .field("id", &self.id)
+            .field("deadline", &self.deadline)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The process's outbound delivery queue. Built once, shared by every worker.

@@ -80,8 +80,8 @@ pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _pla
     }
 }
 
-/// One attempt: vet the addresses, then POST to one of them (a different one each attempt, so
-/// a dead address does not take every try).
+/// One attempt, within `notifications.timeout_ms` from name resolution to the last byte read.
+/// Waiting for an in-flight place is not part of the attempt.
 async fn attempt(
     worker: &Rc<Worker>,
     endpoint: &Endpoint,
@@ -91,15 +91,37 @@ async fn attempt(
 ) -> Attempt {
     let config = &worker.config;
     let _in_flight = worker.limits.enter(endpoint.authority()).await;
-    let vetted = actix_rt::time::timeout(config.attempt_timeout, endpoint.vet(&config.policy));
-    let addresses = match vetted.await {
-        Ok(Ok(addresses)) => addresses,
-        Ok(Err(Vetting::Blocked)) => return Attempt::Blocked,
-        Ok(Err(Vetting::Unresolved(e))) => {
-            log::debug!("request_id={} resolving failed: {e}", n.request_id);
-            return Attempt::Retry("host name did not resolve".into(), None);
+    let started = Instant::now();
+    let exchange = exchange(worker, endpoint, n, bearer, number);
+    let outcome = actix_rt::time::timeout(config.attempt_timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Attempt::Retry("timeout".into(), None));
+    if !matches!(outcome, Attempt::Blocked) {
+        config
+            .metrics
+            .notification_duration
+            .with_label_values(&[n.mode.label()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    outcome
+}
+
+/// Vets the endpoint's addresses, then POSTs to one of them (a different one each attempt, so
+/// one dead address does not take every try).
+async fn exchange(
+    worker: &Rc<Worker>,
+    endpoint: &Endpoint,
+    n: &Notification,
+    bearer: &HeaderValue,
+    number: u32,
+) -> Attempt {
+    let config = &worker.config;
+    let addresses = match endpoint.vet(&config.policy).await {
+        Ok(addresses) => addresses,
+        Err(Vetting::Blocked) => return Attempt::Blocked,
+        Err(Vetting::Unresolved(e)) => {
+            return Attempt::Retry(format!("host name did not resolve: {e}"), None)
         }
-        Err(_) => return Attempt::Retry("host name resolution timed out".into(), None),
     };
     let Some(&address) = addresses.get(number as usize % addresses.len()) else {
         return Attempt::Blocked;
@@ -111,16 +133,9 @@ async fn attempt(
         .timeout(config.attempt_timeout)
         .insert_header((header::AUTHORIZATION, bearer.clone()))
         .insert_header((header::CONTENT_TYPE, "application/json"));
-    let started = Instant::now();
-    let answer = post(request, n.body.clone(), config.attempt_timeout).await;
-    config
-        .metrics
-        .notification_duration
-        .with_label_values(&[n.mode.label()])
-        .observe(started.elapsed().as_secs_f64());
-    match answer {
+    match post(request, n.body.clone(), config.attempt_timeout).await {
         Ok(reply) => classify(reply),
-        Err(error) => Attempt::Retry(error.to_owned(), None),
+        Err(error) => Attempt::Retry(error, None),
     }
 }
 

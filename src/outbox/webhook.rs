@@ -140,7 +140,7 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
                 return;
             }
             Ok(reply) => (reply.describe(), reply.retry_after),
-            Err(error) => (error.to_owned(), None),
+            Err(error) => (error, None),
         };
         drop(in_flight);
         retries += 1;

@@ -1,6 +1,7 @@
 //! The outbox through real HTTP: client notifications (SPEC §6) and device webhook messages
 //! (SPEC §5.2) delivered to local wiremock receivers on port 0.
 
+mod bounds;
 mod delivery;
 mod guard;
 mod webhook;
