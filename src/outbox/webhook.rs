@@ -119,9 +119,11 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
         return;
     };
     let clock = &worker.config.clock;
-    let mut retries = 0;
-    loop {
+    let mut attempts = 0;
+    let mut last = "deadline passed before the first attempt".to_owned();
+    while clock.now() < message.deadline {
         let in_flight = worker.webhook_in_flight.acquire().await;
+        // Signed now, not when queued: receivers reject stale timestamps (replay protection).
         let timestamp = clock.unix_secs();
         let request = client
             .post(&target.url)
@@ -134,26 +136,27 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
                 target.signer.sign(&message.id, timestamp, &message.body),
             ))
             .insert_header(("X-Request-Id", request_id_value.clone()));
-        let (last, retry_after) = match post(request, message.body.clone(), target.timeout).await {
+        let answer = post(request, message.body.clone(), target.timeout).await;
+        drop(in_flight);
+        attempts += 1;
+        let retry_after = match answer {
             Ok(reply) if reply.is_success() => {
                 log::debug!("request_id={request_id} webhook {} accepted", message.id);
                 return;
             }
-            Ok(reply) => (reply.describe(), reply.retry_after),
-            Err(error) => (error, None),
+            Ok(reply) => {
+                last = reply.describe();
+                reply.retry_after
+            }
+            Err(error) => {
+                last = error;
+                None
+            }
         };
-        drop(in_flight);
-        retries += 1;
-        let wait = backoff(retries, worker.config.max_backoff);
+        let wait = backoff(attempts, worker.config.max_backoff);
         let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), message.deadline)
         else {
-            log::warn!(
-                "request_id={request_id} webhook {} not accepted before its deadline after {} \
-                 attempts (last: {last})",
-                message.id,
-                retries
-            );
-            return;
+            break;
         };
         log::debug!(
             "request_id={request_id} webhook {} retried ({last})",
@@ -161,6 +164,11 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
         );
         actix_rt::time::sleep(wait).await;
     }
+    log::warn!(
+        "request_id={request_id} webhook {} not accepted before its deadline after {attempts} \
+         attempts (last: {last})",
+        message.id
+    );
 }
 
 #[cfg(test)]

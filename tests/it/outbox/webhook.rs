@@ -144,3 +144,33 @@ async fn webhook_retries_stop_at_the_message_deadline() {
     actix_rt::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(received(&server).await.len(), attempts);
 }
+
+#[actix_web::test]
+async fn a_message_past_its_deadline_is_not_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    let mut message = message(&h);
+    message.deadline = h.clock.now() - Duration::from_secs(1);
+    h.outbox.send_webhook(message);
+    h.outbox.drain(Duration::from_secs(5)).await;
+    assert!(received(&server).await.is_empty());
+}
+
+#[test]
+fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
+    let mut settings = super::settings();
+    settings.device.channel = DeviceChannel::Webhook;
+    settings.device.webhook = Some(WebhookSettings {
+        url: "http://device.example.com/hook".into(),
+        secrets: SecretList(vec![Secret::new(SECRETS[0])]),
+        timeout_ms: 2000,
+        allow_insecure_http: false,
+    });
+    let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
+    let built = Outbox::new(&settings, authlete_gateway::metrics::Metrics::new(), clock);
+    assert!(built.err().is_some_and(|e| e.contains("https")));
+}
