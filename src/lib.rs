@@ -16,6 +16,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod outbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
@@ -23,4 +24,3 @@ pub mod tls;
 
 /// The `User-Agent` of every outgoing request.
 pub const USER_AGENT: &str = concat!("authlete-gateway/", env!("CARGO_PKG_VERSION"));
-pub mod outbox;

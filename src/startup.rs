@@ -3,7 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -51,11 +51,16 @@ pub struct ShutdownHandle {
 impl ShutdownHandle {
     pub async fn shutdown(&self) {
         log::info!("shutting down: readiness is now 503");
+        let started = Instant::now();
         self.state.set_ready(false);
         self.public.stop(true).await;
-        let timeout = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
-        self.state.bridge.background.drain(timeout).await;
-        self.state.outbox.drain(timeout).await;
+        // Detached /complete calls, then the notifications they queued, get what is left of the
+        // shutdown budget. The admin listener stays up meanwhile: the demo clients'
+        // notification sink is on it.
+        let budget = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+        let left = || budget.saturating_sub(started.elapsed());
+        self.state.bridge.background.drain(left()).await;
+        self.state.outbox.drain(left()).await;
         self.admin.stop(true).await;
         // Last: draining requests may still need Authlete.
         if let Some(emulator) = &self.emulator {

@@ -44,6 +44,7 @@ pub struct AppState {
     pub poll: PollControl,
     pub device: Arc<dyn DeviceDispatch>,
     pub bridge: Arc<Bridge>,
+    /// Client notifications and device webhook messages (SPEC §5.2, §6).
     pub outbox: Arc<Outbox>,
     /// The console's notification sink.
     pub console: crate::endpoints::console::Sink,

@@ -59,7 +59,10 @@ async fn received(server: &MockServer, count: usize) -> Vec<Request> {
 
 async fn start(gw: &TestGateway, client: (&str, &str)) -> (String, String) {
     let ack = gw
-        .start_ciba(client, &format!("&client_notification_token={NOTIFICATION_TOKEN}"))
+        .start_ciba(
+            client,
+            &format!("&client_notification_token={NOTIFICATION_TOKEN}"),
+        )
         .await;
     let entry = gw.pending().await[0].clone();
     (
@@ -77,21 +80,30 @@ async fn ping_client_receives_notification_after_approval_then_gets_tokens() {
     let receiver = receiver(204).await;
     let gw = gateway(&receiver).await;
     let (auth_req_id, token) = start(&gw, PING).await;
-    assert_eq!(gw.decide(&token, r#"{"decision":"approve"}"#).await.status, 204);
+    assert_eq!(
+        gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
+        204
+    );
     let requests = received(&receiver, 1).await;
     let notification = &requests[0];
     assert_eq!(
         notification.headers.get("authorization").unwrap(),
         &format!("Bearer {NOTIFICATION_TOKEN}")
     );
-    assert_eq!(notification.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(
+        notification.headers.get("content-type").unwrap(),
+        "application/json"
+    );
     assert_eq!(body(notification), json!({"auth_req_id": auth_req_id}));
     let tokens = gw.poll(PING, &auth_req_id).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     assert!(tokens.json()["access_token"].is_string());
     let metrics = gw.metrics().await;
     assert_eq!(
-        sample(&metrics, r#"gateway_notifications_total{mode="ping",outcome="delivered"}"#),
+        sample(
+            &metrics,
+            r#"gateway_notifications_total{mode="ping",outcome="delivered"}"#
+        ),
         1.0
     );
 }
@@ -101,7 +113,10 @@ async fn ping_client_hears_of_a_denial_and_gets_access_denied() {
     let receiver = receiver(204).await;
     let gw = gateway(&receiver).await;
     let (auth_req_id, token) = start(&gw, PING).await;
-    assert_eq!(gw.decide(&token, r#"{"decision":"deny"}"#).await.status, 204);
+    assert_eq!(
+        gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
+        204
+    );
     let requests = received(&receiver, 1).await;
     assert_eq!(body(&requests[0]), json!({"auth_req_id": auth_req_id}));
     let reply = gw.poll(PING, &auth_req_id).await;
@@ -122,7 +137,10 @@ async fn an_undecided_ping_request_is_failed_at_the_deadline() {
     assert_eq!(reply.json()["error"], "expired_token");
     let metrics = gw.metrics().await;
     assert_eq!(
-        sample(&metrics, r#"gateway_device_decisions_total{decision="timeout"}"#),
+        sample(
+            &metrics,
+            r#"gateway_device_decisions_total{decision="timeout"}"#
+        ),
         1.0
     );
 }
@@ -132,7 +150,10 @@ async fn push_client_receives_tokens_whose_id_token_verifies() {
     let receiver = receiver(200).await;
     let gw = gateway(&receiver).await;
     let (auth_req_id, token) = start(&gw, PUSH).await;
-    assert_eq!(gw.decide(&token, r#"{"decision":"approve"}"#).await.status, 204);
+    assert_eq!(
+        gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
+        204
+    );
     let requests = received(&receiver, 1).await;
     let payload = body(&requests[0]);
     assert_eq!(payload["auth_req_id"], auth_req_id.as_str());
@@ -140,7 +161,10 @@ async fn push_client_receives_tokens_whose_id_token_verifies() {
     let id_token = payload["id_token"].as_str().unwrap();
     let claims = verify_id_token(&gw, id_token, "push-client").await;
     assert_eq!(claims["sub"], "alice");
-    assert_eq!(claims["urn:openid:params:jwt:claim:auth_req_id"], auth_req_id.as_str());
+    assert_eq!(
+        claims["urn:openid:params:jwt:claim:auth_req_id"],
+        auth_req_id.as_str()
+    );
     assert!(claims["at_hash"].is_string());
     let at_token_endpoint = gw.poll(PUSH, &auth_req_id).await;
     assert_eq!(at_token_endpoint.json()["error"], "unauthorized_client");
@@ -151,7 +175,10 @@ async fn push_client_receives_an_error_payload_after_denial() {
     let receiver = receiver(204).await;
     let gw = gateway(&receiver).await;
     let (auth_req_id, token) = start(&gw, PUSH).await;
-    assert_eq!(gw.decide(&token, r#"{"decision":"deny"}"#).await.status, 204);
+    assert_eq!(
+        gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
+        204
+    );
     let requests = received(&receiver, 1).await;
     let payload = body(&requests[0]);
     assert_eq!(payload["auth_req_id"], auth_req_id.as_str());

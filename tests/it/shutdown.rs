@@ -96,13 +96,19 @@ async fn sigterm_delivers_queued_notifications_before_exiting() {
             .unwrap();
         assert_eq!(reply.status(), 200);
     }
-    let mut feed = http.get(format!("{admin}/console/requests")).send().await.unwrap();
+    let mut feed = http
+        .get(format!("{admin}/console/requests"))
+        .send()
+        .await
+        .unwrap();
     let entries: serde_json::Value = serde_json::from_slice(&feed.body().await.unwrap()).unwrap();
     for entry in entries.as_array().unwrap() {
         let decided = http
             .post(format!("{admin}/console/decisions"))
             .insert_header(("Content-Type", "application/json"))
-            .send_body(json!({"request_id": entry["request_id"], "decision": "approve"}).to_string())
+            .send_body(
+                json!({"request_id": entry["request_id"], "decision": "approve"}).to_string(),
+            )
             .await
             .unwrap();
         assert_eq!(decided.status(), 204);

@@ -85,7 +85,10 @@ async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
     assert_eq!(body["client_id"], "poll-client");
     assert_eq!(body["binding_message"], "HOOK");
     assert_eq!(body["delivery_mode"], "poll");
-    assert_eq!(body["decision_url"], "https://as.example.com/device/decisions");
+    assert_eq!(
+        body["decision_url"],
+        "https://as.example.com/device/decisions"
+    );
     assert!(body["resources"].is_null());
     let id = header(message, "webhook-id");
     assert_eq!(id, body["request_id"].as_str().unwrap());
@@ -105,7 +108,10 @@ async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
         ]
     );
     let token = body["decision_token"].as_str().unwrap();
-    assert_eq!(gw.decide(token, r#"{"decision":"approve"}"#).await.status, 204);
+    assert_eq!(
+        gw.decide(token, r#"{"decision":"approve"}"#).await.status,
+        204
+    );
     gw.clock.advance(Duration::from_secs(5));
     let tokens = gw.poll(POLL, ack["auth_req_id"].as_str().unwrap()).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
@@ -121,9 +127,15 @@ async fn an_undecided_poll_request_is_cancelled_at_expiry() {
     gw.clock.advance(Duration::from_secs(601));
     let all = messages(&device, 2).await;
     let cancelled = &all[1];
-    assert_eq!(header(cancelled, "webhook-id"), format!("{request_id}.cancelled"));
+    assert_eq!(
+        header(cancelled, "webhook-id"),
+        format!("{request_id}.cancelled")
+    );
     let body: Value = serde_json::from_slice(&cancelled.body).unwrap();
-    assert_eq!(body, serde_json::json!({"type": "cancelled", "request_id": request_id}));
+    assert_eq!(
+        body,
+        serde_json::json!({"type": "cancelled", "request_id": request_id})
+    );
     let reply = gw.poll(POLL, ack["auth_req_id"].as_str().unwrap()).await;
     assert_eq!(reply.json()["error"], "expired_token");
 }

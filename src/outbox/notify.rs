@@ -1,0 +1,224 @@
+//! Client notification delivery (SPEC §6): one notification from its queue place to its final
+//! outcome, `delivered`, `failed` or `blocked`, each logged and counted.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use awc::http::header::{self, HeaderValue};
+use sha2::{Digest, Sha256};
+
+use super::backoff::{backoff, next_wait};
+use super::http::{post, Reply};
+use super::queue::Place;
+use super::target::{Endpoint, Refusal, Vetting};
+use super::worker::Worker;
+use super::{Notification, NotificationMode};
+
+/// How one attempt ended.
+enum Attempt {
+    Delivered,
+    /// Every address of the endpoint is one the SSRF guard refuses.
+    Blocked,
+    /// A redirect or a 4xx other than 408/429: trying again would get the same answer.
+    Permanent(String),
+    /// Worth another try; with the receiver's `Retry-After` when it sent one.
+    Retry(String, Option<String>),
+}
+
+/// The first bytes of the auth_req_id's SHA-256: enough to find the request in Authlete's logs,
+/// nothing a reader could use.
+pub(super) fn fingerprint(auth_req_id: &str) -> String {
+    hex::encode(&Sha256::digest(auth_req_id.as_bytes())[..8])
+}
+
+/// Delivers `notification`, retrying until its `expires_at`.
+pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _place: Place) {
+    let n = &notification;
+    let report = Report::new(&worker, n);
+    let endpoint = match Endpoint::parse(&n.endpoint, worker.config.allow_insecure_http) {
+        Ok(endpoint) => endpoint,
+        Err(Refusal::Insecure) => {
+            return report.blocked("http endpoint while notifications.allow_insecure_http = false")
+        }
+        Err(Refusal::Malformed) => return report.failed(0, "malformed endpoint URL"),
+    };
+    let Ok(mut bearer) = HeaderValue::from_str(&format!("Bearer {}", n.token.expose())) else {
+        return report.failed(0, "token is not a valid header value");
+    };
+    bearer.set_sensitive(true);
+    let clock = &worker.config.clock;
+    let mut attempts: u32 = 0;
+    let mut last = "expired before the first attempt".to_owned();
+    loop {
+        if clock.now() >= n.expires_at {
+            return report.failed(attempts, &last);
+        }
+        if attempts > 0 {
+            report.count("retried");
+        }
+        let outcome = attempt(&worker, &endpoint, n, &bearer, attempts).await;
+        attempts += 1;
+        let retry_after = match outcome {
+            Attempt::Delivered => return report.delivered(attempts),
+            Attempt::Blocked => return report.blocked("no address the SSRF guard admits"),
+            Attempt::Permanent(last) => return report.failed(attempts, &last),
+            Attempt::Retry(status, retry_after) => {
+                last = status;
+                retry_after
+            }
+        };
+        let wait = backoff(attempts, worker.config.max_backoff);
+        let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), n.expires_at) else {
+            return report.failed(attempts, &last);
+        };
+        log::debug!(
+            "request_id={} notification to {} retried in {wait:?} ({last})",
+            n.request_id,
+            report.host
+        );
+        actix_rt::time::sleep(wait).await;
+    }
+}
+
+/// One attempt, within `notifications.timeout_ms` from name resolution to the last byte read.
+/// Waiting for an in-flight place is not part of the attempt.
+async fn attempt(
+    worker: &Rc<Worker>,
+    endpoint: &Endpoint,
+    n: &Notification,
+    bearer: &HeaderValue,
+    number: u32,
+) -> Attempt {
+    let config = &worker.config;
+    let _in_flight = worker.limits.enter(endpoint.authority()).await;
+    let started = Instant::now();
+    let exchange = exchange(worker, endpoint, n, bearer, number);
+    let outcome = actix_rt::time::timeout(config.attempt_timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Attempt::Retry("timeout".into(), None));
+    if !matches!(outcome, Attempt::Blocked) {
+        config
+            .metrics
+            .notification_duration
+            .with_label_values(&[n.mode.label()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    outcome
+}
+
+/// Vets the endpoint's addresses, then POSTs to one of them (a different one each attempt, so
+/// one dead address does not take every try).
+async fn exchange(
+    worker: &Rc<Worker>,
+    endpoint: &Endpoint,
+    n: &Notification,
+    bearer: &HeaderValue,
+    number: u32,
+) -> Attempt {
+    let config = &worker.config;
+    let addresses = match endpoint.vet(&config.policy).await {
+        Ok(addresses) => addresses,
+        Err(Vetting::Blocked) => return Attempt::Blocked,
+        Err(Vetting::Unresolved(e)) => {
+            return Attempt::Retry(format!("host name did not resolve: {e}"), None)
+        }
+    };
+    let Some(&address) = addresses.get(number as usize % addresses.len()) else {
+        return Attempt::Blocked;
+    };
+    let request = worker
+        .notifications
+        .post(endpoint.uri())
+        .address(address)
+        .timeout(config.attempt_timeout)
+        .insert_header((header::AUTHORIZATION, bearer.clone()))
+        .insert_header((header::CONTENT_TYPE, "application/json"));
+    match post(request, n.body.clone(), config.attempt_timeout).await {
+        Ok(reply) => classify(reply),
+        Err(error) => Attempt::Retry(error, None),
+    }
+}
+
+fn classify(reply: Reply) -> Attempt {
+    match reply.status {
+        200..=299 => Attempt::Delivered,
+        // RFC 9110 gives Retry-After its meaning on 503, RFC 6585 on 429.
+        429 | 503 => Attempt::Retry(reply.describe(), reply.retry_after),
+        408 | 500..=599 => Attempt::Retry(reply.describe(), None),
+        _ => Attempt::Permanent(reply.describe()),
+    }
+}
+
+/// Logs and counts a notification's final outcome, once.
+struct Report<'a> {
+    worker: &'a Worker,
+    mode: &'static str,
+    request_id: &'a str,
+    /// The endpoint's host: never the path or query, which may carry client data.
+    host: String,
+    auth_req_id: String,
+}
+
+impl<'a> Report<'a> {
+    fn new(worker: &'a Worker, n: &'a Notification) -> Self {
+        Self {
+            worker,
+            mode: n.mode.label(),
+            request_id: &n.request_id,
+            host: url::Url::parse(&n.endpoint)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "-".to_owned()),
+            auth_req_id: fingerprint(&n.auth_req_id),
+        }
+    }
+
+    fn count(&self, outcome: &str) {
+        let metric = &self.worker.config.metrics.notifications;
+        metric.with_label_values(&[self.mode, outcome]).inc();
+    }
+
+    fn delivered(self, attempts: u32) {
+        self.count("delivered");
+        log::info!(
+            "request_id={} {} notification delivered to {} (auth_req_id sha256 {}, {attempts} \
+             attempts)",
+            self.request_id,
+            self.mode,
+            self.host,
+            self.auth_req_id
+        );
+    }
+
+    fn failed(self, attempts: u32, last: &str) {
+        self.count("failed");
+        log::warn!(
+            "request_id={} {} notification to {} failed (auth_req_id sha256 {}, {attempts} \
+             attempts, last: {last})",
+            self.request_id,
+            self.mode,
+            self.host,
+            self.auth_req_id
+        );
+    }
+
+    fn blocked(self, why: &str) {
+        self.count("blocked");
+        log::warn!(
+            "request_id={} {} notification to {} refused (auth_req_id sha256 {}): {why}",
+            self.request_id,
+            self.mode,
+            self.host,
+            self.auth_req_id
+        );
+    }
+}
+
+impl NotificationMode {
+    pub(super) fn label(&self) -> &'static str {
+        match self {
+            Self::Ping => "ping",
+            Self::Push => "push",
+        }
+    }
+}

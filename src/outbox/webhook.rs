@@ -1,0 +1,198 @@
+//! The authentication-device webhook channel's transport (SPEC §5.2): Standard Webhooks
+//! signatures, re-signed with a fresh timestamp on every attempt, retried until the message's
+//! deadline.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use awc::http::header::{self, HeaderValue};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{alphabet, Engine};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::backoff::{backoff, next_wait};
+use super::http::post;
+use super::queue::Place;
+use super::worker::Worker;
+use super::WebhookMessage;
+use crate::config::{DeviceChannel, Settings};
+
+/// Standard base64 with or without padding, as `--check-config` accepts secrets.
+const STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The configured webhook: where, how long per attempt, and the signing keys.
+pub(super) struct WebhookTarget {
+    pub url: String,
+    pub timeout: Duration,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub signer: Signer,
+}
+
+impl WebhookTarget {
+    /// `device.webhook`, when the webhook channel is selected.
+    pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
+        let Some(webhook) = &settings.device.webhook else {
+            return Ok(None);
+        };
+        if settings.device.channel != DeviceChannel::Webhook {
+            return Ok(None);
+        }
+        let url = url::Url::parse(&webhook.url).map_err(|e| format!("device.webhook.url: {e}"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if webhook.allow_insecure_http => log::warn!(
+                "device.webhook.allow_insecure_http = true: webhook messages, decision tokens \
+                 included, travel unencrypted"
+            ),
+            _ => return Err("device.webhook.url must be https".into()),
+        }
+        Ok(Some(Self {
+            url: webhook.url.clone(),
+            timeout: Duration::from_millis(webhook.timeout_ms),
+            tls: Arc::new(crate::tls::client_config(&[])?),
+            signer: Signer::new(webhook.secrets.0.iter().map(|s| s.expose()))?,
+        }))
+    }
+}
+
+/// Signs messages with every configured key (rotation: receivers accept any one).
+pub(super) struct Signer {
+    keys: Vec<Hmac<Sha256>>,
+}
+
+impl Signer {
+    /// From `whsec_<base64>` secrets.
+    pub fn new<'a>(secrets: impl Iterator<Item = &'a str>) -> Result<Self, String> {
+        let keys = secrets
+            .enumerate()
+            .map(|(i, secret)| {
+                let problem = || format!("device.webhook.secrets[{i}] is not whsec_<base64>");
+                let encoded = secret.strip_prefix("whsec_").ok_or_else(problem)?;
+                let key = STANDARD_ANY_PADDING
+                    .decode(encoded)
+                    .map_err(|_| problem())?;
+                Hmac::<Sha256>::new_from_slice(&key).map_err(|_| problem())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err("device.webhook.secrets: at least one secret is required".into());
+        }
+        Ok(Self { keys })
+    }
+
+    /// The `webhook-signature` value: `v1,<base64>` per key, separated by single spaces.
+    pub fn sign(&self, id: &str, timestamp: u64, body: &str) -> String {
+        let signed = format!("{id}.{timestamp}.{body}");
+        self.keys
+            .iter()
+            .map(|key| {
+                let mut mac = key.clone();
+                mac.update(signed.as_bytes());
+                let tag = mac.finalize().into_bytes();
+                format!(
+                    "v1,{}",
+                    base64::engine::general_purpose::STANDARD.encode(tag)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Delivers one message, retrying every non-2xx answer and failure until its deadline.
+pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place: Place) {
+    let request_id = &message.request_id;
+    let (Some(target), Some(client)) = (&worker.config.webhook, &worker.webhooks) else {
+        log::warn!("request_id={request_id} no device webhook is configured; message dropped");
+        return;
+    };
+    let (Ok(id), Ok(request_id_value)) = (
+        HeaderValue::from_str(&message.id),
+        HeaderValue::from_str(request_id),
+    ) else {
+        log::error!("request_id={request_id} webhook id is not a valid header value; dropped");
+        return;
+    };
+    let clock = &worker.config.clock;
+    let mut attempts = 0;
+    let mut last = "deadline passed before the first attempt".to_owned();
+    while clock.now() < message.deadline {
+        let in_flight = worker.webhook_in_flight.acquire().await;
+        // Signed now, not when queued: receivers reject stale timestamps (replay protection).
+        let timestamp = clock.unix_secs();
+        let request = client
+            .post(&target.url)
+            .timeout(target.timeout)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header(("webhook-id", id.clone()))
+            .insert_header(("webhook-timestamp", timestamp.to_string()))
+            .insert_header((
+                "webhook-signature",
+                target.signer.sign(&message.id, timestamp, &message.body),
+            ))
+            .insert_header(("X-Request-Id", request_id_value.clone()));
+        let answer = post(request, message.body.clone(), target.timeout).await;
+        drop(in_flight);
+        attempts += 1;
+        let retry_after = match answer {
+            Ok(reply) if reply.is_success() => {
+                log::debug!("request_id={request_id} webhook {} accepted", message.id);
+                return;
+            }
+            Ok(reply) => {
+                last = reply.describe();
+                reply.retry_after
+            }
+            Err(error) => {
+                last = error;
+                None
+            }
+        };
+        let wait = backoff(attempts, worker.config.max_backoff);
+        let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), message.deadline)
+        else {
+            break;
+        };
+        log::debug!(
+            "request_id={request_id} webhook {} retried ({last})",
+            message.id
+        );
+        actix_rt::time::sleep(wait).await;
+    }
+    log::warn!(
+        "request_id={request_id} webhook {} not accepted before its deadline after {attempts} \
+         attempts (last: {last})",
+        message.id
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn every_key_signs_id_timestamp_and_body() {
+        // The Standard Webhooks reference example.
+        let signer = Signer::new(["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"].into_iter()).unwrap();
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            signer.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        let two = Signer::new(["whsec_AAAA", "whsec_AQEB"].into_iter()).unwrap();
+        assert_eq!(two.sign("a", 1, "{}").split(' ').count(), 2);
+    }
+
+    #[test]
+    fn a_secret_without_the_prefix_is_refused() {
+        assert!(Signer::new(["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"].into_iter()).is_err());
+        assert!(Signer::new(std::iter::empty()).is_err());
+    }
+}

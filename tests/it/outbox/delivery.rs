@@ -1,0 +1,229 @@
+//! Notification delivery: what the client receives, which answers are retried, and the bounds.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::*;
+
+async fn receiver(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/cb"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn endpoint(server: &MockServer) -> String {
+    format!("{}/cb", server.uri())
+}
+
+#[actix_web::test]
+async fn a_ping_notification_arrives_with_bearer_token_json_type_and_verbatim_body() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(204)).await;
+    h.send(h.notification(&endpoint(&server)));
+    h.counted("delivered", 1.0).await;
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        header(request, "authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(header(request, "content-type"), Some("application/json"));
+    assert_eq!(request.body, BODY.as_bytes());
+    assert!(header(request, "user-agent").is_some_and(|ua| ua.starts_with("authlete-gateway/")));
+    assert!(
+        h.metrics
+            .render()
+            .contains("gateway_notification_duration_seconds_count{mode=\"ping\"} 1"),
+        "one attempt timed"
+    );
+}
+
+#[actix_web::test]
+async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
+    let h = Harness::start();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("thanks"))
+        .mount(&server)
+        .await;
+    h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.counted("delivered", 1.0).await;
+    assert_eq!(received(&server).await.len(), 3);
+    assert_eq!(h.count("ping", "retried"), 2.0);
+    assert_eq!(h.count("ping", "delivered"), 1.0);
+    assert_eq!(h.count("ping", "failed"), 0.0);
+}
+
+async fn assert_one_attempt_then_failed(template: ResponseTemplate) {
+    let h = Harness::start();
+    let server = receiver(template).await;
+    h.send(h.notification(&endpoint(&server)));
+    h.counted("failed", 1.0).await;
+    assert_eq!(received(&server).await.len(), 1);
+    assert_eq!(h.count("ping", "retried"), 0.0);
+    assert_eq!(h.count("ping", "delivered"), 0.0);
+}
+
+#[actix_web::test]
+async fn a_redirect_is_a_permanent_failure_and_is_not_followed() {
+    let redirect = ResponseTemplate::new(302).insert_header("location", "/cb");
+    assert_one_attempt_then_failed(redirect).await;
+}
+
+#[actix_web::test]
+async fn a_client_error_is_a_permanent_failure() {
+    assert_one_attempt_then_failed(ResponseTemplate::new(400)).await;
+}
+
+/// Answers 429 with `Retry-After: 1` once, then 200, and records when each request came.
+struct TooManyOnce(Arc<Mutex<Vec<Instant>>>);
+
+impl Respond for TooManyOnce {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut seen = self.0.lock().unwrap();
+        seen.push(Instant::now());
+        if seen.len() == 1 {
+            ResponseTemplate::new(429).insert_header("retry-after", "1")
+        } else {
+            ResponseTemplate::new(200)
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_429_retry_after_is_honoured() {
+    let h = Harness::start();
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(TooManyOnce(arrivals.clone()))
+        .mount(&server)
+        .await;
+    h.send(h.notification(&endpoint(&server)));
+    h.counted("delivered", 1.0).await;
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2);
+    let waited = arrivals[1] - arrivals[0];
+    assert!(
+        waited >= Duration::from_millis(990),
+        "retried after {waited:?}"
+    );
+    assert_eq!(h.count("ping", "retried"), 1.0);
+}
+
+#[actix_web::test]
+async fn a_retry_after_beyond_the_expiry_ends_delivery_as_failed() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(429).insert_header("retry-after", "3600")).await;
+    h.send(h.notification(&endpoint(&server)));
+    h.counted("failed", 1.0).await;
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[actix_web::test]
+async fn delivery_stops_as_failed_once_expires_at_has_passed() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(503)).await;
+    let mut notification = h.notification(&endpoint(&server));
+    notification.expires_at = h.now() + Duration::from_secs(60);
+    h.send(notification);
+    wait_for_requests(&server, 2).await;
+    assert_eq!(h.count("ping", "failed"), 0.0);
+    h.clock.advance(Duration::from_secs(61));
+    h.counted("failed", 1.0).await;
+    let attempts = received(&server).await.len();
+    assert_eq!(h.count("ping", "retried") as usize, attempts - 1);
+    assert_eq!(h.count("ping", "delivered"), 0.0);
+}
+
+#[actix_web::test]
+async fn an_already_expired_notification_is_counted_failed_without_an_attempt() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(200)).await;
+    let mut notification = h.notification(&endpoint(&server));
+    notification.expires_at = h.now() - Duration::from_secs(1);
+    h.send(notification);
+    h.counted("failed", 1.0).await;
+    assert!(received(&server).await.is_empty());
+}
+
+#[actix_web::test]
+async fn reserve_returns_none_while_queue_capacity_places_are_held() {
+    let h = Harness::start_with(|s| s.notifications.queue_capacity = 2);
+    let first = h.outbox.reserve().expect("first place");
+    let second = h.outbox.reserve().expect("second place");
+    assert!(h.outbox.reserve().is_none());
+    drop(first);
+    let third = h.outbox.reserve().expect("a released place is free again");
+    assert!(h.outbox.reserve().is_none());
+    drop((second, third));
+}
+
+#[actix_web::test]
+async fn a_place_stays_held_until_its_delivery_ends() {
+    let h = Harness::start_with(|s| s.notifications.queue_capacity = 1);
+    let server = receiver(ResponseTemplate::new(200).set_delay(Duration::from_millis(300))).await;
+    h.send(h.notification(&endpoint(&server)));
+    assert!(h.outbox.reserve().is_none(), "held while in flight");
+    h.counted("delivered", 1.0).await;
+    let mut free = None;
+    for _ in 0..100 {
+        free = h.outbox.reserve();
+        if free.is_some() {
+            break;
+        }
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(free.is_some(), "the place is given back after delivery");
+}
+
+#[actix_web::test]
+async fn drain_delivers_queued_notifications_before_returning() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(200).set_delay(Duration::from_millis(200))).await;
+    let slot = h.outbox.reserve().unwrap();
+    for _ in 0..3 {
+        h.send(h.notification(&endpoint(&server)));
+    }
+    // A place reserved before the shutdown (a /complete call under way) still gets its
+    // notification through; nothing new is accepted once draining has begun.
+    let late = async {
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        assert!(h.outbox.reserve().is_none(), "draining takes nothing new");
+        slot.send(h.notification(&endpoint(&server)));
+    };
+    futures_util::future::join(h.outbox.drain(Duration::from_secs(10)), late).await;
+    assert_eq!(h.count("ping", "delivered"), 4.0);
+    assert_eq!(received(&server).await.len(), 4);
+}
+
+#[actix_web::test]
+async fn drain_gives_up_at_its_timeout() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(503)).await;
+    h.send(h.notification(&endpoint(&server)));
+    let started = Instant::now();
+    h.outbox.drain(Duration::from_millis(300)).await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert_eq!(h.count("ping", "delivered"), 0.0);
+    // The abandoned delivery still ends at its expiry, not before.
+    h.clock.advance(Duration::from_secs(601));
+    h.counted("failed", 1.0).await;
+}

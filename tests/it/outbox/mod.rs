@@ -1,0 +1,131 @@
+//! The outbox through real HTTP: client notifications (SPEC §6) and device webhook messages
+//! (SPEC §5.2) delivered to local wiremock receivers on port 0.
+
+mod bounds;
+mod delivery;
+mod guard;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use authlete_gateway::clock::ManualClock;
+use authlete_gateway::config::{Secret, Settings};
+use authlete_gateway::metrics::Metrics;
+use authlete_gateway::outbox::{Notification, NotificationMode, Outbox};
+use wiremock::{MockServer, Request};
+
+use crate::support;
+
+pub const TOKEN: &str = "client-notification-token-1";
+pub const BODY: &str = r#"{"auth_req_id":"arid-1"}"#;
+
+/// An outbox built as the gateway builds it, with its metrics and manual clock at hand.
+pub struct Harness {
+    pub outbox: Arc<Outbox>,
+    pub metrics: Metrics,
+    pub clock: Arc<ManualClock>,
+}
+
+/// Test settings: loopback admitted, http allowed, short backoff.
+pub fn settings() -> Settings {
+    let mut settings = support::settings();
+    let n = &mut settings.notifications;
+    n.allowed_networks = vec!["127.0.0.0/8".into()];
+    n.allow_insecure_http = true;
+    n.max_backoff_ms = 20;
+    n.timeout_ms = 2000;
+    settings
+}
+
+impl Harness {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    pub fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = settings();
+        adjust(&mut settings);
+        let metrics = Metrics::new();
+        let clock = Arc::new(ManualClock::new());
+        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone()).unwrap();
+        Self {
+            outbox,
+            metrics,
+            clock,
+        }
+    }
+
+    /// A ping notification to `endpoint`, expiring in ten minutes.
+    pub fn notification(&self, endpoint: &str) -> Notification {
+        Notification {
+            mode: NotificationMode::Ping,
+            endpoint: endpoint.to_owned(),
+            token: Secret::new(TOKEN),
+            body: BODY.to_owned(),
+            auth_req_id: "arid-1".to_owned(),
+            expires_at: self.now() + Duration::from_secs(600),
+            request_id: "req-1".to_owned(),
+        }
+    }
+
+    pub fn now(&self) -> SystemTime {
+        use authlete_gateway::clock::Clock;
+        self.clock.now()
+    }
+
+    pub fn send(&self, notification: Notification) {
+        self.outbox
+            .reserve()
+            .expect("a free queue place")
+            .send(notification);
+    }
+
+    /// `gateway_notifications_total{mode, outcome}`.
+    pub fn count(&self, mode: &str, outcome: &str) -> f64 {
+        let series =
+            format!("gateway_notifications_total{{mode=\"{mode}\",outcome=\"{outcome}\"}}");
+        support::sample(&self.metrics.render(), &series)
+    }
+
+    /// Waits (bounded) until `outcome` has been counted `expected` times for ping.
+    pub async fn counted(&self, outcome: &str, expected: f64) {
+        for _ in 0..POLLS {
+            if self.count("ping", outcome) >= expected {
+                return;
+            }
+            actix_rt::time::sleep(POLL).await;
+        }
+        panic!(
+            "ping {outcome} stayed at {} (expected {expected})",
+            self.count("ping", outcome)
+        );
+    }
+}
+
+const POLL: Duration = Duration::from_millis(10);
+/// 10 s in all: far more than any delivery here needs, short enough to fail a stuck test.
+const POLLS: u32 = 1000;
+
+pub async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+/// Waits (bounded) until `server` has received `count` requests.
+pub async fn wait_for_requests(server: &MockServer, count: usize) -> Vec<Request> {
+    for _ in 0..POLLS {
+        let requests = received(server).await;
+        if requests.len() >= count {
+            return requests;
+        }
+        actix_rt::time::sleep(POLL).await;
+    }
+    panic!(
+        "{} requests received, expected {count}",
+        received(server).await.len()
+    );
+}
+
+pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,176 @@
+//! Device webhook messages: Standard Webhooks headers and signatures, re-signed per attempt.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use authlete_gateway::clock::Clock;
+use authlete_gateway::config::{DeviceChannel, Secret, SecretList, WebhookSettings};
+use authlete_gateway::outbox::WebhookMessage;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::*;
+
+const SECRETS: [&str; 2] = [
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+];
+const MESSAGE: &str = r#"{"type":"authentication_request","request_id":"rid-1"}"#;
+
+fn webhook_harness(server: &MockServer) -> Harness {
+    let url = format!("{}/hook", server.uri());
+    Harness::start_with(|s| {
+        s.device.channel = DeviceChannel::Webhook;
+        s.device.webhook = Some(WebhookSettings {
+            url,
+            secrets: SecretList(SECRETS.iter().map(|s| Secret::new(*s)).collect()),
+            timeout_ms: 2000,
+            allow_insecure_http: true,
+        });
+    })
+}
+
+fn message(h: &Harness) -> WebhookMessage {
+    WebhookMessage {
+        id: "rid-1".to_owned(),
+        body: MESSAGE.to_owned(),
+        deadline: h.now() + Duration::from_secs(600),
+        request_id: "req-7".to_owned(),
+    }
+}
+
+/// Checks one request's signature against every configured secret; returns its timestamp.
+fn verify(request: &wiremock::Request) -> u64 {
+    let id = header(request, "webhook-id").unwrap();
+    let timestamp = header(request, "webhook-timestamp").unwrap();
+    let signatures: Vec<&str> = header(request, "webhook-signature")
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert_eq!(signatures.len(), SECRETS.len());
+    let body = std::str::from_utf8(&request.body).unwrap();
+    for (secret, signature) in SECRETS.iter().zip(signatures) {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret.trim_start_matches("whsec_"))
+            .unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(
+            signature,
+            format!("v1,{expected}"),
+            "signature for {secret}"
+        );
+    }
+    timestamp.parse().unwrap()
+}
+
+#[actix_web::test]
+async fn a_webhook_message_carries_id_timestamp_and_a_signature_per_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    h.outbox.send_webhook(message(&h));
+    let requests = wait_for_requests(&server, 1).await;
+    let request = &requests[0];
+    assert_eq!(header(request, "webhook-id"), Some("rid-1"));
+    assert_eq!(header(request, "x-request-id"), Some("req-7"));
+    assert_eq!(header(request, "content-type"), Some("application/json"));
+    assert_eq!(request.body, MESSAGE.as_bytes());
+    let timestamp = verify(request);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        timestamp.abs_diff(now) <= 5,
+        "timestamp {timestamp}, now {now}"
+    );
+}
+
+#[actix_web::test]
+async fn a_failed_webhook_is_retried_and_re_signed_with_a_fresh_timestamp() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    h.outbox.send_webhook(message(&h));
+    wait_for_requests(&server, 1).await;
+    // The retry waits the second the receiver asked for; move the clock meanwhile.
+    h.clock.advance(Duration::from_secs(30));
+    let requests = wait_for_requests(&server, 2).await;
+    let first = verify(&requests[0]);
+    let second = verify(&requests[1]);
+    assert_eq!(second, first + 30);
+    assert_eq!(header(&requests[1], "webhook-id"), Some("rid-1"));
+    h.outbox.drain(Duration::from_secs(5)).await;
+    assert_eq!(
+        received(&server).await.len(),
+        2,
+        "accepted: no further attempt"
+    );
+}
+
+#[actix_web::test]
+async fn webhook_retries_stop_at_the_message_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    let mut message = message(&h);
+    message.deadline = h.clock.now() + Duration::from_secs(60);
+    h.outbox.send_webhook(message);
+    wait_for_requests(&server, 2).await;
+    h.clock.advance(Duration::from_secs(61));
+    // Drain returns once the delivery has given up.
+    h.outbox.drain(Duration::from_secs(5)).await;
+    let attempts = received(&server).await.len();
+    actix_rt::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(received(&server).await.len(), attempts);
+}
+
+#[actix_web::test]
+async fn a_message_past_its_deadline_is_not_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    let mut message = message(&h);
+    message.deadline = h.clock.now() - Duration::from_secs(1);
+    h.outbox.send_webhook(message);
+    h.outbox.drain(Duration::from_secs(5)).await;
+    assert!(received(&server).await.is_empty());
+}
+
+#[test]
+fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
+    let mut settings = super::settings();
+    settings.device.channel = DeviceChannel::Webhook;
+    settings.device.webhook = Some(WebhookSettings {
+        url: "http://device.example.com/hook".into(),
+        secrets: SecretList(vec![Secret::new(SECRETS[0])]),
+        timeout_ms: 2000,
+        allow_insecure_http: false,
+    });
+    let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
+    let built = Outbox::new(&settings, authlete_gateway::metrics::Metrics::new(), clock);
+    assert!(built.err().is_some_and(|e| e.contains("https")));
+}
