@@ -25,13 +25,13 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Client config for outgoing HTTPS (Authlete, directory, notifications), with the webpki
-/// roots plus `extra_roots` (DER).
+/// Client config for outgoing HTTPS (Authlete, directory, webhook, notifications): the system's
+/// trusted roots plus `extra_roots` (DER). Where the system has none (a minimal container
+/// without ca-certificates), the Mozilla roots compiled into the binary stand in.
 pub fn client_config(
     extra_roots: &[CertificateDer<'static>],
 ) -> Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut roots = system_roots().clone();
     for root in extra_roots {
         roots
             .add(root.clone())
@@ -42,6 +42,22 @@ pub fn client_config(
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// The system's roots, read once per process: they do not change while it runs, and reading
+/// the store for every client would slow every start.
+fn system_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: std::sync::OnceLock<rustls::RootCertStore> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let (added, _) =
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        if added == 0 {
+            log::warn!("no system CA certificates found; using the built-in Mozilla roots");
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        roots
+    })
 }
 
 /// Reads every certificate of a PEM file.

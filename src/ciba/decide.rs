@@ -17,26 +17,6 @@ use crate::directory::Query;
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
 
-/// Registered JWT and protocol claims a decision may not set.
-const PROTOCOL_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "auth_time",
-    "nonce",
-    "acr",
-    "amr",
-    "azp",
-    "at_hash",
-    "c_hash",
-    "rt_hash",
-    "sid",
-];
-
 /// The JSON body of a decision.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,7 +147,7 @@ impl Bridge {
         }
         let decided = body.claims.clone().unwrap_or_default();
         for name in decided.keys() {
-            if PROTOCOL_CLAIMS.contains(&name.as_str()) || name.starts_with("urn:openid:") {
+            if super::is_protocol_claim(name) {
                 return invalid("claims may not set registered or protocol claims");
             }
             if !claims.claim_names.contains(name) {

@@ -7,26 +7,6 @@ use crate::config::{
     CibaSettings, Secret, Settings, StaticUser, UserSource, DEFAULT_BINDING_MESSAGE_PATTERN,
 };
 
-/// Claims the gateway or Authlete set themselves; a directory must not supply them.
-pub(super) const REGISTERED_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "auth_time",
-    "nonce",
-    "acr",
-    "amr",
-    "azp",
-    "at_hash",
-    "c_hash",
-    "rt_hash",
-    "sid",
-];
-
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let users = &settings.users;
     check_static_users(&users.static_users, p);
@@ -75,7 +55,7 @@ fn check_static_users(users: &[StaticUser], p: &mut Problems) {
         }
         check_user_code(&key, user, p);
         for claim in user.claims.keys() {
-            if REGISTERED_CLAIMS.contains(&claim.as_str()) || claim.starts_with("urn:openid:") {
+            if crate::ciba::is_protocol_claim(claim) {
                 p.add(
                     format!("{key}.claims.{claim}"),
                     "is a registered JWT/protocol claim and cannot come from the directory",
