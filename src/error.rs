@@ -24,6 +24,9 @@ pub enum GatewayError {
     /// A body over `server.max_body_bytes`.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A body not received within `http::form::BODY_READ_TIMEOUT`.
+    #[error("request body not received in time")]
+    BodyTimeout,
     /// Malformed client credentials; `challenge` is the `WWW-Authenticate` value.
     #[error("invalid client credentials: {reason}")]
     InvalidClient {
@@ -76,6 +79,7 @@ impl ResponseError for GatewayError {
                 StatusCode::BAD_REQUEST
             }
             GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             GatewayError::InvalidClient { .. } | GatewayError::Unauthenticated { .. } => {
                 StatusCode::UNAUTHORIZED
             }
@@ -102,6 +106,9 @@ impl ResponseError for GatewayError {
             }
             GatewayError::PayloadTooLarge => {
                 oauth_body("invalid_request", Some("request body too large"))
+            }
+            GatewayError::BodyTimeout => {
+                oauth_body("invalid_request", Some("request body not received in time"))
             }
             GatewayError::InvalidClient { reason, challenge } => {
                 insert_challenge(&mut builder, challenge);

@@ -49,23 +49,37 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
+    /// Everything within `server.shutdown_timeout_secs`: in-flight requests, then detached
+    /// `/complete` calls, then the notifications they queued. The admin listener keeps serving
+    /// meanwhile, so that `/readyz` answers 503 and the console's notification sink still
+    /// receives; the emulator stops last, since draining work may still call it.
     pub async fn shutdown(&self) {
         log::info!("shutting down: readiness is now 503");
         let started = Instant::now();
         self.state.set_ready(false);
-        self.public.stop(true).await;
-        // Detached /complete calls, then the notifications they queued, get what is left of the
-        // shutdown budget. The admin listener stays up meanwhile: the demo clients'
-        // notification sink is on it.
         let budget = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
         let left = || budget.saturating_sub(started.elapsed());
+        stop_within(&self.public, left()).await;
         self.state.bridge.background.drain(left()).await;
         self.state.outbox.drain(left()).await;
-        self.admin.stop(true).await;
-        // Last: draining requests may still need Authlete.
+        stop_within(&self.admin, left().max(FINAL_STOP)).await;
         if let Some(emulator) = &self.emulator {
-            emulator.stop(true).await;
+            stop_within(emulator, left().max(FINAL_STOP)).await;
         }
+    }
+}
+
+/// The least time the last listeners get to finish a request already in progress.
+const FINAL_STOP: Duration = Duration::from_secs(1);
+
+/// Stops a server gracefully, or at once when `within` runs out.
+async fn stop_within(server: &ServerHandle, within: Duration) {
+    if actix_web::rt::time::timeout(within, server.stop(true))
+        .await
+        .is_err()
+    {
+        log::warn!("shutdown budget spent: closing the remaining connections");
+        server.stop(false).await;
     }
 }
 

@@ -117,10 +117,7 @@ impl AppState {
                 Duration::from_secs(s.ciba.user_code_failure_window_secs),
                 clock.clone(),
             ),
-            pending: Arc::new(PendingGuard::new(
-                s.ciba.max_pending_per_user,
-                clock.clone(),
-            )),
+            pending,
             poll: PollControl::new(
                 s.cache.poll_max_entries,
                 lifetime,

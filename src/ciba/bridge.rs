@@ -22,7 +22,10 @@ use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
-use crate::outbox::{Outbox, WebhookMessage};
+use crate::outbox::{NotificationSlot, Outbox, WebhookMessage};
+
+/// How often a deadline retries for a notification queue place.
+const QUEUE_RETRY: Duration = Duration::from_secs(1);
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
@@ -121,6 +124,21 @@ impl Bridge {
         .to_string()
     }
 
+    /// A notification queue place for the deadline's `/complete`, waiting for one while the
+    /// queue is full, until the request expires.
+    async fn reserve_until_expiry(&self, entry: &Entry) -> Option<NotificationSlot> {
+        loop {
+            if let Some(slot) = self.outbox.reserve() {
+                return Some(slot);
+            }
+            if self.clock.unix_secs() >= entry.request.expires_at {
+                return None;
+            }
+            let retry = self.clock.instant() + QUEUE_RETRY;
+            self.clock.sleep_until(retry).await;
+        }
+    }
+
     /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
     fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
         let lifetime = request.expires_at.saturating_sub(request.issued_at);
@@ -169,20 +187,28 @@ impl DeviceDispatch for DeviceBridge {
                 request_id: entry.request.request_id.clone(),
             });
         }
-        bridge.registry.insert(entry.clone());
-        schedule_deadline(bridge.clone(), entry, after, claims);
+        let listed = bridge.registry.insert(entry.clone());
+        schedule_deadline(bridge.clone(), entry, after, claims, listed);
     }
 }
 
-/// Ends the request at its deadline if it is still undecided on this replica.
-fn schedule_deadline(bridge: Arc<Bridge>, entry: Entry, after: Duration, claims: DecisionClaims) {
+/// Ends the request at its deadline if it is still undecided on this replica. An unlisted
+/// request (the registry was full) is completed anyway; Authlete answers "already decided"
+/// when someone was first.
+fn schedule_deadline(
+    bridge: Arc<Bridge>,
+    entry: Entry,
+    after: Duration,
+    claims: DecisionClaims,
+    listed: bool,
+) {
     let at = bridge.clock.instant() + after;
-    let sleep = bridge.clock.sleep_until(at);
     let scheduler = bridge.clone();
     scheduler.background.spawn_timer(move |context| {
         async move {
-            sleep.await;
-            if bridge.registry.get(&entry.request_id).is_none() {
+            // Created here, on the background thread, so the timer lives on its runtime.
+            bridge.clock.sleep_until(at).await;
+            if listed && bridge.registry.get(&entry.request_id).is_none() {
                 return;
             }
             if !matches!(
@@ -195,7 +221,7 @@ fn schedule_deadline(bridge: Arc<Bridge>, entry: Entry, after: Duration, claims:
                 }
                 return;
             }
-            let slot = bridge.outbox.reserve();
+            let slot = bridge.reserve_until_expiry(&entry).await;
             let completion = Completion {
                 claims: &claims,
                 verdict: &Verdict::Failed,

@@ -135,8 +135,8 @@ impl Bridge {
         }
         let now = self.clock.unix_secs();
         let auth_time = body.auth_time.unwrap_or(now);
-        if auth_time + AUTH_TIME_SKEW_SECS < claims.issued_at
-            || auth_time > now + AUTH_TIME_SKEW_SECS
+        if auth_time.saturating_add(AUTH_TIME_SKEW_SECS) < claims.issued_at
+            || auth_time > now.saturating_add(AUTH_TIME_SKEW_SECS)
         {
             return invalid("auth_time lies outside the request's lifetime");
         }

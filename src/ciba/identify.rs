@@ -23,6 +23,16 @@ struct Refusal {
     metric: &'static str,
 }
 
+impl Refusal {
+    /// The user-code lockout: `ACCESS_DENIED`, counted as `USER_CODE_LOCKED`.
+    fn locked() -> Self {
+        Refusal {
+            reason: FailReason::AccessDenied,
+            metric: "USER_CODE_LOCKED",
+        }
+    }
+}
+
 impl From<FailReason> for Refusal {
     fn from(reason: FailReason) -> Self {
         Refusal {
@@ -104,8 +114,18 @@ impl Identification<'_> {
             acr_values: r.acrs.as_deref().unwrap_or_default(),
             binding_message: r.binding_message.as_deref(),
         };
+        // A directory that judges user codes itself names no subject when it refuses one, so
+        // its refusals are counted against the hint.
+        let hint_key = format!("hint:{hint}");
+        if r.user_code.is_some() && self.state.lockout.is_locked(&hint_key) {
+            return Err(Refusal::locked());
+        }
         match self.state.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
+            Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
+                self.state.lockout.record_failure(&hint_key);
+                Err(FailReason::InvalidUserCode.into())
+            }
             Err(LookupError::Refused(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
         }
@@ -117,10 +137,7 @@ impl Identification<'_> {
         }
         let lockout = &self.state.lockout;
         if lockout.is_locked(&user.subject) {
-            return Err(Refusal {
-                reason: FailReason::AccessDenied,
-                metric: "USER_CODE_LOCKED",
-            });
+            return Err(Refusal::locked());
         }
         if self.response.user_code.as_deref().is_none_or(str::is_empty) {
             return Err(FailReason::MissingUserCode.into());

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::clock::SharedClock;
 
+/// The interval CIBA Core §7.3 tells clients to use when none (or ≤ 0) was given.
+const CIBA_DEFAULT_INTERVAL_SECS: u64 = 5;
+
 pub struct PollControl {
     /// Arrival time of the last poll Authlete answered pending/slow_down, per request key.
     last_poll: moka::sync::Cache<[u8; 32], Instant>,
@@ -38,11 +41,14 @@ impl PollControl {
         }
     }
 
-    /// Remembers the `interval` of an issued request.
+    /// Remembers the `interval` of an issued request; a value ≤ 0 counts as 5 s (CIBA §7.3).
     pub fn record_interval(&self, key: [u8; 32], interval: i64) {
-        if interval > 0 {
-            self.intervals.insert(key, interval as u64);
-        }
+        let secs = if interval > 0 {
+            interval as u64
+        } else {
+            CIBA_DEFAULT_INTERVAL_SECS
+        };
+        self.intervals.insert(key, secs);
     }
 
     fn interval(&self, key: &[u8; 32]) -> Duration {

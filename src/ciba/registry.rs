@@ -43,20 +43,22 @@ impl Registry {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn insert(&self, entry: Entry) {
+    /// Lists `entry`; false when the registry is full and the request stays unlisted.
+    pub fn insert(&self, entry: Entry) -> bool {
         let mut inner = self.lock();
         if inner.by_id.len() >= MAX_ENTRIES {
             log::warn!(
                 "request_id={} not listed: {MAX_ENTRIES} requests are already pending",
                 entry.request.request_id
             );
-            return;
+            return false;
         }
         inner
             .by_ticket
             .insert(entry.request.ticket.clone(), entry.request_id.clone());
         inner.by_id.insert(entry.request_id.clone(), entry);
         self.gauge.set(inner.by_id.len() as f64);
+        true
     }
 
     pub fn get(&self, request_id: &str) -> Option<Entry> {

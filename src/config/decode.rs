@@ -7,15 +7,23 @@ use toml::Value;
 use super::overlay::{display_path, node_at, Override, Seg};
 use super::Settings;
 
+/// Most decoding problems reported for one file; past it the rest are not looked for.
+const MAX_DECODE_PROBLEMS: usize = 50;
+
 /// Deserializes `value`. An error at (or below) a key set from the environment as a verbatim
 /// string is retried once with that value read as TOML, so each override is retyped at most once.
+/// Any other error is recorded and its key set aside, so that one run reports every unknown or
+/// mistyped key, not just the first.
 pub(super) fn deserialize(
     mut value: Value,
     overrides: &mut [Override],
-) -> Result<Settings, String> {
-    loop {
+) -> Result<Settings, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut set_aside: Vec<Vec<Seg>> = Vec::new();
+    while problems.len() < MAX_DECODE_PROBLEMS {
         let error = match serde_path_to_error::deserialize::<_, Settings>(value.clone()) {
-            Ok(settings) => return Ok(settings),
+            Ok(settings) if problems.is_empty() => return Ok(settings),
+            Ok(_) => return Err(problems),
             Err(error) => error,
         };
         let path = segments(error.path());
@@ -23,13 +31,40 @@ pub(super) fn deserialize(
             .iter_mut()
             .filter(|o| path.starts_with(&o.path))
             .find_map(|o| Some((o.path.clone(), o.take_typed()?)));
-        match retyped {
-            Some((at, typed)) => match node_at(&mut value, &at) {
-                Some(node) => *node = typed,
-                None => return Err(describe(&path, error.inner(), overrides)),
-            },
-            None => return Err(describe(&path, error.inner(), overrides)),
+        if let Some((at, typed)) = retyped {
+            if let Some(node) = node_at(&mut value, &at) {
+                *node = typed;
+                continue;
+            }
         }
+        let missing = missing_field(error.inner().message()).is_some();
+        let problem = describe(&path, error.inner(), overrides);
+        // A key set aside for a type error then shows up as missing: already reported.
+        let repeated = missing && set_aside.iter().any(|p| problem_names(&problem, p));
+        if !repeated {
+            problems.push(problem);
+        }
+        if missing || !remove_at(&mut value, &path) {
+            break;
+        }
+        set_aside.push(path);
+    }
+    Err(problems)
+}
+
+/// True when `problem` is about the key at `path`.
+fn problem_names(problem: &str, path: &[Seg]) -> bool {
+    problem.starts_with(&format!("{}:", display_path(path)))
+}
+
+/// Removes the table key at `path`; array elements are not removed (later indexes would shift).
+fn remove_at(root: &mut Value, path: &[Seg]) -> bool {
+    let Some((Seg::Key(last), parent)) = path.split_last() else {
+        return false;
+    };
+    match node_at(root, parent) {
+        Some(Value::Table(table)) => table.remove(last).is_some(),
+        _ => false,
     }
 }
 

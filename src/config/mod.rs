@@ -57,8 +57,7 @@ impl Settings {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        let settings =
-            decode::deserialize(value, &mut overrides).map_err(|e| ConfigErrors(vec![e]))?;
+        let settings = decode::deserialize(value, &mut overrides).map_err(ConfigErrors)?;
         let problems = validate::validate(&settings);
         if problems.is_empty() {
             Ok(settings)

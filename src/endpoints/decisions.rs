@@ -21,11 +21,13 @@ pub async fn device_decisions(
     request_id: RequestId,
 ) -> HttpResponse {
     let Some(claims) = bearer(&req).and_then(|token| open(&state, token, &request_id)) else {
-        return answer(StatusCode::UNAUTHORIZED, json!({"error": "invalid_token"}));
+        return json_builder(StatusCode::UNAUTHORIZED)
+            .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#))
+            .body(json!({"error": "invalid_token"}).to_string());
     };
     let body = match read_limited(&req, payload, state.settings.server.max_body_bytes).await {
         Ok(body) => body,
-        Err(_) => return invalid("the body is unreadable or too large"),
+        Err(e) => return actix_web::ResponseError::error_response(&e),
     };
     let body: DecisionBody = match serde_json::from_slice(&body) {
         Ok(body) => body,

@@ -61,10 +61,22 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
 
 /// The admin listener's routes; the console only with `admin.console = true`.
 pub fn admin_routes(cfg: &mut web::ServiceConfig, console_enabled: bool) {
-    cfg.service(resource("/metrics", "GET, HEAD").route(web::get().to(admin::metrics)))
-        .service(resource("/healthz", "GET, HEAD").route(web::get().to(admin::healthz)))
-        .service(resource("/readyz", "GET, HEAD").route(web::get().to(admin::readyz)))
-        .service(resource("/cache/purge", "POST").route(web::post().to(purge::purge)));
+    cfg.service(
+        resource("/metrics", "GET, HEAD")
+            .route(web::get().to(admin::metrics))
+            .route(web::head().to(admin::metrics)),
+    )
+    .service(
+        resource("/healthz", "GET, HEAD")
+            .route(web::get().to(admin::healthz))
+            .route(web::head().to(admin::healthz)),
+    )
+    .service(
+        resource("/readyz", "GET, HEAD")
+            .route(web::get().to(admin::readyz))
+            .route(web::head().to(admin::readyz)),
+    )
+    .service(resource("/cache/purge", "POST").route(web::post().to(purge::purge)));
     if console_enabled {
         cfg.service(resource("/console", "GET").route(web::get().to(console::page)))
             .service(resource("/console/app.js", "GET").route(web::get().to(console::script)))

@@ -7,6 +7,9 @@ use futures_util::StreamExt;
 
 use crate::error::GatewayError;
 
+/// How long a client may take to send its whole body; the request head has its own timeout.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A form body that passed every check; `raw` is forwarded verbatim as `parameters`.
 #[derive(Debug, Clone)]
 pub struct FormBody {
@@ -70,15 +73,21 @@ pub async fn read_limited(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(GatewayError::PayloadTooLarge);
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| GatewayError::InvalidRequest("unreadable request body"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(GatewayError::PayloadTooLarge);
+    let read = async {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| GatewayError::InvalidRequest("unreadable request body"))?;
+            if body.len() + chunk.len() > limit {
+                return Err(GatewayError::PayloadTooLarge);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    actix_web::rt::time::timeout(BODY_READ_TIMEOUT, read)
+        .await
+        .map_err(|_| GatewayError::BodyTimeout)?
 }
 
 /// Reads and checks a form body.
@@ -121,6 +130,7 @@ pub fn decode_component(input: &str) -> Result<String, GatewayError> {
             b'%' => {
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or(GatewayError::InvalidRequest("bad percent-encoding"))?;
@@ -151,6 +161,10 @@ mod tests {
         assert!(decode_component("%zz").is_err());
         assert!(decode_component("%4").is_err());
         assert!(decode_component("%ff").is_err());
+        assert!(
+            decode_component("%+1").is_err(),
+            "a sign is not a hex digit"
+        );
         assert!(parse_strict(vec![b'a', b'=', 0xff]).is_err());
     }
 

@@ -136,7 +136,9 @@ async fn state_changing_admin_requests_must_be_json() {
 async fn probes_and_metrics_accept_any_host() {
     let gw = TestGateway::start().await;
     for path in ["/metrics", "/healthz", "/readyz"] {
-        let reply = admin_request(&gw, "GET", path, "10.1.2.3:9464", None).await;
-        assert_eq!(reply.status, 200, "{path}");
+        for method in ["GET", "HEAD"] {
+            let reply = admin_request(&gw, method, path, "10.1.2.3:9464", None).await;
+            assert_eq!(reply.status, 200, "{method} {path}");
+        }
     }
 }

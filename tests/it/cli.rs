@@ -87,3 +87,24 @@ fn the_config_path_comes_from_gateway_config_when_no_flag_is_given() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/config.toml"));
 }
+
+#[test]
+fn every_unknown_or_mistyped_key_is_reported_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typos.toml");
+    std::fs::write(
+        &path,
+        "[server]\nbogus = 1\nmax_body_bytes = \"x\"\n[ciba]\nfoo = 2\n[authlete]\nbackend = \"embedded\"\n",
+    )
+    .unwrap();
+    let output = gateway()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for key in ["server.bogus", "server.max_body_bytes", "ciba.foo"] {
+        assert!(stderr.contains(key), "{key} missing from:\n{stderr}");
+    }
+}

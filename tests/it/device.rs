@@ -119,6 +119,10 @@ async fn forged_tampered_other_key_and_expired_tokens_are_refused() {
     ] {
         let reply = gw.decide(bad, r#"{"decision":"approve"}"#).await;
         assert_eq!(reply.status, 401, "{bad}");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Bearer error="invalid_token""#)
+        );
         assert_eq!(reply.json(), json!({"error": "invalid_token"}));
     }
     gw.clock.advance(Duration::from_secs(600 + 31));
@@ -140,6 +144,7 @@ async fn decisions_naming_unrequested_or_protocol_claims_are_refused() {
         r#"{"decision":"approve","claims":{"urn:openid:params:jwt:claim:auth_req_id":"x"}}"#,
         r#"{"decision":"maybe"}"#,
         r#"{"decision":"approve","auth_time":1}"#,
+        r#"{"decision":"approve","auth_time":18446744073709551615}"#,
         r#"{"decision":"approve","unknown":1}"#,
         r#"not json"#,
     ] {
@@ -230,4 +235,27 @@ async fn a_poll_request_left_undecided_expires_and_leaves_the_list() {
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the expired request is still listed");
+}
+
+#[actix_web::test]
+async fn a_decision_frees_the_users_place_under_the_pending_cap() {
+    let gw = TestGateway::start_embedded(|s| s.ciba.max_pending_per_user = 1).await;
+    gw.start_ciba(POLL, "").await;
+    let refused = gw
+        .post_form(
+            "/backchannel/authentication",
+            "scope=openid&login_hint=alice%40example.com",
+            &[("Authorization", &basic(POLL.0, POLL.1))],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let token = one_pending(&gw).await["decision_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
+        204
+    );
+    gw.start_ciba(POLL, "").await;
 }

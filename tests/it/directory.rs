@@ -187,3 +187,51 @@ async fn userinfo_reads_the_claims_from_the_http_directory_by_subject() {
     let issue = &gw.received("auth/userinfo/issue").await[0];
     assert_eq!(issue["claims"], json!("{\"email\":\"carol@example.com\"}"));
 }
+
+#[actix_web::test]
+async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
+    let directory = MockServer::start().await;
+    let url = format!("{}/lookup", directory.uri());
+    let gw = TestGateway::start_with(move |s| {
+        s.users.source = UserSource::Http;
+        s.users.http = Some(HttpDirectorySettings {
+            url,
+            bearer_token: None,
+            timeout_ms: 300,
+            allow_insecure_http: true,
+        });
+        s.ciba.user_code_max_failures = 2;
+    })
+    .await;
+    let mut identification = user_identification("carol@example.com");
+    identification["userCode"] = json!("0000");
+    gw.answer("backchannel/authentication", identification)
+        .await;
+    gw.answer(
+        "backchannel/authentication/fail",
+        failed("BAD_REQUEST", "x"),
+    )
+    .await;
+    directory_answers(
+        &directory,
+        ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_user_code"})),
+    )
+    .await;
+    for _ in 0..3 {
+        gw.post_form("/backchannel/authentication", BODY, &[]).await;
+    }
+    assert_eq!(
+        fail_reasons(&gw).await,
+        vec![
+            json!("INVALID_USER_CODE"),
+            json!("INVALID_USER_CODE"),
+            json!("ACCESS_DENIED")
+        ]
+    );
+    let asked = directory.received_requests().await.unwrap_or_default();
+    assert_eq!(
+        asked.len(),
+        2,
+        "a locked-out hint does not reach the directory"
+    );
+}

@@ -221,3 +221,26 @@ async fn other_grants_are_not_throttled() {
     gw.post_form("/token", body, &[]).await;
     assert_eq!(gw.received("auth/token").await.len(), 2);
 }
+
+#[actix_web::test]
+async fn an_issued_interval_of_zero_counts_as_five_seconds() {
+    let gw = TestGateway::start_with(|s| s.ciba.default_interval_secs = 2).await;
+    gw.answer(
+        "backchannel/authentication",
+        user_identification("alice@example.com"),
+    )
+    .await;
+    gw.answer("backchannel/authentication/issue", issued("req-1", 0))
+        .await;
+    gw.answer("auth/token", pending()).await;
+    gw.post_form(
+        "/backchannel/authentication",
+        "scope=openid&login_hint=a",
+        &[],
+    )
+    .await;
+    gw.post_form("/token", POLL, &[]).await;
+    gw.clock.advance(Duration::from_secs(3));
+    let reply = gw.post_form("/token", POLL, &[]).await;
+    assert_eq!(reply.json(), json!({"error": "slow_down"}));
+}
