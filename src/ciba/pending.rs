@@ -9,7 +9,7 @@ use crate::clock::SharedClock;
 
 /// How long a reservation may wait for `/issue` before it stops counting.
 const RESERVATION_TTL: Duration = Duration::from_secs(60);
-/// Above this many subjects, every reservation first sweeps out expired entries.
+/// Subjects held before the first sweep of expired entries.
 const SWEEP_THRESHOLD: usize = 10_000;
 
 #[derive(Debug, Clone)]
@@ -19,10 +19,22 @@ struct Slot {
     expires: Instant,
 }
 
-#[derive(Default)]
 struct Inner {
     next_id: u64,
     by_subject: HashMap<String, Vec<Slot>>,
+    /// Subjects held before the next sweep of expired entries; doubles with the live count,
+    /// so sweeping costs amortised O(1) per reservation.
+    sweep_above: usize,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            next_id: 0,
+            by_subject: HashMap::new(),
+            sweep_above: SWEEP_THRESHOLD,
+        }
+    }
 }
 
 pub struct PendingGuard {
@@ -57,11 +69,12 @@ impl PendingGuard {
     pub fn try_reserve(self: &Arc<Self>, subject: &str) -> Option<Reservation> {
         let now = self.clock.instant();
         let mut inner = self.lock();
-        if inner.by_subject.len() > SWEEP_THRESHOLD {
+        if inner.by_subject.len() > inner.sweep_above {
             inner.by_subject.retain(|_, slots| {
                 slots.retain(|s| s.expires > now);
                 !slots.is_empty()
             });
+            inner.sweep_above = SWEEP_THRESHOLD.max(inner.by_subject.len() * 2);
         }
         inner.next_id += 1;
         let id = inner.next_id;

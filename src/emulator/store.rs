@@ -94,7 +94,13 @@ pub(crate) struct Store {
     pub tickets_by_auth_req_id: HashMap<String, String>,
     tokens: HashMap<String, TokenRecord>,
     access_by_refresh: HashMap<String, String>,
+    /// When `prune` last scanned the store.
+    last_prune_ms: u64,
 }
+
+/// How often `prune` scans the whole store: often enough to keep it small, rarely enough that
+/// the scan costs nothing per request.
+const PRUNE_EVERY_MS: u64 = 60_000;
 
 impl Store {
     /// The ticket and record an `auth_req_id` belongs to.
@@ -143,6 +149,10 @@ impl Store {
 
     /// Forgets records and tokens that expired long ago, so a long-running emulator stays small.
     pub fn prune(&mut self, now_ms: u64) {
+        if now_ms.saturating_sub(self.last_prune_ms) < PRUNE_EVERY_MS {
+            return;
+        }
+        self.last_prune_ms = now_ms;
         let horizon = now_ms.saturating_sub(EXPIRED_GRACE_MS);
         let stale: Vec<String> = self
             .bc
