@@ -123,7 +123,6 @@ impl AppState {
                 lifetime,
                 Duration::from_millis(s.ciba.poll_leeway_ms),
                 s.ciba.default_interval_secs.max(1),
-                clock.clone(),
             ),
             device: Arc::new(DeviceBridge(bridge.clone())),
             bridge,

@@ -60,11 +60,6 @@ impl AuthleteClient {
         }
     }
 
-    /// The shared target (its default `Retry-After`, mostly).
-    pub fn target(&self) -> &AuthleteTarget {
-        &self.target
-    }
-
     /// POSTs `body` as JSON to `api` and parses the envelope.
     pub async fn call<Req, Resp>(
         &self,

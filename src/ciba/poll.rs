@@ -3,8 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::clock::SharedClock;
-
 /// The interval CIBA Core §7.3 tells clients to use when none (or ≤ 0) was given.
 const CIBA_DEFAULT_INTERVAL_SECS: u64 = 5;
 
@@ -15,7 +13,6 @@ pub struct PollControl {
     intervals: moka::sync::Cache<[u8; 32], u64>,
     leeway: Duration,
     default_interval_secs: u64,
-    clock: SharedClock,
 }
 
 impl PollControl {
@@ -24,7 +21,6 @@ impl PollControl {
         lifetime: Duration,
         leeway: Duration,
         default_interval_secs: u64,
-        clock: SharedClock,
     ) -> Self {
         Self {
             last_poll: moka::sync::Cache::builder()
@@ -37,7 +33,6 @@ impl PollControl {
                 .build(),
             leeway,
             default_interval_secs,
-            clock,
         }
     }
 
@@ -77,14 +72,5 @@ impl PollControl {
     pub fn forget(&self, key: &[u8; 32]) {
         self.last_poll.invalidate(key);
         self.intervals.invalidate(key);
-    }
-
-    pub fn now(&self) -> Instant {
-        self.clock.instant()
-    }
-
-    /// Entries currently held (for tests and diagnostics).
-    pub fn has_entry(&self, key: &[u8; 32]) -> bool {
-        self.last_poll.contains_key(key)
     }
 }
