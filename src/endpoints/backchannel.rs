@@ -8,7 +8,7 @@ use crate::authlete::{Api, AuthleteClient};
 use crate::ciba::identify::Identification;
 use crate::directory::DirectoryClient;
 use crate::error::GatewayError;
-use crate::http::form::read_form;
+use crate::http::client_form;
 use crate::http::RequestId;
 use crate::state::AppState;
 
@@ -20,8 +20,7 @@ pub async fn backchannel_authentication(
     directory: web::Data<DirectoryClient>,
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
-    let credentials = state.credentials.collect(&req)?;
-    let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
+    let (credentials, form) = client_form(&req, payload, &state).await?;
     let request = ParametersRequest {
         parameters: form.raw,
         credentials,

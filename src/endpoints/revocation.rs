@@ -7,7 +7,7 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{ParametersRequest, PassThroughResponse};
 use crate::authlete::{Api, AuthleteClient};
 use crate::error::GatewayError;
-use crate::http::form::read_form;
+use crate::http::client_form;
 use crate::http::RequestId;
 use crate::state::AppState;
 
@@ -18,8 +18,7 @@ pub async fn revocation(
     authlete: web::Data<AuthleteClient>,
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
-    let credentials = state.credentials.collect(&req)?;
-    let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
+    let (credentials, form) = client_form(&req, payload, &state).await?;
     let request = ParametersRequest {
         parameters: form.raw,
         credentials,

@@ -8,8 +8,9 @@ use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Api, AuthleteClient};
 use crate::ciba::request_key;
 use crate::error::{json_builder, GatewayError};
+use crate::http::client_form;
 use crate::http::credentials::dpop;
-use crate::http::form::{read_form, FormBody};
+use crate::http::form::FormBody;
 use crate::http::RequestId;
 use crate::state::AppState;
 
@@ -23,9 +24,8 @@ pub async fn token(
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
     let arrival = state.clock.instant();
-    let credentials = state.credentials.collect(&req)?;
     let dpop = dpop(&req)?;
-    let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
+    let (credentials, form) = client_form(&req, payload, &state).await?;
     let poll_key = poll_key(&state, &form);
     if let Some(key) = &poll_key {
         if state.poll.too_early(key, arrival) {
