@@ -11,41 +11,14 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+mod answers;
+mod ciba;
+mod configs;
+
+pub use answers::*;
+pub use configs::*;
+
 pub const SERVICE_ID: &str = "1234";
-
-const BASE_CONFIG: &str = r#"
-[server]
-listen = "127.0.0.1:0"
-public_url = "https://as.example.com"
-workers = 1
-
-[admin]
-listen = "127.0.0.1:0"
-console = true
-
-[authlete]
-backend = "remote"
-base_url = "http://127.0.0.1:1"
-service_id = "1234"
-access_token = "service-access-token"
-connect_timeout_ms = 500
-request_timeout_ms = 1500
-token_timeout_ms = 1500
-
-[[users.static]]
-subject = "alice"
-login_hints = ["alice@example.com"]
-claims = { name = "Alice" }
-
-[[users.static]]
-subject = "bob"
-login_hints = ["bob@example.com"]
-user_code = "4321"
-user_code_required = true
-
-[device]
-decision_keys = ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
-"#;
 
 /// A running gateway, its wiremock Authlete, and its manual clock.
 pub struct TestGateway {
@@ -78,53 +51,6 @@ impl Reply {
         assert_eq!(self.header("cache-control"), Some("no-store"));
         assert_eq!(self.header("pragma"), Some("no-cache"));
     }
-}
-
-const EMBEDDED_CONFIG: &str = r#"
-[server]
-listen = "127.0.0.1:0"
-public_url = "https://as.example.com"
-workers = 1
-
-[admin]
-listen = "127.0.0.1:0"
-console = true
-
-[authlete]
-backend = "embedded"
-
-[[users.static]]
-subject = "alice"
-login_hints = ["alice@example.com"]
-claims = { name = "Alice Example", email = "alice@example.com", email_verified = true }
-
-[device]
-decision_keys = ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
-
-[notifications]
-allowed_networks = ["127.0.0.0/8"]
-allow_insecure_http = true
-max_backoff_ms = 50
-
-[emulator]
-polling_interval_secs = 5
-auth_req_id_lifetime_secs = 600
-
-[[emulator.clients]]
-client_id = "poll-client"
-client_secret = "poll-secret"
-client_name = "Poll Client"
-delivery_mode = "poll"
-grant_types = ["ciba", "refresh_token", "client_credentials"]
-"#;
-
-/// Settings for a gateway in front of its embedded emulator, with a poll client.
-pub fn embedded_settings() -> Settings {
-    Settings::from_toml_str(EMBEDDED_CONFIG, Vec::new()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub fn settings() -> Settings {
-    Settings::from_toml_str(BASE_CONFIG, Vec::new()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 impl TestGateway {
@@ -314,105 +240,4 @@ pub fn sample(metrics: &str, name_and_labels: &str) -> f64 {
             (series == name_and_labels).then(|| value.parse().ok())?
         })
         .unwrap_or(0.0)
-}
-
-/// An Authlete `USER_IDENTIFICATION` answer for a login hint.
-pub fn user_identification(hint: &str) -> Value {
-    serde_json::json!({
-        "resultCode": "A179001",
-        "resultMessage": "[A179001] The backchannel authentication request was processed successfully.",
-        "action": "USER_IDENTIFICATION",
-        "clientId": 26862190133482u64,
-        "clientIdAliasUsed": false,
-        "clientName": "Demo",
-        "deliveryMode": "POLL",
-        "hintType": "LOGIN_HINT",
-        "hint": hint,
-        "requestedExpiry": 0,
-        "scopes": [{"defaultEntry": false, "name": "openid"}],
-        "ticket": "ticket-1",
-        "userCodeRequired": false
-    })
-}
-
-/// An Authlete issue `OK` answer.
-pub fn issued(auth_req_id: &str, interval: i64) -> Value {
-    let content =
-        serde_json::json!({"auth_req_id": auth_req_id, "interval": interval, "expires_in": 600});
-    serde_json::json!({
-        "resultCode": "A183001",
-        "resultMessage": "[A183001] An auth_req_id was issued successfully.",
-        "action": "OK",
-        "authReqId": auth_req_id,
-        "expiresIn": 600,
-        "interval": interval,
-        "responseContent": content.to_string()
-    })
-}
-
-/// An Authlete `/fail` answer for `reason`.
-pub fn failed(action: &str, error: &str) -> Value {
-    serde_json::json!({
-        "resultCode": "A185001",
-        "resultMessage": "[A185001] Successfully generated an error response for the backchannel authentication request.",
-        "action": action,
-        "responseContent": serde_json::json!({"error": error}).to_string()
-    })
-}
-
-impl TestGateway {
-    /// POSTs a JSON body to a full URL with extra headers.
-    pub async fn post_json(&self, url: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut request = client()
-            .post(url)
-            .insert_header(("Content-Type", "application/json"));
-        for (name, value) in headers {
-            request = request.append_header((*name, *value));
-        }
-        read(request.send_body(body.to_owned()).await).await
-    }
-
-    /// The console's JSON feed of pending requests.
-    pub async fn pending(&self) -> Vec<Value> {
-        let reply = self.get(&format!("{}/console/requests", self.admin)).await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        reply.json().as_array().cloned().unwrap_or_default()
-    }
-
-    /// Starts a CIBA request for `login_hint` as `client`; returns the acknowledgement.
-    pub async fn start_ciba(&self, client: (&str, &str), extra: &str) -> Value {
-        let body = format!("scope=openid%20email&login_hint=alice%40example.com{extra}");
-        let reply = self
-            .post_form(
-                "/backchannel/authentication",
-                &body,
-                &[("Authorization", &basic(client.0, client.1))],
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        reply.json()
-    }
-
-    /// Polls the token endpoint once for `auth_req_id` as `client`.
-    pub async fn poll(&self, client: (&str, &str), auth_req_id: &str) -> Reply {
-        let body = format!(
-            "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id={auth_req_id}"
-        );
-        self.post_form(
-            "/token",
-            &body,
-            &[("Authorization", &basic(client.0, client.1))],
-        )
-        .await
-    }
-
-    /// Applies `decision` with `token` at `/device/decisions`.
-    pub async fn decide(&self, token: &str, decision: &str) -> Reply {
-        self.post_json(
-            &format!("{}/device/decisions", self.base),
-            decision,
-            &[("Authorization", &format!("Bearer {token}"))],
-        )
-        .await
-    }
 }
