@@ -2,6 +2,7 @@
 //! validation pass that lists every problem at once.
 
 mod decode;
+mod emulator;
 mod files;
 #[cfg(test)]
 mod fixtures;
@@ -12,6 +13,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use emulator::*;
 pub use secret::{Secret, SecretList};
 pub use types::*;
 

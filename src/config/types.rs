@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::emulator::EmulatorSettings;
 use super::secret::{Secret, SecretList};
 
 /// The whole configuration, as read from `config.toml` plus the `GATEWAY_` environment overlay.
@@ -349,84 +350,6 @@ pub struct IntrospectionClient {
     /// Lowercase hex SHA-256 of the secret.
     #[serde(default)]
     pub secret_sha256: Option<Secret>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum TransactionFailedError {
-    #[default]
-    ExpiredToken,
-    TransactionFailed,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EmulatorSettings {
-    /// Listen address of the standalone `emulator` subcommand.
-    pub listen: String,
-    pub auth_req_id_lifetime_secs: u64,
-    pub polling_interval_secs: u64,
-    pub access_token_lifetime_secs: u64,
-    pub refresh_token_lifetime_secs: u64,
-    pub id_token_lifetime_secs: u64,
-    pub user_code_supported: bool,
-    pub transaction_failed_error: TransactionFailedError,
-    /// PEM; empty means a key generated once at start.
-    pub signing_key_file: Option<String>,
-    pub allow_non_loopback: bool,
-    pub clients: Vec<EmulatorClient>,
-}
-
-impl Default for EmulatorSettings {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8081".into(),
-            auth_req_id_lifetime_secs: 600,
-            polling_interval_secs: 5,
-            access_token_lifetime_secs: 3600,
-            refresh_token_lifetime_secs: 86400,
-            id_token_lifetime_secs: 3600,
-            user_code_supported: true,
-            transaction_failed_error: TransactionFailedError::ExpiredToken,
-            signing_key_file: None,
-            allow_non_loopback: false,
-            clients: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryMode {
-    Poll,
-    Ping,
-    Push,
-}
-
-/// A client registered in the embedded emulator.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmulatorClient {
-    pub client_id: String,
-    pub client_secret: Option<Secret>,
-    #[serde(default)]
-    pub client_name: Option<String>,
-    pub delivery_mode: DeliveryMode,
-    #[serde(default)]
-    pub notification_endpoint: Option<String>,
-    #[serde(default)]
-    pub user_code_required: bool,
-    #[serde(default = "default_token_auth_method")]
-    pub token_auth_method: String,
-    #[serde(default = "default_grant_types")]
-    pub grant_types: Vec<String>,
-}
-
-fn default_token_auth_method() -> String {
-    "client_secret_basic".into()
-}
-fn default_grant_types() -> Vec<String> {
-    vec!["ciba".into(), "refresh_token".into()]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
