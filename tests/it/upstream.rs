@@ -147,3 +147,15 @@ async fn the_token_call_has_its_own_timeout() {
         .await;
     assert_eq!(reply.status, 200);
 }
+
+#[actix_web::test]
+async fn a_retry_after_date_from_authlete_becomes_seconds() {
+    let when = std::time::SystemTime::now() + Duration::from_secs(30);
+    let (_, reply) = with_answer(
+        ResponseTemplate::new(503).insert_header("Retry-After", httpdate::fmt_http_date(when)),
+    )
+    .await;
+    assert_eq!(reply.status, 503);
+    let secs: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((25..=30).contains(&secs), "{secs}");
+}
