@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::codes::{self, Code};
+use super::params::{Body, Params};
 use crate::config::{DeliveryMode, EmulatorClient, Secret};
 
 /// How a client authenticates, as registered.
@@ -113,10 +114,23 @@ pub(crate) struct Clients(Vec<Client>);
 /// and `client_id`/`client_secret` from its form body.
 #[derive(Debug, Default)]
 pub(crate) struct Credentials<'a> {
-    pub basic_id: Option<&'a str>,
-    pub basic_secret: Option<&'a str>,
+    pub basic_id: Option<String>,
+    pub basic_secret: Option<String>,
     pub post_id: Option<&'a str>,
     pub post_secret: Option<&'a str>,
+}
+
+impl<'a> Credentials<'a> {
+    /// The credentials of an API call: `clientId`/`clientSecret` from its body, and
+    /// `client_id`/`client_secret` from the client's own form in `parameters`.
+    pub fn presented(body: &Body, params: &'a Params) -> Self {
+        Self {
+            basic_id: body.string("clientId"),
+            basic_secret: body.string("clientSecret"),
+            post_id: params.get("client_id"),
+            post_secret: params.get("client_secret"),
+        }
+    }
 }
 
 /// A successfully identified and authenticated client.
@@ -180,7 +194,7 @@ impl Clients {
         creds: &Credentials<'_>,
         allow_public: bool,
     ) -> Result<Authenticated<'_>, AuthFailure> {
-        let ident = match (creds.basic_id, creds.post_id) {
+        let ident = match (creds.basic_id.as_deref(), creds.post_id) {
             (Some(a), Some(b)) if a != b => return Err(AuthFailure::new(codes::A168303, &[])),
             (Some(id), _) | (None, Some(id)) => id,
             (None, None) => return Err(AuthFailure::new(codes::A168309, &[])),
@@ -194,7 +208,7 @@ impl Clients {
                 ..AuthFailure::new(codes::A168311, &[])
             });
         }
-        let (used, secret) = match (creds.basic_secret, creds.post_secret) {
+        let (used, secret) = match (creds.basic_secret.as_deref(), creds.post_secret) {
             (Some(_), Some(_)) => return Err(AuthFailure::new(codes::A157303, &[])),
             (Some(s), None) => (AuthMethod::SecretBasic, Some(s)),
             (None, Some(s)) => (AuthMethod::SecretPost, Some(s)),

@@ -42,13 +42,7 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
     let Ok(params) = Params::parse(&raw) else {
         return Envelope::oauth(codes::A166301, &[], BAD_REQUEST, "invalid_request").ok();
     };
-    let (basic_id, basic_secret) = (body.string("clientId"), body.string("clientSecret"));
-    let creds = Credentials {
-        basic_id: basic_id.as_deref(),
-        basic_secret: basic_secret.as_deref(),
-        post_id: params.get("client_id"),
-        post_secret: params.get("client_secret"),
-    };
+    let creds = Credentials::presented(body, &params);
     let client = match state.clients.authenticate(&creds, false) {
         Ok(client) => client,
         Err(failure) if failure.public => {

@@ -14,13 +14,7 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
         .string("parameters")
         .and_then(|p| Params::parse(&p).ok())
         .unwrap_or_default();
-    let (basic_id, basic_secret) = (body.string("clientId"), body.string("clientSecret"));
-    let creds = Credentials {
-        basic_id: basic_id.as_deref(),
-        basic_secret: basic_secret.as_deref(),
-        post_id: params.get("client_id"),
-        post_secret: params.get("client_secret"),
-    };
+    let creds = Credentials::presented(body, &params);
     let client = match state.clients.authenticate(&creds, true) {
         Ok(client) => client,
         Err(f) => {
