@@ -16,7 +16,6 @@ use crate::config::{Backend, Settings};
 use crate::directory::DirectoryClient;
 use crate::emulator::{self, EmulatorOptions, RunningEmulator};
 use crate::endpoints;
-use crate::http::host::guard_admin;
 use crate::http::middleware::observe;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -24,8 +23,6 @@ use crate::tls;
 
 /// How long a client may take to send its request head before the connection is closed.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// Largest body the admin listener reads (console decisions, notifications to the sink).
-const ADMIN_MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A built gateway whose listeners are bound but not yet serving.
 pub struct Application {
@@ -282,8 +279,6 @@ fn admin_server(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap(from_fn(guard_admin))
-            .app_data(web::PayloadConfig::new(ADMIN_MAX_BODY_BYTES))
             .configure(|cfg| endpoints::admin_routes(cfg, console_enabled))
             .default_service(web::to(endpoints::not_found))
     })

@@ -43,7 +43,7 @@ fn the_shipped_config_loads_with_an_empty_environment() {
 #[test]
 fn debug_output_never_contains_secret_values() {
     let text = format!(
-        "{REMOTE}\n[admin]\nconsole_token = \"console-SECRET-1\"\n\
+        "{REMOTE}\n[admin]\nconsole_token = \"console-SECRET-1-of-32-characters\"\n\
          [[users.static]]\nsubject = \"s\"\nuser_code = \"usercode-SECRET-2\"\n\
          [[introspection.clients]]\nid = \"rs\"\nsecret = \"introspection-SECRET-3\"\n\
          [[emulator.clients]]\nclient_id = \"c\"\nclient_secret = \"client-SECRET-4\"\n\

@@ -7,13 +7,14 @@ use std::sync::Mutex;
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::decisions::apply;
 use crate::ciba::decide::DecisionBody;
 use crate::error::json_builder;
+use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
 
@@ -21,6 +22,8 @@ use crate::state::AppState;
 const SINK_ENTRIES: usize = 50;
 /// Characters of a token value the sink shows.
 const TOKEN_PREFIX_CHARS: usize = 8;
+/// Largest body the console reads (decisions, notifications to the sink).
+const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Largest notification body the sink records.
 const SINK_MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -119,12 +122,16 @@ pub struct ConsoleDecision {
 pub async fn decide(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    payload: web::Payload,
     request_id: RequestId,
 ) -> HttpResponse {
     if !authorized(&req, &state) {
         return unauthorized();
     }
+    let body = match read_limited(&req, payload, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) => return e.error_response(),
+    };
     let Ok(decision) = serde_json::from_slice::<ConsoleDecision>(&body) else {
         return json_builder(StatusCode::BAD_REQUEST)
             .body(json!({"error": "invalid_request"}).to_string());
@@ -156,8 +163,12 @@ pub async fn decide(
 pub async fn receive_notification(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
+    let body = match read_limited(&req, payload, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) => return e.error_response(),
+    };
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)

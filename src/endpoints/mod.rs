@@ -11,9 +11,11 @@ pub mod revocation;
 pub mod token;
 pub mod userinfo;
 
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
 use crate::error::GatewayError;
+use crate::http::host::guard_admin;
 
 /// A resource that answers other methods with 405 and `Allow`.
 fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
@@ -76,16 +78,37 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig, console_enabled: bool) {
             .route(web::get().to(admin::readyz))
             .route(web::head().to(admin::readyz)),
     )
-    .service(resource("/cache/purge", "POST").route(web::post().to(purge::purge)));
+    .service(
+        resource("/cache/purge", "POST")
+            .route(web::post().to(purge::purge))
+            .wrap(from_fn(guard_admin)),
+    );
     if console_enabled {
-        cfg.service(resource("/console", "GET").route(web::get().to(console::page)))
-            .service(resource("/console/app.js", "GET").route(web::get().to(console::script)))
-            .service(resource("/console/requests", "GET").route(web::get().to(console::requests)))
-            .service(resource("/console/decisions", "POST").route(web::post().to(console::decide)))
-            .service(
-                resource("/console/notifications", "GET, POST")
-                    .route(web::get().to(console::notifications))
-                    .route(web::post().to(console::receive_notification)),
-            );
+        cfg.service(console_scope());
     }
+}
+
+/// The console under one scope, so that the admin guard covers every path the router sends
+/// into it, including ones no console resource matches (404 after the guard).
+fn console_scope() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/console")
+        .service(resource("", "GET").route(web::get().to(console::page)))
+        .service(resource("/app.js", "GET").route(web::get().to(console::script)))
+        .service(resource("/requests", "GET").route(web::get().to(console::requests)))
+        .service(resource("/decisions", "POST").route(web::post().to(console::decide)))
+        .service(
+            resource("/notifications", "GET, POST")
+                .route(web::get().to(console::notifications))
+                .route(web::post().to(console::receive_notification)),
+        )
+        .default_service(web::to(not_found))
+        .wrap(from_fn(guard_admin))
 }

@@ -1,8 +1,12 @@
-//! The admin listener's defence against DNS rebinding (SPEC §2): `/console*` and
+//! The admin listener's defence against DNS rebinding (SPEC §2): the console and
 //! `POST /cache/purge` answer only to a loopback literal, `localhost`, or a name in
 //! `admin.allowed_hosts`, and their state-changing requests must be JSON.
+//!
+//! The guard is attached to the routes themselves (the `/console` scope and the purge
+//! resource), never matched against the raw path: what the router reaches, after it decoded
+//! `%63onsole` or kept `/console//requests` inside the scope, is what is guarded.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,35 +15,62 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse};
 
+use crate::error::json_builder;
 use crate::state::AppState;
 
-/// True for the paths the Host check protects.
-fn is_protected(path: &str) -> bool {
-    path == "/console" || path.starts_with("/console/") || path == "/cache/purge"
+/// The host of a `Host` value (RFC 9110 §7.2: `uri-host [ ":" port ]`), or `None` when the
+/// value is not one. An IP literal must be followed by nothing or `:port`.
+fn parse_host(value: &str) -> Option<Host<'_>> {
+    let (host, port) = match value.strip_prefix('[') {
+        Some(rest) => {
+            let (literal, after) = rest.split_once(']')?;
+            let ip = literal.parse::<Ipv6Addr>().ok()?;
+            let port = match after {
+                "" => "",
+                _ => after.strip_prefix(':')?,
+            };
+            (Host::Ip(IpAddr::V6(ip)), port)
+        }
+        None => {
+            let (name, port) = value.split_once(':').unwrap_or((value, ""));
+            if name.is_empty() {
+                return None;
+            }
+            match name.parse::<IpAddr>() {
+                Ok(ip) => (Host::Ip(ip), port),
+                Err(_) if is_reg_name(name) => (Host::Name(name), port),
+                Err(_) => return None,
+            }
+        }
+    };
+    let port_ok = port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    port_ok.then_some(host)
 }
 
-/// The host part of a `Host` value, without port or IPv6 brackets.
-fn host_name(value: &str) -> &str {
-    if let Some(rest) = value.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("");
-    }
-    match value.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => value,
-    }
+enum Host<'a> {
+    Ip(IpAddr),
+    Name(&'a str),
+}
+
+/// A DNS name as a `Host` may carry it: letters, digits, `-` and `.`.
+fn is_reg_name(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// A loopback literal, `localhost`, or an allowed name (case-insensitive).
 pub fn host_allowed(value: &str, allowed: &[String]) -> bool {
-    let host = host_name(value.trim());
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
+    match parse_host(value.trim()) {
+        Some(Host::Ip(ip)) => {
+            ip.is_loopback()
+                || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        }
+        Some(Host::Name(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
+        }
+        None => false,
     }
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return ip.is_loopback()
-            || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
-    }
-    allowed.iter().any(|name| name.eq_ignore_ascii_case(host))
 }
 
 fn is_json(req: &ServiceRequest) -> bool {
@@ -51,20 +82,14 @@ fn is_json(req: &ServiceRequest) -> bool {
 }
 
 fn refuse(status: StatusCode, error: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("application/json")
-        .body(serde_json::json!({ "error": error }).to_string())
+    json_builder(status).body(serde_json::json!({ "error": error }).to_string())
 }
 
-/// Middleware for the admin listener.
+/// The Host and JSON checks, for the routes that wrap it.
 pub async fn guard_admin(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if !is_protected(req.path()) {
-        return Ok(next.call(req).await?.map_into_left_body());
-    }
     let allowed = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.admin.allowed_hosts.clone())
@@ -105,7 +130,10 @@ mod tests {
             "127.0.0.1:9464",
             "127.1.2.3",
             "[::1]:9464",
+            "[::1]",
+            "[::ffff:127.0.0.1]:80",
             "LOCALHOST:9464",
+            "localhost:",
             "Admin.Internal:9464",
         ] {
             assert!(host_allowed(ok, &allowed), "{ok}");
@@ -115,6 +143,18 @@ mod tests {
             "10.0.0.1:9464",
             "[2001:db8::1]",
             "localhost.evil.example",
+            "[::1]evil",
+            "[::1]:80evil",
+            "[::1]:9464:1",
+            "[127.0.0.1]",
+            "::1",
+            "127.0.0.1:80:80",
+            "127.0.0.1:123456",
+            "localhost:port",
+            "localhost@evil.example",
+            "localhost evil",
+            ":9464",
+            "",
         ] {
             assert!(!host_allowed(refused, &allowed), "{refused}");
         }

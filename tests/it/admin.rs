@@ -142,3 +142,100 @@ async fn probes_and_metrics_accept_any_host() {
         }
     }
 }
+
+/// Spellings the router sends to the console's requests feed (and to its scope).
+const REQUESTS_SPELLINGS: &[&str] = &[
+    "/console/requests",
+    "/%63onsole/requests",
+    "/c%6fnsole/requests",
+    "/c%6Fnsole/requests",
+    "/%63%6F%6E%73%6F%6C%65/requests",
+    "/console/%72equests",
+    "/console//requests",
+    "/console/./requests",
+    "/console/../console/requests",
+];
+
+#[actix_web::test]
+async fn every_spelling_of_a_console_path_is_guarded_like_the_plain_one() {
+    let gw = TestGateway::start().await;
+    for path in REQUESTS_SPELLINGS {
+        let reply = admin_request(&gw, "GET", path, "evil.example", None).await;
+        assert_eq!(reply.status, 421, "GET {path}: {}", reply.body);
+        reply.assert_no_store_json();
+        assert_eq!(reply.json(), json!({"error": "misdirected_request"}));
+        let decisions = path.replace("requests", "decisions");
+        for host in ["evil.example", "127.0.0.1"] {
+            let reply = admin_request(&gw, "POST", &decisions, host, Some("text/plain")).await;
+            let expected = if host == "127.0.0.1" { 415 } else { 421 };
+            assert_eq!(reply.status, expected, "POST {decisions} Host {host}");
+        }
+    }
+    // A spelling that routes nowhere is not found, never served.
+    let reply = admin_request(&gw, "GET", "//console/requests", "evil.example", None).await;
+    assert_eq!(reply.status, 404);
+}
+
+#[actix_web::test]
+async fn every_spelling_of_the_purge_path_is_guarded() {
+    let gw = TestGateway::start().await;
+    for path in [
+        "/cache/purge",
+        "/%63ache/purge",
+        "/cache/p%75rge",
+        "/c%61che/%70urge",
+    ] {
+        let reply =
+            admin_request(&gw, "POST", path, "evil.example", Some("application/json")).await;
+        assert_eq!(reply.status, 421, "{path}");
+        let reply = admin_request(&gw, "POST", path, "localhost", Some("text/plain")).await;
+        assert_eq!(reply.status, 415, "{path}");
+        assert_eq!(reply.json(), json!({"error": "invalid_request"}));
+    }
+    let reply = admin_request(
+        &gw,
+        "POST",
+        "/%63ache/purge",
+        "localhost",
+        Some("application/json"),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+}
+
+#[actix_web::test]
+async fn a_host_with_junk_after_an_ip_literal_is_not_loopback() {
+    let gw = TestGateway::start().await;
+    for host in [
+        "[::1]evil",
+        "[::1]:9464evil",
+        "127.0.0.1:1:2",
+        "127.0.0.1 evil.example",
+    ] {
+        let reply = admin_request(&gw, "GET", "/console/requests", host, None).await;
+        assert_eq!(reply.status, 421, "{host}");
+    }
+    let reply = admin_request(&gw, "GET", "/console/requests", "[::1]:9464", None).await;
+    assert_eq!(reply.status, 200);
+}
+
+#[actix_web::test]
+async fn console_body_errors_carry_the_oauth_json_body() {
+    let gw = TestGateway::start().await;
+    for path in ["/console/decisions", "/console/notifications"] {
+        let mut response = client()
+            .post(format!("{}{path}", gw.admin))
+            .insert_header(("Content-Type", "application/json"))
+            .send_body(vec![b'a'; 300 * 1024])
+            .await
+            .unwrap();
+        let body = response.body().await.unwrap_or_default();
+        assert_eq!(response.status(), 413, "{path}");
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "invalid_request", "{path}");
+    }
+}

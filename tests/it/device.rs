@@ -180,7 +180,9 @@ async fn the_console_lists_requests_and_applies_decisions() {
 #[actix_web::test]
 async fn the_console_token_guards_its_data_when_set() {
     let gw = TestGateway::start_embedded(|s| {
-        s.admin.console_token = Some(authlete_gateway::config::Secret::new("console-secret"));
+        s.admin.console_token = Some(authlete_gateway::config::Secret::new(
+            "console-secret-of-at-least-32-chars",
+        ));
     })
     .await;
     let feed = format!("{}/console/requests", gw.admin);
@@ -188,7 +190,10 @@ async fn the_console_token_guards_its_data_when_set() {
     assert_eq!(refused.status, 401);
     let reply = client()
         .get(&feed)
-        .insert_header(("Authorization", "Bearer console-secret"))
+        .insert_header((
+            "Authorization",
+            "Bearer console-secret-of-at-least-32-chars",
+        ))
         .send()
         .await
         .unwrap();
@@ -211,7 +216,10 @@ async fn the_console_token_guards_its_data_when_set() {
         .await;
     assert_eq!(sink.status, 204, "the sink takes any Authorization");
     let mut request = client().get(format!("{}/console/notifications", gw.admin));
-    request = request.insert_header(("Authorization", "Bearer console-secret"));
+    request = request.insert_header((
+        "Authorization",
+        "Bearer console-secret-of-at-least-32-chars",
+    ));
     let mut listed = request.send().await.unwrap();
     let listed: Value = serde_json::from_slice(&listed.body().await.unwrap()).unwrap();
     assert_eq!(listed[0]["authorization"], "Bearer client-n…");

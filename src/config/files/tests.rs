@@ -17,7 +17,7 @@ fn resolved(text: &str) -> (Value, Vec<String>) {
 
 #[test]
 fn a_secret_file_is_read_and_trimmed() {
-    let file = TempFile::new("  console-secret\n\n");
+    let file = TempFile::new("  console-secret-of-at-least-32-chars\n\n");
     let text = format!(
         "[admin]\nconsole = true\nconsole_token_file = \"{}\"\n[authlete]\nbackend = \"embedded\"\n",
         file.path()
@@ -25,7 +25,7 @@ fn a_secret_file_is_read_and_trimmed() {
     let settings = Settings::from_toml_str(&text, Vec::new()).unwrap();
     assert_eq!(
         settings.admin.console_token.unwrap().expose(),
-        "console-secret"
+        "console-secret-of-at-least-32-chars"
     );
 }
 

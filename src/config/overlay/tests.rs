@@ -122,13 +122,19 @@ fn numbers_and_booleans_are_read_as_toml() {
 fn string_keys_keep_numeric_looking_values_verbatim() {
     let settings = load(&[
         ("GATEWAY_SERVER__REALM", "12345"),
-        ("GATEWAY_ADMIN__CONSOLE_TOKEN", "0x1F"),
+        (
+            "GATEWAY_ADMIN__CONSOLE_TOKEN",
+            "0x1F1F1F1F1F1F1F1F1F1F1F1F1F1F1F1F",
+        ),
         ("GATEWAY_INTROSPECTION__CLIENTS__0__ID", "007"),
         ("GATEWAY_INTROSPECTION__CLIENTS__0__SECRET", "+1_000"),
         ("GATEWAY_ADMIN__ALLOWED_HOSTS__0", "1234"),
     ]);
     assert_eq!(settings.server.realm.as_deref(), Some("12345"));
-    assert_eq!(settings.admin.console_token.unwrap().expose(), "0x1F");
+    assert_eq!(
+        settings.admin.console_token.unwrap().expose(),
+        "0x1F1F1F1F1F1F1F1F1F1F1F1F1F1F1F1F"
+    );
     assert_eq!(settings.introspection.clients[0].id, "007");
     let secret = settings.introspection.clients[0].secret.clone().unwrap();
     assert_eq!(secret.expose(), "+1_000");

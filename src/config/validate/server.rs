@@ -86,6 +86,9 @@ fn is_origin(value: &str) -> bool {
     }
 }
 
+/// A console token must resist guessing: 32 characters of a random token carry ≥ 160 bits.
+const MIN_CONSOLE_TOKEN_CHARS: usize = 32;
+
 fn check_admin(admin: &AdminSettings, p: &mut Problems) -> Option<SocketAddr> {
     let listen = p.socket_addr("admin.listen", &admin.listen);
     let exposed = listen.is_some_and(|addr| !is_loopback(&addr));
@@ -93,6 +96,16 @@ fn check_admin(admin: &AdminSettings, p: &mut Problems) -> Option<SocketAddr> {
         p.add(
             "admin.console_token",
             "is required when admin.console = true and admin.listen is not a loopback address",
+        );
+    }
+    let token_chars = admin
+        .console_token
+        .as_ref()
+        .map(|t| t.expose().chars().count());
+    if token_chars.is_some_and(|n| n < MIN_CONSOLE_TOKEN_CHARS) {
+        p.add(
+            "admin.console_token",
+            format!("must have at least {MIN_CONSOLE_TOKEN_CHARS} characters (e.g. `openssl rand -base64 32`)"),
         );
     }
     for (i, host) in admin.allowed_hosts.iter().enumerate() {

@@ -119,7 +119,7 @@ allow_non_loopback = true
         .replace("0.0.0.0:9464", "0.0.0.0:8080")
         .replace(
             "console = true",
-            "console = true\nconsole_token = \"t0ken\"",
+            "console = true\nconsole_token = \"0123456789abcdefghijklmnopqrstuv\"",
         )
         .replace(", \"bad host\", \"host:9464\", \"\"", "");
     assert_valid(&fixed);
@@ -139,4 +139,22 @@ fn log_level_must_be_an_env_logger_filter() {
     for bad in ["", "inof", "actix_web=loud", "info,[x]=debug", "=info"] {
         assert_problems(&with(bad), &["log.level: must be an env_logger filter"]);
     }
+}
+
+#[test]
+fn a_console_token_needs_32_characters() {
+    let with = |token: &str| {
+        EMBEDDED.replace(
+            "console = true",
+            &format!("console = true\nconsole_token = \"{token}\""),
+        )
+    };
+    for short in ["", "t0ken", &"x".repeat(31), &"é".repeat(31)] {
+        assert_problems(
+            &with(short),
+            &["admin.console_token: must have at least 32 characters"],
+        );
+    }
+    assert_valid(&with(&"x".repeat(32)));
+    assert_valid(&with(&"é".repeat(32)));
 }
