@@ -41,7 +41,7 @@ pub struct AppState {
     pub binding_message: Regex,
     pub lockout: UserCodeLockout,
     pub pending: Arc<PendingGuard>,
-    pub poll: PollControl,
+    pub poll: Arc<PollControl>,
     pub device: Arc<dyn DeviceDispatch>,
     pub bridge: Arc<Bridge>,
     /// Client notifications and device webhook messages (SPEC §5.2, §6).
@@ -98,12 +98,19 @@ impl AppState {
             s.ciba.max_pending_per_user,
             clock.clone(),
         ));
+        let poll = Arc::new(PollControl::new(
+            s.cache.poll_max_entries,
+            lifetime,
+            Duration::from_millis(s.ciba.poll_leeway_ms),
+            s.ciba.default_interval_secs.max(1),
+        ));
         let outbox = Outbox::new(s, metrics.clone(), clock.clone())?;
         let bridge = Arc::new(Bridge::new(
             s,
             BridgeParts {
                 keys: decision_keys(s)?,
                 pending: pending.clone(),
+                poll: poll.clone(),
                 outbox: outbox.clone(),
                 background: Background::start(s, target, tls, metrics.clone())?,
                 directory: directory.clone(),
@@ -118,12 +125,7 @@ impl AppState {
                 clock.clone(),
             ),
             pending,
-            poll: PollControl::new(
-                s.cache.poll_max_entries,
-                lifetime,
-                Duration::from_millis(s.ciba.poll_leeway_ms),
-                s.ciba.default_interval_secs.max(1),
-            ),
+            poll,
             device: Arc::new(DeviceBridge(bridge.clone())),
             bridge,
             outbox,

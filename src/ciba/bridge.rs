@@ -17,6 +17,7 @@ use super::complete::{Completion, Outcome, Verdict};
 use super::decision::{DecisionClaims, DecisionKeys};
 use super::device::{DeviceDispatch, IssuedRequest};
 use super::pending::PendingGuard;
+use super::poll::PollControl;
 use super::registry::{Entry, Registry};
 use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
@@ -32,6 +33,7 @@ pub struct Bridge {
     pub keys: DecisionKeys,
     pub registry: Registry,
     pub pending: Arc<PendingGuard>,
+    pub poll: Arc<PollControl>,
     pub outbox: Arc<Outbox>,
     pub background: Background,
     pub metrics: Metrics,
@@ -48,6 +50,7 @@ pub struct Bridge {
 pub struct BridgeParts {
     pub keys: DecisionKeys,
     pub pending: Arc<PendingGuard>,
+    pub poll: Arc<PollControl>,
     pub outbox: Arc<Outbox>,
     pub background: Background,
     pub metrics: Metrics,
@@ -61,6 +64,7 @@ impl Bridge {
             registry: Registry::new(parts.metrics.pending_requests.clone()),
             keys: parts.keys,
             pending: parts.pending,
+            poll: parts.poll,
             outbox: parts.outbox,
             background: parts.background,
             metrics: parts.metrics,
@@ -93,11 +97,13 @@ impl Bridge {
         });
     }
 
-    /// A decision was applied (here or elsewhere): the request leaves this replica's lists.
+    /// A decision was applied (here or elsewhere): the request leaves this replica's lists,
+    /// and its next poll goes straight to Authlete, since the result is ready (SPEC §3.2).
     pub fn settle(&self, ticket: &str) -> Option<Entry> {
         let entry = self.registry.remove_ticket(ticket)?;
-        self.pending
-            .release(&entry.request.subject, &entry.request.auth_req_id_key);
+        let key = &entry.request.auth_req_id_key;
+        self.pending.release(&entry.request.subject, key);
+        self.poll.forget(key);
         Some(entry)
     }
 

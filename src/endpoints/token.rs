@@ -26,9 +26,9 @@ pub async fn token(
     let arrival = state.clock.instant();
     let dpop = dpop(&req)?;
     let (credentials, form) = client_form(&req, payload, &state).await?;
-    let poll_key = poll_key(&state, &form);
-    if let Some(key) = &poll_key {
-        if state.poll.too_early(key, arrival) {
+    let poll = poll_key(&state, &form).map(|key| (key, state.poll.caller(&credentials, &form)));
+    if let Some((key, caller)) = poll {
+        if state.poll.too_early(&key, caller, arrival) {
             state.metrics.slow_down.inc();
             return Ok(json_builder(StatusCode::BAD_REQUEST).body(r#"{"error":"slow_down"}"#));
         }
@@ -42,13 +42,11 @@ pub async fn token(
     let response: PassThroughResponse = authlete
         .call(Api::Token, &request, request_id.as_str())
         .await?;
-    if let Some(key) = poll_key {
-        match response.action.as_str() {
-            "BAD_REQUEST" if is_pending(response.response_content.as_deref()) => {
-                state.poll.record_poll(key, arrival);
-            }
-            "OK" => state.poll.forget(&key),
-            _ => {}
+    if let Some((key, caller)) = poll {
+        match poll_answer(&response) {
+            PollAnswer::Pending => state.poll.record_poll(key, caller, arrival),
+            PollAnswer::Ready => state.poll.forget(&key),
+            PollAnswer::NotTheOwner => {}
         }
     }
     let extra = ExtraHeaders {
@@ -72,11 +70,30 @@ fn poll_key(state: &AppState, form: &FormBody) -> Option<[u8; 32]> {
     Some(request_key(form.single("auth_req_id")?))
 }
 
-/// True when Authlete's error is `authorization_pending` or `slow_down`: proof that the caller
-/// authenticated and owns the id.
-fn is_pending(content: Option<&str>) -> bool {
-    content
-        .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
-        .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
-        .is_some_and(|e| e == "authorization_pending" || e == "slow_down")
+/// What Authlete's answer to a CIBA poll says about the entry of SPEC §3.2.
+enum PollAnswer {
+    /// `authorization_pending` or `slow_down`: the caller authenticated and owns the id.
+    Pending,
+    /// Tokens, or a final error only the owner gets: the result is ready.
+    Ready,
+    /// Anything else (`invalid_client`, `invalid_grant`, ...): it proves nothing, so the owner's
+    /// entry stays as it is.
+    NotTheOwner,
+}
+
+fn poll_answer(response: &PassThroughResponse) -> PollAnswer {
+    match response.action.as_str() {
+        "OK" => PollAnswer::Ready,
+        "BAD_REQUEST" => match oauth_error(response.response_content.as_deref()).as_deref() {
+            Some("authorization_pending" | "slow_down") => PollAnswer::Pending,
+            Some("access_denied" | "expired_token" | "transaction_failed") => PollAnswer::Ready,
+            _ => PollAnswer::NotTheOwner,
+        },
+        _ => PollAnswer::NotTheOwner,
+    }
+}
+
+fn oauth_error(content: Option<&str>) -> Option<String> {
+    let value = serde_json::from_str::<serde_json::Value>(content?).ok()?;
+    Some(value.get("error")?.as_str()?.to_owned())
 }

@@ -15,6 +15,7 @@ mod http_rules;
 mod identification;
 mod metadata;
 mod outbox;
+mod polling;
 mod resource;
 mod shutdown;
 mod support;
