@@ -13,6 +13,7 @@ mod directory;
 mod emulator;
 mod http_rules;
 mod identification;
+mod introspection;
 mod metadata;
 mod outbox;
 mod resource;
