@@ -9,6 +9,7 @@ mod cli;
 mod credentials;
 mod delivery;
 mod device;
+mod device_payload;
 mod directory;
 mod emulator;
 mod http_rules;
