@@ -175,6 +175,10 @@ pub struct IntrospectionRequest {
     /// The caller's `Accept`, so Authlete can answer with a JWT (RFC 9701).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_accept_header: Option<String>,
+    /// The caller's configured `rs_uri`: the audience of a JWT answer, which Authlete requires
+    /// before it answers with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rs_uri: Option<String>,
 }
 
 /// `/auth/userinfo` request.

@@ -1,6 +1,8 @@
 //! The seam to the authentication device (SPEC §4 step 6): after the acknowledgement is sent,
 //! the issued request is handed to a `DeviceDispatch`.
 
+use serde_json::Value;
+
 /// What the device side needs to know about an issued request.
 #[derive(Debug, Clone)]
 pub struct IssuedRequest {
@@ -14,8 +16,10 @@ pub struct IssuedRequest {
     pub claim_names: Vec<String>,
     pub acrs: Vec<String>,
     pub binding_message: Option<String>,
-    pub authorization_details: Option<serde_json::Value>,
-    pub request_context: Option<serde_json::Value>,
+    /// The RFC 9396 array, as `authorization_details` from Authlete's wrapper.
+    pub authorization_details: Option<Value>,
+    /// The JSON value Authlete's `requestContext` string holds, via `request_context`.
+    pub request_context: Option<Value>,
     pub resources: Option<Vec<String>>,
     /// Unix seconds.
     pub issued_at: u64,
@@ -28,4 +32,65 @@ pub struct IssuedRequest {
 /// request, after the acknowledgement; it must not block.
 pub trait DeviceDispatch: Send + Sync + 'static {
     fn dispatch(&self, request: IssuedRequest);
+}
+
+/// Authlete sends `requestContext` as a JSON value inside a string; the device gets the value.
+/// A string that does not parse gives `None`: passing it on raw would let a receiver mistake
+/// text for the context. Any other JSON value is already what the string would hold.
+pub fn request_context(raw: Option<&Value>) -> Option<Value> {
+    match raw? {
+        Value::String(text) => serde_json::from_str(text).ok(),
+        Value::Null => None,
+        value => Some(value.clone()),
+    }
+}
+
+/// Authlete wraps the RFC 9396 array as `{"elements": [...]}`; the device gets the array. An
+/// array is kept as it is; any other shape is not authorization details and gives `None`.
+pub fn authorization_details(raw: Option<&Value>) -> Option<Value> {
+    match raw? {
+        Value::Array(_) => raw.cloned(),
+        Value::Object(wrapper) => wrapper.get("elements").filter(|e| e.is_array()).cloned(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn request_context_is_the_value_inside_the_string() {
+        let parsed = |raw: Value| request_context(Some(&raw));
+        assert_eq!(
+            parsed(json!("{\"ip\":\"203.0.113.7\"}")),
+            Some(json!({"ip": "203.0.113.7"}))
+        );
+        assert_eq!(parsed(json!("[1,2]")), Some(json!([1, 2])));
+        assert_eq!(parsed(json!("{\"ip\":")), None);
+        assert_eq!(parsed(json!("")), None);
+        assert_eq!(
+            parsed(json!({"ip": "203.0.113.7"})),
+            Some(json!({"ip": "203.0.113.7"}))
+        );
+        assert_eq!(parsed(Value::Null), None);
+        assert_eq!(request_context(None), None);
+    }
+
+    #[test]
+    fn authorization_details_are_the_elements_of_the_wrapper() {
+        let unwrapped = |raw: Value| authorization_details(Some(&raw));
+        let elements = json!([{"type": "payment_initiation"}]);
+        assert_eq!(
+            unwrapped(json!({"elements": elements})),
+            Some(elements.clone())
+        );
+        assert_eq!(unwrapped(elements.clone()), Some(elements));
+        assert_eq!(unwrapped(json!({"elements": null})), None);
+        assert_eq!(unwrapped(json!({})), None);
+        assert_eq!(unwrapped(json!("[]")), None);
+        assert_eq!(authorization_details(None), None);
+    }
 }

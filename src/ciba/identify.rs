@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 
-use super::device::IssuedRequest;
+use super::device::{authorization_details, request_context, IssuedRequest};
 use super::pending::Reservation;
 use super::{request_key, FailReason};
 use crate::actions::{respond, ExtraHeaders};
@@ -237,8 +237,8 @@ impl Identification<'_> {
             claim_names: r.claim_names.clone().unwrap_or_default(),
             acrs: r.acrs.clone().unwrap_or_default(),
             binding_message: r.binding_message.clone(),
-            authorization_details: r.authorization_details.clone(),
-            request_context: r.request_context.clone(),
+            authorization_details: authorization_details(r.authorization_details.as_ref()),
+            request_context: request_context(r.request_context.as_ref()),
             resources: r.resources.clone(),
             issued_at,
             expires_at: issued_at + lifetime.as_secs(),

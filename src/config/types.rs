@@ -350,6 +350,10 @@ pub struct IntrospectionClient {
     /// Lowercase hex SHA-256 of the secret.
     #[serde(default)]
     pub secret_sha256: Option<Secret>,
+    /// The resource server's absolute URI, sent as Authlete's `rsUri`: without it Authlete
+    /// cannot address a JWT introspection answer (RFC 9701) and answers with JSON.
+    #[serde(default)]
+    pub rs_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -104,6 +104,8 @@ pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                 "client_name": e.request.client_name,
                 "scopes": e.request.scopes,
                 "binding_message": e.request.binding_message,
+                "authorization_details": e.request.authorization_details,
+                "request_context": e.request.request_context,
                 "expires_at": e.request.expires_at,
                 "decision_token": e.decision_token,
             })

@@ -20,7 +20,7 @@ pub async fn introspection(
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
     // Before reading the body: an unknown caller learns nothing and costs nothing.
-    state.introspection.authenticate(&req)?;
+    let caller = state.introspection.authenticate(&req)?;
     let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
     let accept = req
         .headers()
@@ -30,6 +30,7 @@ pub async fn introspection(
     let request = IntrospectionRequest {
         parameters: form.raw,
         http_accept_header: accept,
+        rs_uri: caller.rs_uri.clone(),
     };
     let response: PassThroughResponse = authlete
         .call(Api::Introspection, &request, request_id.as_str())

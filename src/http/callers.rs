@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use super::form::decode_component;
 use crate::config::IntrospectionClient;
@@ -28,24 +28,32 @@ impl IntrospectionCallers {
         }
     }
 
-    /// Accepts exactly one `Authorization: Basic` naming a listed caller with its secret.
-    pub fn authenticate(&self, req: &HttpRequest) -> Result<(), GatewayError> {
+    /// Accepts exactly one `Authorization: Basic` naming a listed caller with its secret, and
+    /// returns that caller's entry.
+    pub fn authenticate(&self, req: &HttpRequest) -> Result<&IntrospectionClient, GatewayError> {
         let (id, secret) = basic(req).ok_or_else(|| self.refuse())?;
         let given_hash = hex::encode(Sha256::digest(secret.as_bytes()));
         let mut found = Choice::from(0);
-        for client in &self.clients {
+        // Selected without a branch, like the comparisons, so that which entry matched does
+        // not show in the answer time either.
+        let mut index = 0u64;
+        for (i, client) in self.clients.iter().enumerate() {
             let id_matches = client.id.as_bytes().ct_eq(id.as_bytes());
             let secret_matches = match (&client.secret, &client.secret_sha256) {
                 (Some(plain), _) => plain.expose().as_bytes().ct_eq(secret.as_bytes()),
                 (None, Some(hash)) => hash.expose().as_bytes().ct_eq(given_hash.as_bytes()),
                 (None, None) => Choice::from(0),
             };
-            found |= id_matches & secret_matches;
+            let matches = id_matches & secret_matches;
+            index.conditional_assign(&(i as u64), matches);
+            found |= matches;
         }
-        if bool::from(found) {
-            Ok(())
-        } else {
-            Err(self.refuse())
+        let caller = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.clients.get(i));
+        match caller {
+            Some(caller) if bool::from(found) => Ok(caller),
+            _ => Err(self.refuse()),
         }
     }
 
@@ -90,11 +98,13 @@ mod tests {
                     id: "rs1".into(),
                     secret: Some(Secret::new("s1")),
                     secret_sha256: None,
+                    rs_uri: None,
                 },
                 IntrospectionClient {
                     id: "rs2".into(),
                     secret: None,
                     secret_sha256: Some(Secret::new(hashed)),
+                    rs_uri: Some("https://rs2.example.com".into()),
                 },
             ],
             "realm",
@@ -109,10 +119,17 @@ mod tests {
     }
 
     #[test]
-    fn plain_and_hashed_secrets_authenticate_their_own_caller_only() {
+    fn plain_and_hashed_secrets_authenticate_their_own_caller_and_return_its_entry() {
         let callers = callers();
-        assert!(callers.authenticate(&with_basic("rs1", "s1")).is_ok());
-        assert!(callers.authenticate(&with_basic("rs2", "s2")).is_ok());
+        let found = |req: &HttpRequest| {
+            let caller = callers.authenticate(req).ok()?;
+            Some((caller.id.clone(), caller.rs_uri.clone()))
+        };
+        assert_eq!(found(&with_basic("rs1", "s1")), Some(("rs1".into(), None)));
+        assert_eq!(
+            found(&with_basic("rs2", "s2")),
+            Some(("rs2".into(), Some("https://rs2.example.com".into())))
+        );
         assert!(callers.authenticate(&with_basic("rs1", "s2")).is_err());
         assert!(callers.authenticate(&with_basic("rs3", "s1")).is_err());
         let anonymous = TestRequest::default().to_http_request();

@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::HttpRequest;
 use base64::Engine;
 
+use super::client_cert::{self, pem};
 use super::form::decode_component;
 use super::peer::{PeerCertificates, Proxies};
 use crate::authlete::dto::ClientCredentials;
@@ -106,8 +107,7 @@ impl CredentialRules {
             .is_some_and(|peer| self.proxies.contains(peer.ip()));
         if trusted {
             let from_header = match self.cert_header {
-                Some(CertHeader::ClientCert) => rfc9440(req)?,
-                Some(CertHeader::XSslCert) => x_ssl_cert(req)?,
+                Some(header) => client_cert::from_header(req, header)?,
                 None => None,
             };
             if let Some((cert, chain)) = from_header {
@@ -159,75 +159,4 @@ pub fn dpop(req: &HttpRequest) -> Result<Option<String>, GatewayError> {
         return Err(GatewayError::InvalidDpopProof);
     }
     Ok(Some(text.trim().to_owned()))
-}
-
-type CertAndChain = (String, Vec<String>);
-
-const MALFORMED_CERT: GatewayError =
-    GatewayError::InvalidRequest("malformed client certificate header");
-
-/// RFC 9440: `Client-Cert: :<base64 DER>:` and `Client-Cert-Chain: :<b64>:, :<b64>:`.
-fn rfc9440(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
-    let Some(leaf) = single_header(req, "client-cert").map_err(|_| MALFORMED_CERT)? else {
-        return Ok(None);
-    };
-    let leaf = sf_binary(&leaf)?;
-    let mut chain = Vec::new();
-    for value in req.headers().get_all("client-cert-chain") {
-        let text = value.to_str().map_err(|_| MALFORMED_CERT)?;
-        for item in text.split(',').filter(|s| !s.trim().is_empty()) {
-            chain.push(pem(&sf_binary(item)?));
-        }
-    }
-    Ok(Some((pem(&leaf), chain)))
-}
-
-/// One structured-field byte sequence holding a DER certificate.
-fn sf_binary(item: &str) -> Result<Vec<u8>, GatewayError> {
-    let inner = item
-        .trim()
-        .strip_prefix(':')
-        .and_then(|s| s.strip_suffix(':'))
-        .ok_or(MALFORMED_CERT)?;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(inner)
-        .map_err(|_| MALFORMED_CERT)?;
-    if der.first() != Some(&0x30) {
-        return Err(MALFORMED_CERT);
-    }
-    Ok(der)
-}
-
-/// nginx's `X-Ssl-Cert`: URL-encoded PEM; empty or `(null)` means no certificate.
-fn x_ssl_cert(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
-    let Some(value) = single_header(req, "x-ssl-cert").map_err(|_| MALFORMED_CERT)? else {
-        return Ok(None);
-    };
-    let value = value.trim();
-    if value.is_empty() || value == "(null)" {
-        return Ok(None);
-    }
-    let decoded = percent_encoding::percent_decode_str(value)
-        .decode_utf8()
-        .map_err(|_| MALFORMED_CERT)?;
-    let mut reader = decoded.as_bytes();
-    let ders: Vec<Vec<u8>> = rustls_pemfile::certs(&mut reader)
-        .map(|c| c.map(|der| der.to_vec()))
-        .collect::<Result<_, _>>()
-        .map_err(|_| MALFORMED_CERT)?;
-    let mut pems = ders.iter().map(|der| pem(der));
-    let leaf = pems.next().ok_or(MALFORMED_CERT)?;
-    Ok(Some((leaf, pems.collect())))
-}
-
-/// DER → PEM, as Authlete expects in `clientCertificate`.
-pub fn pem(der: &[u8]) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in encoded.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
 }

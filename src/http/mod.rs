@@ -3,6 +3,7 @@
 
 pub mod bearer;
 pub mod callers;
+pub mod client_cert;
 pub mod cors;
 pub mod credentials;
 pub mod form;

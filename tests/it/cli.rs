@@ -108,3 +108,34 @@ fn every_unknown_or_mistyped_key_is_reported_in_one_run() {
         assert!(stderr.contains(key), "{key} missing from:\n{stderr}");
     }
 }
+
+#[test]
+fn a_relative_introspection_rs_uri_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rs_uri.toml");
+    std::fs::write(
+        &path,
+        r#"
+[admin]
+console = true
+[authlete]
+backend = "embedded"
+[[introspection.clients]]
+id = "rs"
+secret = "rs-secret"
+rs_uri = "/api"
+"#,
+    )
+    .unwrap();
+    let output = gateway()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("introspection.clients[0].rs_uri: must be an absolute URI"),
+        "{stderr}"
+    );
+}

@@ -2,22 +2,70 @@
 //! their absence from anyone else.
 
 use base64::Engine;
+use rcgen::{CertificateParams, KeyPair};
 use serde_json::json;
 
 use crate::support::*;
 
-/// A syntactically valid DER blob (a SEQUENCE); Authlete, not the gateway, parses it.
-const DER: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05];
+/// A DER SEQUENCE that is not a certificate: it passes a first-byte check, nothing more.
+const NOT_A_CERTIFICATE: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05];
+
+/// A real self-signed certificate for `name`, DER.
+fn certificate(name: &str) -> Vec<u8> {
+    let key = KeyPair::generate().unwrap();
+    CertificateParams::new(vec![name.to_owned()])
+        .and_then(|p| p.self_signed(&key))
+        .unwrap()
+        .der()
+        .to_vec()
+}
 
 fn b64(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
 }
 
-fn expected_pem(der: &[u8]) -> String {
+/// An RFC 9440 byte sequence.
+fn sf(der: &[u8]) -> String {
+    format!(":{}:", b64(der))
+}
+
+/// PEM with 64-character lines, as the gateway sends it.
+fn pem(der: &[u8]) -> String {
+    pem_labelled("CERTIFICATE", der)
+}
+
+fn pem_labelled(label: &str, der: &[u8]) -> String {
+    let encoded = b64(der);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
     format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        b64(der)
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
     )
+}
+
+/// nginx's `$ssl_client_escaped_cert`.
+fn escaped(pem: &str) -> String {
+    percent_encoding::utf8_percent_encode(pem, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Certificates that are not exactly one well-formed X.509 certificate.
+fn malformed() -> Vec<(&'static str, Vec<u8>)> {
+    let real = certificate("client.example.com");
+    let mut trailing = real.clone();
+    trailing.extend_from_slice(b"junk");
+    vec![
+        (
+            "a DER sequence that is no certificate",
+            NOT_A_CERTIFICATE.to_vec(),
+        ),
+        ("0junk", b"0junk".to_vec()),
+        ("a truncated certificate", real[..real.len() - 10].to_vec()),
+        ("trailing bytes", trailing),
+    ]
 }
 
 async fn gateway(header: &str, trusted: &str) -> TestGateway {
@@ -35,45 +83,48 @@ async fn gateway(header: &str, trusted: &str) -> TestGateway {
     gw
 }
 
+/// Sends `headers` and expects 400 `invalid_request`.
+async fn assert_refused(gw: &TestGateway, case: &str, headers: &[(&str, &str)]) {
+    let reply = gw
+        .post_form("/backchannel/authentication", "scope=openid", headers)
+        .await;
+    assert_eq!(reply.status, 400, "{case}: {}", reply.body);
+    assert_eq!(reply.json()["error"], "invalid_request", "{case}");
+}
+
 #[actix_web::test]
 async fn a_trusted_proxy_passes_the_rfc9440_certificate_and_chain() {
     let gw = gateway("Client-Cert", "127.0.0.0/8").await;
-    let leaf = format!(":{}:", b64(DER));
-    let chain = format!(":{}:, :{}:", b64(&[0x30, 0x00]), b64(&[0x30, 0x01, 0x00]));
+    let (leaf, ca1, ca2) = (
+        certificate("client.example.com"),
+        certificate("ca1"),
+        certificate("ca2"),
+    );
+    let chain = format!("{}, {}", sf(&ca1), sf(&ca2));
     gw.post_form(
         "/backchannel/authentication",
         "scope=openid",
-        &[("Client-Cert", &leaf), ("Client-Cert-Chain", &chain)],
+        &[("Client-Cert", &sf(&leaf)), ("Client-Cert-Chain", &chain)],
     )
     .await;
     let body = &gw.received("backchannel/authentication").await[0];
-    assert_eq!(body["clientCertificate"], expected_pem(DER));
-    assert_eq!(
-        body["clientCertificatePath"],
-        json!([
-            expected_pem(&[0x30, 0x00]),
-            expected_pem(&[0x30, 0x01, 0x00])
-        ])
-    );
+    assert_eq!(body["clientCertificate"], pem(&leaf));
+    assert_eq!(body["clientCertificatePath"], json!([pem(&ca1), pem(&ca2)]));
 }
 
 #[actix_web::test]
 async fn a_trusted_proxy_passes_an_nginx_escaped_pem() {
     let gw = gateway("X-Ssl-Cert", "127.0.0.1").await;
-    let escaped = expected_pem(DER)
-        .replace('\n', "%0A")
-        .replace(' ', "%20")
-        .replace('+', "%2B")
-        .replace('/', "%2F")
-        .replace('=', "%3D");
+    let leaf = certificate("client.example.com");
     gw.post_form(
         "/backchannel/authentication",
         "scope=openid",
-        &[("X-Ssl-Cert", &escaped)],
+        &[("X-Ssl-Cert", &escaped(&pem(&leaf)))],
     )
     .await;
     let body = &gw.received("backchannel/authentication").await[0];
-    assert_eq!(body["clientCertificate"], expected_pem(DER));
+    assert_eq!(body["clientCertificate"], pem(&leaf));
+    assert!(body.get("clientCertificatePath").is_none());
 }
 
 #[actix_web::test]
@@ -95,7 +146,7 @@ async fn certificate_headers_from_an_untrusted_peer_are_ignored() {
     gw.post_form(
         "/backchannel/authentication",
         "scope=openid",
-        &[("Client-Cert", &format!(":{}:", b64(DER)))],
+        &[("Client-Cert", &sf(&certificate("client.example.com")))],
     )
     .await;
     let body = &gw.received("backchannel/authentication").await[0];
@@ -106,15 +157,63 @@ async fn certificate_headers_from_an_untrusted_peer_are_ignored() {
 async fn a_malformed_certificate_header_from_a_trusted_proxy_is_refused() {
     let gw = gateway("Client-Cert", "127.0.0.0/8").await;
     for value in ["not-a-byte-sequence", ":!!!:", ":AAAA:"] {
-        let reply = gw
-            .post_form(
-                "/backchannel/authentication",
-                "scope=openid",
-                &[("Client-Cert", value)],
-            )
-            .await;
-        assert_eq!(reply.status, 400, "{value}");
-        assert_eq!(reply.json()["error"], "invalid_request");
+        assert_refused(&gw, value, &[("Client-Cert", value)]).await;
+    }
+    assert!(gw.received("backchannel/authentication").await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_client_cert_that_is_not_exactly_one_x509_certificate_is_refused() {
+    let gw = gateway("Client-Cert", "127.0.0.0/8").await;
+    for (case, der) in malformed() {
+        assert_refused(&gw, case, &[("Client-Cert", &sf(&der))]).await;
+    }
+    assert!(gw.received("backchannel/authentication").await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_client_cert_chain_entry_that_is_not_a_certificate_is_refused() {
+    let gw = gateway("Client-Cert", "127.0.0.0/8").await;
+    let leaf = sf(&certificate("client.example.com"));
+    let ca = sf(&certificate("ca"));
+    for (case, der) in malformed() {
+        let chain = format!("{ca}, {}", sf(&der));
+        let headers = [
+            ("Client-Cert", leaf.as_str()),
+            ("Client-Cert-Chain", &chain),
+        ];
+        assert_refused(&gw, case, &headers).await;
+    }
+    assert!(gw.received("backchannel/authentication").await.is_empty());
+}
+
+#[actix_web::test]
+async fn an_nginx_pem_that_is_not_exactly_x509_certificates_is_refused() {
+    let gw = gateway("X-Ssl-Cert", "127.0.0.1").await;
+    let leaf = pem(&certificate("client.example.com"));
+    let mut cases: Vec<(String, String)> = malformed()
+        .into_iter()
+        .flat_map(|(case, der)| {
+            [
+                (format!("leaf: {case}"), pem(&der)),
+                (
+                    format!("chain entry: {case}"),
+                    format!("{leaf}{}", pem(&der)),
+                ),
+            ]
+        })
+        .collect();
+    cases.push(("text after the certificate".into(), format!("{leaf}junk\n")));
+    cases.push((
+        "text before the certificate".into(),
+        format!("junk\n{leaf}"),
+    ));
+    cases.push((
+        "a key after the certificate".into(),
+        format!("{leaf}{}", pem_labelled("PRIVATE KEY", b"key")),
+    ));
+    for (case, text) in &cases {
+        assert_refused(&gw, case, &[("X-Ssl-Cert", &escaped(text))]).await;
     }
     assert!(gw.received("backchannel/authentication").await.is_empty());
 }

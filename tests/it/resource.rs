@@ -33,6 +33,7 @@ impl Embedded {
             id: RS.0.into(),
             secret: Some(Secret::new(RS.1)),
             secret_sha256: None,
+            rs_uri: None,
         }];
         let alice = &mut settings.users.static_users[0].claims;
         alice.insert("email".into(), json!("alice@example.com"));

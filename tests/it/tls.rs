@@ -114,7 +114,7 @@ async fn the_tls_session_certificate_reaches_authlete_as_pem() {
     let client = https_client(&pki.ca_der, Some((cert.clone(), key)));
     assert_eq!(post(&client, &gw).await, 400);
     let body = &gw.received("backchannel/authentication").await[0];
-    let expected = authlete_gateway::http::credentials::pem(cert.as_ref());
+    let expected = authlete_gateway::http::client_cert::pem(cert.as_ref());
     assert_eq!(body["clientCertificate"], expected);
     drop(pki.dir);
 }

@@ -19,6 +19,7 @@ async fn gateway() -> TestGateway {
             secret_sha256: Some(Secret::new(
                 "95b763d8e90d5624b50490d9ba78000d4385bd24a60e26fc3de36cabf682f652",
             )),
+            rs_uri: None,
         }];
     })
     .await

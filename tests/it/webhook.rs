@@ -10,13 +10,16 @@ use sha2::Sha256;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use authlete_gateway::config::Settings;
+
 use crate::support::*;
 
 const POLL: (&str, &str) = ("poll-client", "poll-secret");
 const SECRET_A: &str = "whsec_c2VjcmV0LWtleS1vbmUtZm9yLXRlc3Rpbmc=";
 const SECRET_B: &str = "whsec_YW5vdGhlci1zZWNyZXQta2V5LXJvdGF0aW9u";
 
-async fn device() -> MockServer {
+/// A device webhook receiver that accepts everything.
+pub(crate) async fn device() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204))
@@ -25,25 +28,28 @@ async fn device() -> MockServer {
     server
 }
 
-async fn gateway(device: &MockServer) -> TestGateway {
+/// Points the device channel at `device`'s webhook, signed with both secrets.
+pub(crate) fn webhook_channel(s: &mut Settings, device: &MockServer) {
     let url = format!("{}/ciba", device.uri());
-    TestGateway::start_embedded(move |s| {
-        s.device.channel = authlete_gateway::config::DeviceChannel::Webhook;
-        s.device.webhook = Some(
-            toml::from_str(&format!(
-                r#"
+    s.device.channel = authlete_gateway::config::DeviceChannel::Webhook;
+    s.device.webhook = Some(
+        toml::from_str(&format!(
+            r#"
 url = "{url}"
 secrets = ["{SECRET_A}", "{SECRET_B}"]
 allow_insecure_http = true
 "#
-            ))
-            .unwrap(),
-        );
-    })
-    .await
+        ))
+        .unwrap(),
+    );
 }
 
-async fn messages(server: &MockServer, count: usize) -> Vec<Request> {
+async fn gateway(device: &MockServer) -> TestGateway {
+    TestGateway::start_embedded(|s| webhook_channel(s, device)).await
+}
+
+/// The first `count` messages `server` received, waiting for them.
+pub(crate) async fn messages(server: &MockServer, count: usize) -> Vec<Request> {
     for _ in 0..500 {
         let requests = server.received_requests().await.unwrap_or_default();
         if requests.len() >= count {

@@ -127,5 +127,13 @@ fn check_introspection(settings: &Settings, p: &mut Problems) {
             (None, Some(hash)) => p.sha256_hex(format!("{key}.secret_sha256"), hash.expose()),
             (Some(_), None) => {}
         }
+        if let Some(uri) = &client.rs_uri {
+            if let Err(e) = url::Url::parse(uri) {
+                p.add(
+                    format!("{key}.rs_uri"),
+                    format!("must be an absolute URI such as https://rs.example.com ({e})"),
+                );
+            }
+        }
     }
 }

@@ -123,3 +123,18 @@ secret_sha256 = "2BB80D537B1DA3E38BD30361AA855686BDE0EACD7162FEF6A25FE97BF527A25
         ],
     );
 }
+
+#[test]
+fn an_introspection_rs_uri_is_an_absolute_uri() {
+    let with = |uri: &str| {
+        format!("{EMBEDDED}\n[[introspection.clients]]\nid = \"rs\"\nsecret = \"s\"\nrs_uri = \"{uri}\"\n")
+    };
+    assert_valid(&with("https://rs.example.com/api"));
+    assert_valid(&with("urn:example:resource-server"));
+    for relative in ["/api", "rs.example.com", ""] {
+        assert_problems(
+            &with(relative),
+            &["introspection.clients[0].rs_uri: must be an absolute URI"],
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Client certificates forwarded by a trusted TLS-terminating proxy (SPEC §3, mTLS): RFC 9440
+//! `Client-Cert` with `Client-Cert-Chain`, or nginx's URL-encoded PEM in `X-Ssl-Cert`.
+//!
+//! A header is an unauthenticated string until it parses: every certificate in it, leaf and
+//! chain, must be exactly one well-formed X.509 certificate with nothing after it. Anything
+//! else is the client's (or the proxy's) error and gets 400 here, before Authlete sees it.
+
+use actix_web::HttpRequest;
+use base64::Engine;
+use rustls_pemfile::Item;
+
+use super::credentials::{single_header, CertHeader};
+use crate::error::GatewayError;
+
+/// The leaf certificate and the rest of the chain, each as PEM.
+pub type CertAndChain = (String, Vec<String>);
+
+const MALFORMED_CERT: GatewayError =
+    GatewayError::InvalidRequest("malformed client certificate header");
+
+/// The certificate the proxy forwarded in `header`, or `None` when it sent none.
+pub fn from_header(
+    req: &HttpRequest,
+    header: CertHeader,
+) -> Result<Option<CertAndChain>, GatewayError> {
+    match header {
+        CertHeader::ClientCert => rfc9440(req),
+        CertHeader::XSslCert => x_ssl_cert(req),
+    }
+}
+
+/// RFC 9440: `Client-Cert: :<base64 DER>:` and `Client-Cert-Chain: :<b64>:, :<b64>:`.
+fn rfc9440(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
+    let Some(leaf) = single_header(req, "client-cert").map_err(|_| MALFORMED_CERT)? else {
+        return Ok(None);
+    };
+    let leaf = sf_binary(&leaf)?;
+    let mut chain = Vec::new();
+    for value in req.headers().get_all("client-cert-chain") {
+        let text = value.to_str().map_err(|_| MALFORMED_CERT)?;
+        for item in text.split(',').filter(|s| !s.trim().is_empty()) {
+            chain.push(pem(&sf_binary(item)?));
+        }
+    }
+    Ok(Some((pem(&leaf), chain)))
+}
+
+/// One structured-field byte sequence holding a DER certificate.
+fn sf_binary(item: &str) -> Result<Vec<u8>, GatewayError> {
+    let inner = item
+        .trim()
+        .strip_prefix(':')
+        .and_then(|s| s.strip_suffix(':'))
+        .ok_or(MALFORMED_CERT)?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(inner)
+        .map_err(|_| MALFORMED_CERT)?;
+    x509(der)
+}
+
+/// nginx's `X-Ssl-Cert`: URL-encoded PEM; empty or `(null)` means no certificate.
+fn x_ssl_cert(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
+    let Some(value) = single_header(req, "x-ssl-cert").map_err(|_| MALFORMED_CERT)? else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    if value.is_empty() || value == "(null)" {
+        return Ok(None);
+    }
+    let decoded = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map_err(|_| MALFORMED_CERT)?;
+    let mut pems = pem_certificates(decoded.as_bytes())?
+        .into_iter()
+        .map(|der| pem(&der));
+    let leaf = pems.next().ok_or(MALFORMED_CERT)?;
+    Ok(Some((leaf, pems.collect())))
+}
+
+/// The DER of every `CERTIFICATE` section in `text`. Unlike `rustls_pemfile::certs`, text
+/// outside the sections and sections of any other kind are refused, not skipped: a proxy that
+/// forwards them is misconfigured, and a skipped part could have been the certificate meant.
+fn pem_certificates(text: &[u8]) -> Result<Vec<Vec<u8>>, GatewayError> {
+    let mut rest = text;
+    let mut ders = Vec::new();
+    while !rest.trim_ascii().is_empty() {
+        if !rest
+            .trim_ascii_start()
+            .starts_with(b"-----BEGIN CERTIFICATE-----")
+        {
+            return Err(MALFORMED_CERT);
+        }
+        match rustls_pemfile::read_one_from_slice(rest) {
+            Ok(Some((Item::X509Certificate(der), next))) => {
+                ders.push(x509(der.to_vec())?);
+                rest = next;
+            }
+            _ => return Err(MALFORMED_CERT),
+        }
+    }
+    Ok(ders)
+}
+
+/// `der` when it is exactly one X.509 certificate, trailing bytes refused.
+fn x509(der: Vec<u8>) -> Result<Vec<u8>, GatewayError> {
+    match x509_parser::parse_x509_certificate(&der) {
+        Ok(([], _)) => Ok(der),
+        _ => Err(MALFORMED_CERT),
+    }
+}
+
+/// DER → PEM, as Authlete expects in `clientCertificate`.
+pub fn pem(der: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
