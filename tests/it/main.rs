@@ -7,6 +7,7 @@ mod backchannel;
 mod browser;
 mod cli;
 mod credentials;
+mod deadline;
 mod decisions;
 mod delivery;
 mod device;
