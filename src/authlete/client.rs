@@ -75,7 +75,10 @@ impl AuthleteClient {
         let started = Instant::now();
         let outcome = self.post_envelope::<Req, Resp>(api, body, request_id).await;
         let label = match &outcome {
-            Ok(resp) => api.documented(resp.action()).unwrap_or("unknown"),
+            Ok(resp) => {
+                self.target.warnings.log(api, resp.warnings(), request_id);
+                api.documented(resp.action()).unwrap_or("unknown")
+            }
             Err(e) => e.metric_action(),
         };
         self.observe(api, label, started);
