@@ -100,6 +100,8 @@ pub struct BackchannelResponse {
     pub request_context: Option<serde_json::Value>,
     pub resources: Option<Vec<String>>,
     pub authorization_details: Option<serde_json::Value>,
+    /// Grant management: the subject of the existing grant the request names by `grant_id`.
+    pub grant_subject: Option<String>,
     pub ticket: Option<String>,
     pub attestation_challenge: Option<String>,
 }
