@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod authlete;
+pub mod backoff;
 pub mod cache;
 pub mod ciba;
 pub mod clock;

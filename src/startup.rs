@@ -189,7 +189,7 @@ async fn authlete_target(
             settings: settings.emulator.clone(),
             public_url: settings.server.public_url.clone(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            clock,
+            clock: clock.clone(),
         })
         .await
         .map_err(|e| format!("starting the embedded emulator: {e}"))?;
@@ -203,7 +203,7 @@ async fn authlete_target(
                 access_token: running.access_token.clone(),
             },
         };
-        let target = AuthleteTarget::new(&running.base_url, credentials, a)?;
+        let target = AuthleteTarget::new(&running.base_url, credentials, a, clock)?;
         return Ok((target, Some(running)));
     }
     let base_url = a
@@ -221,7 +221,7 @@ async fn authlete_target(
             access_token: expose(&a.access_token).ok_or("authlete.access_token is required")?,
         },
     };
-    Ok((AuthleteTarget::new(base_url, credentials, a)?, None))
+    Ok((AuthleteTarget::new(base_url, credentials, a, clock)?, None))
 }
 
 fn workers(settings: &Settings) -> usize {

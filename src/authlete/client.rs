@@ -1,7 +1,7 @@
 //! The per-worker Authlete client: one awc `Client` with explicit timeouts, limits and headers.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use awc::error::SendRequestError;
@@ -13,6 +13,7 @@ use super::api::{Api, TimeoutClass};
 use super::dto::Envelope;
 use super::error::UpstreamError;
 use super::target::AuthleteTarget;
+use crate::backoff;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 
@@ -74,7 +75,10 @@ impl AuthleteClient {
         let started = Instant::now();
         let outcome = self.post_envelope::<Req, Resp>(api, body, request_id).await;
         let label = match &outcome {
-            Ok(resp) => api.documented(resp.action()).unwrap_or("unknown"),
+            Ok(resp) => {
+                self.target.warnings.log(api, resp.warnings(), request_id);
+                api.documented(resp.action()).unwrap_or("unknown")
+            }
             Err(e) => e.metric_action(),
         };
         self.observe(api, label, started);
@@ -243,7 +247,7 @@ fn check_status(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Ups
     if status == 429 || status >= 500 {
         Err(UpstreamError::Unavailable {
             status,
-            retry_after: retry_after(headers),
+            retry_after: retry_after(headers, SystemTime::now()),
             result_code,
         })
     } else {
@@ -254,34 +258,33 @@ fn check_status(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Ups
     }
 }
 
-/// Authlete's advice on when to retry: `Retry-After` (seconds or an HTTP date), else
-/// `RateLimit-Reset` / `X-RateLimit-Reset` (seconds).
-fn retry_after(headers: &HeaderMap) -> Option<u64> {
+/// Authlete's advice on when to retry, in the order Authlete documents its headers:
+/// `RateLimit-Reset`, then `X-RateLimit-Reset` (delay seconds), then `Retry-After` (delay seconds
+/// or an HTTP date). A value that is ≤ 0 or does not parse says nothing, so the next header is
+/// read; with none left the caller falls back to `authlete.retry_after_secs`.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<u64> {
     let text = |name: &str| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(value) = text("retry-after") {
-        let value = value.trim();
-        if let Ok(secs) = value.parse::<u64>() {
-            return Some(secs);
-        }
-        if let Ok(date) = httpdate::parse_http_date(value) {
-            let secs = date
-                .duration_since(std::time::SystemTime::now())
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            return Some(secs);
-        }
-    }
-    ["ratelimit-reset", "x-ratelimit-reset"]
-        .iter()
-        .find_map(|name| text(name)?.trim().parse::<u64>().ok())
+    let resets = ["ratelimit-reset", "x-ratelimit-reset"]
+        .into_iter()
+        .map(|name| text(name).and_then(|value| value.trim().parse::<u64>().ok()));
+    let delay = text("retry-after")
+        .and_then(|value| backoff::retry_after(value, now))
+        // A date a fraction of a second ahead still means "not yet": round up.
+        .map(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+    resets
+        .chain(std::iter::once(delay))
+        .flatten()
+        .find(|secs| *secs > 0)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -295,15 +298,57 @@ mod tests {
         map
     }
 
+    fn advice(pairs: &[(&'static str, &'static str)]) -> Option<u64> {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap_or(UNIX_EPOCH);
+        retry_after(&headers(pairs), now)
+    }
+
     #[test]
-    fn retry_after_reads_seconds_then_rate_limit_reset() {
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")])), Some(7));
+    fn retry_after_reads_each_header_alone() {
+        assert_eq!(advice(&[("ratelimit-reset", "12")]), Some(12));
+        assert_eq!(advice(&[("x-ratelimit-reset", "11")]), Some(11));
+        assert_eq!(advice(&[("retry-after", "7")]), Some(7));
         assert_eq!(
-            retry_after(&headers(&[("ratelimit-reset", "12")])),
+            advice(&[("retry-after", "Sun, 06 Nov 1994 08:50:07 GMT")]),
+            Some(30)
+        );
+        assert_eq!(advice(&[("retry-after", "soon")]), None);
+        assert_eq!(advice(&[]), None);
+    }
+
+    #[test]
+    fn retry_after_prefers_rate_limit_reset_then_its_x_form_then_retry_after() {
+        let all = [
+            ("ratelimit-reset", "12"),
+            ("x-ratelimit-reset", "11"),
+            ("retry-after", "7"),
+        ];
+        assert_eq!(advice(&all), Some(12));
+        assert_eq!(advice(&all[1..]), Some(11));
+        assert_eq!(
+            advice(&[("ratelimit-reset", "12"), ("retry-after", "7")]),
             Some(12)
         );
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after(&headers(&[])), None);
+    }
+
+    #[test]
+    fn retry_after_skips_zero_negative_and_past_values() {
+        assert_eq!(
+            advice(&[("ratelimit-reset", "0"), ("retry-after", "9")]),
+            Some(9)
+        );
+        assert_eq!(
+            advice(&[("ratelimit-reset", "-3"), ("x-ratelimit-reset", "4")]),
+            Some(4)
+        );
+        assert_eq!(
+            advice(&[
+                ("x-ratelimit-reset", "0"),
+                ("retry-after", "Sun, 06 Nov 1994 08:00:00 GMT")
+            ]),
+            None
+        );
+        assert_eq!(advice(&[("retry-after", "0")]), None);
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct TokenRequest {
 pub trait Envelope {
     fn action(&self) -> &str;
     fn result_code(&self) -> Option<&str>;
+    /// Authlete's `warnings` about the call, logged by the client (rate-limited).
+    fn warnings(&self) -> &[String];
 }
 
 macro_rules! envelope {
@@ -57,6 +59,9 @@ macro_rules! envelope {
             }
             fn result_code(&self) -> Option<&str> {
                 self.result_code.as_deref()
+            }
+            fn warnings(&self) -> &[String] {
+                self.warnings.as_deref().unwrap_or_default()
             }
         }
     };
@@ -74,6 +79,7 @@ pub struct Scope {
 pub struct BackchannelResponse {
     pub action: String,
     pub result_code: Option<String>,
+    pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
     pub client_id: Option<serde_json::Value>,
     pub client_id_alias: Option<String>,
@@ -94,6 +100,8 @@ pub struct BackchannelResponse {
     pub request_context: Option<serde_json::Value>,
     pub resources: Option<Vec<String>>,
     pub authorization_details: Option<serde_json::Value>,
+    /// Grant management: the subject of the existing grant the request names by `grant_id`.
+    pub grant_subject: Option<String>,
     pub ticket: Option<String>,
     pub attestation_challenge: Option<String>,
 }
@@ -110,6 +118,7 @@ pub struct TicketRequest<'a> {
 pub struct IssueResponse {
     pub action: String,
     pub result_code: Option<String>,
+    pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
     pub auth_req_id: Option<String>,
     #[serde(default)]
@@ -131,6 +140,7 @@ pub struct FailRequest<'a> {
 pub struct PassThroughResponse {
     pub action: String,
     pub result_code: Option<String>,
+    pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
     pub dpop_nonce: Option<String>,
     pub attestation_challenge: Option<String>,
@@ -159,6 +169,7 @@ pub struct CompleteRequest<'a> {
 pub struct CompleteResponse {
     pub action: String,
     pub result_code: Option<String>,
+    pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
     pub delivery_mode: Option<String>,
     pub client_notification_endpoint: Option<String>,
@@ -200,6 +211,7 @@ pub struct UserinfoRequest {
 pub struct UserinfoResponse {
     pub action: String,
     pub result_code: Option<String>,
+    pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
     pub subject: Option<String>,
     pub claims: Option<Vec<String>>,

@@ -6,8 +6,10 @@ mod client;
 pub mod dto;
 mod error;
 mod target;
+mod warnings;
 
 pub use api::Api;
 pub use client::{AuthleteClient, RawResponse, MAX_RETRY_AFTER_SECS};
 pub use error::UpstreamError;
 pub use target::{AuthleteTarget, ServiceCredentials};
+pub use warnings::WarningLog;

@@ -6,9 +6,11 @@ use actix_web::http::header::HeaderValue;
 use base64::Engine;
 
 use super::api::Api;
+use super::warnings::WarningLog;
+use crate::clock::SharedClock;
 use crate::config::AuthleteSettings;
 
-/// Everything a worker's client needs to reach Authlete; built once.
+/// Everything a worker's client needs to reach Authlete, and what all clients share; built once.
 #[derive(Debug)]
 pub struct AuthleteTarget {
     base_url: String,
@@ -22,6 +24,8 @@ pub struct AuthleteTarget {
     pub complete_timeout: Duration,
     pub retry_after_secs: u64,
     pub max_connections: usize,
+    /// One rate limit for Authlete's warnings across every worker.
+    pub(super) warnings: WarningLog,
 }
 
 /// Service credentials, already resolved (from the config or from the embedded emulator).
@@ -41,6 +45,7 @@ impl AuthleteTarget {
         base_url: &str,
         credentials: ServiceCredentials,
         settings: &AuthleteSettings,
+        clock: SharedClock,
     ) -> Result<Self, String> {
         let (prefix, authorization) = match credentials {
             ServiceCredentials::V3 {
@@ -72,6 +77,7 @@ impl AuthleteTarget {
             complete_timeout: Duration::from_millis(settings.complete_timeout_ms),
             retry_after_secs: settings.retry_after_secs,
             max_connections: settings.max_connections,
+            warnings: WarningLog::new(clock),
         })
     }
 

@@ -1,19 +1,17 @@
 //! The authentication-device bridge (SPEC §4 step 6, §5): every issued request gets a decision
 //! token, is listed for the console or sent to the device webhook, and is never left hanging —
 //! ping and push requests are failed by the gateway at their deadline, poll requests are
-//! cancelled at expiry.
+//! cancelled at expiry (both in `deadline`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use futures_util::FutureExt;
 use rand::RngCore;
 use serde_json::json;
 
 use super::background::Background;
-use super::complete::{Completion, Outcome, Verdict};
 use super::decision::{DecisionClaims, DecisionKeys};
 use super::device::{DeviceDispatch, IssuedRequest};
 use super::pending::PendingGuard;
@@ -23,10 +21,7 @@ use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
-use crate::outbox::{NotificationSlot, Outbox, WebhookMessage};
-
-/// How often a deadline retries for a notification queue place.
-const QUEUE_RETRY: Duration = Duration::from_secs(1);
+use crate::outbox::{Outbox, WebhookMessage};
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
@@ -85,7 +80,7 @@ impl Bridge {
     }
 
     /// Sends `{"type": "cancelled"}` to the device webhook, once, best effort.
-    fn cancel(&self, entry: &Entry) {
+    pub(super) fn cancel(&self, entry: &Entry) {
         if !self.is_webhook() {
             return;
         }
@@ -128,21 +123,6 @@ impl Bridge {
             "decision_url": self.decision_url,
         })
         .to_string()
-    }
-
-    /// A notification queue place for the deadline's `/complete`, waiting for one while the
-    /// queue is full, until the request expires.
-    async fn reserve_until_expiry(&self, entry: &Entry) -> Option<NotificationSlot> {
-        loop {
-            if let Some(slot) = self.outbox.reserve() {
-                return Some(slot);
-            }
-            if self.clock.unix_secs() >= entry.request.expires_at {
-                return None;
-            }
-            let retry = self.clock.instant() + QUEUE_RETRY;
-            self.clock.sleep_until(retry).await;
-        }
     }
 
     /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
@@ -194,65 +174,11 @@ impl DeviceDispatch for DeviceBridge {
             });
         }
         let listed = bridge.registry.insert(entry.clone());
-        schedule_deadline(bridge.clone(), entry, after, claims, listed);
+        super::deadline::schedule(bridge.clone(), entry, after, claims, listed);
     }
 }
 
-/// Ends the request at its deadline if it is still undecided on this replica. An unlisted
-/// request (the registry was full) is completed anyway; Authlete answers "already decided"
-/// when someone was first.
-fn schedule_deadline(
-    bridge: Arc<Bridge>,
-    entry: Entry,
-    after: Duration,
-    claims: DecisionClaims,
-    listed: bool,
-) {
-    let at = bridge.clock.instant() + after;
-    let scheduler = bridge.clone();
-    scheduler.background.spawn_timer(move |context| {
-        async move {
-            // Created here, on the background thread, so the timer lives on its runtime.
-            bridge.clock.sleep_until(at).await;
-            if listed && bridge.registry.get(&entry.request_id).is_none() {
-                return;
-            }
-            if !matches!(
-                entry.request.delivery_mode.as_deref(),
-                Some("ping" | "push")
-            ) {
-                // Poll requests are left to Authlete's expiry.
-                if bridge.settle(&entry.request.ticket).is_some() {
-                    bridge.cancel(&entry);
-                }
-                return;
-            }
-            let slot = bridge.reserve_until_expiry(&entry).await;
-            let completion = Completion {
-                claims: &claims,
-                verdict: &Verdict::Failed,
-                request_id: &entry.request.request_id,
-            };
-            let outcome = completion.run(&context, slot, &bridge.metrics).await;
-            let label = match outcome {
-                Outcome::Done => "timeout",
-                Outcome::AlreadyDecided => "late",
-                _ => "unknown",
-            };
-            bridge
-                .metrics
-                .device_decisions
-                .with_label_values(&[label])
-                .inc();
-            if bridge.settle(&entry.request.ticket).is_some() && outcome == Outcome::Done {
-                bridge.cancel(&entry);
-            }
-        }
-        .boxed_local()
-    });
-}
-
-fn unix(secs: u64) -> SystemTime {
+pub(super) fn unix(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 

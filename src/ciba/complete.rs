@@ -40,7 +40,7 @@ impl Verdict {
 pub enum Outcome {
     /// `NO_ACTION`, or `NOTIFICATION` handed to the outbox.
     Done,
-    /// A196203: someone decided first.
+    /// A196203: someone decided first; or A196201: the ticket is gone, decided and redeemed.
     AlreadyDecided,
     /// A196202: the ticket expired.
     Expired,
@@ -106,6 +106,17 @@ impl Completion<'_> {
     fn server_error(&self, code: Option<&str>) -> Outcome {
         match code {
             Some("A196203") => Outcome::AlreadyDecided,
+            // Authlete deletes the ticket once the decision's tokens are redeemed. The token that
+            // named it was opened authentic and unexpired before this call (and the deadline runs
+            // before expiry), so a missing ticket means "decided", not a fault worth an alert.
+            Some("A196201") => {
+                log::info!(
+                    "request_id={} /complete: the ticket is gone (A196201), the request was \
+                     already decided and redeemed",
+                    self.request_id
+                );
+                Outcome::AlreadyDecided
+            }
             Some("A196202") => Outcome::Expired,
             other => {
                 log::error!(

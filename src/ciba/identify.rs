@@ -75,9 +75,10 @@ impl Identification<'_> {
         }
     }
 
-    /// Steps 1–4: subject, user code, binding message, pending cap.
+    /// Steps 1–4: subject (and the grant's), user code, binding message, pending cap.
     async fn check(&self) -> Result<(User, Reservation), Refusal> {
         let user = self.resolve_subject().await?;
+        self.check_grant_subject(&user)?;
         self.check_user_code(&user)?;
         if let Some(message) = &self.response.binding_message {
             if !self.state.binding_message.is_match(message) {
@@ -128,6 +129,23 @@ impl Identification<'_> {
             }
             Err(LookupError::Refused(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
+        }
+    }
+
+    /// Grant management: a request naming an existing grant must be for that grant's user, or
+    /// the user the hint names would approve, and bind, another user's grant.
+    fn check_grant_subject(&self, user: &User) -> Result<(), Refusal> {
+        match self.response.grant_subject.as_deref() {
+            Some(grant_subject) if grant_subject != user.subject => {
+                // Neither subject is logged: they identify users.
+                log::warn!(
+                    "request_id={} refused: the grant the request names belongs to another user \
+                     than the hint's",
+                    self.request_id
+                );
+                Err(FailReason::AccessDenied.into())
+            }
+            _ => Ok(()),
         }
     }
 

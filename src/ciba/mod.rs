@@ -4,6 +4,7 @@
 pub mod background;
 pub mod bridge;
 pub mod complete;
+mod deadline;
 pub mod decide;
 pub mod decision;
 pub mod device;

@@ -4,10 +4,9 @@
 //! Callers on any thread hand messages to the `Outbox`; a dedicated thread (`worker`) delivers
 //! them with retries, an SSRF guard for client endpoints (`target`, `address`) and explicit
 //! bounds: queue places (`queue`), requests in flight (`limits`), per-attempt timeouts and
-//! backoff caps (`backoff`). SIGTERM drains it (SPEC §11); a crash loses what is queued.
+//! backoff caps (`crate::backoff`). SIGTERM drains it (SPEC §11); a crash loses what is queued.
 
 mod address;
-mod backoff;
 mod http;
 mod limits;
 mod notify;

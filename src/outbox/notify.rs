@@ -7,12 +7,12 @@ use std::time::Instant;
 use awc::http::header::{self, HeaderValue};
 use sha2::{Digest, Sha256};
 
-use super::backoff::{backoff, next_wait};
 use super::http::{post, Reply};
 use super::queue::Place;
 use super::target::{Endpoint, Refusal, Vetting};
 use super::worker::Worker;
 use super::{Notification, NotificationMode};
+use crate::backoff::{backoff, next_wait};
 
 /// How one attempt ended.
 enum Attempt {

@@ -12,11 +12,11 @@ use base64::{alphabet, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::backoff::{backoff, next_wait};
 use super::http::post;
 use super::queue::Place;
 use super::worker::Worker;
 use super::WebhookMessage;
+use crate::backoff::{backoff, next_wait};
 use crate::config::{DeviceChannel, Settings};
 
 /// Standard base64 with or without padding, as `--check-config` accepts secrets.

@@ -234,3 +234,21 @@ async fn attestation_headers_are_forwarded() {
     assert_eq!(body["oauthClientAttestation"], "att.jwt.value");
     assert_eq!(body["oauthClientAttestationPop"], "pop.jwt.value");
 }
+
+#[actix_web::test]
+async fn answers_that_carry_authlete_warnings_are_served_as_usual() {
+    let gw = TestGateway::start().await;
+    let mut identification = user_identification("alice@example.com");
+    identification["warnings"] = json!(["The 'foo' parameter is deprecated.", "Second note."]);
+    gw.answer("backchannel/authentication", identification)
+        .await;
+    let mut ok = issued("req-1", 5);
+    ok["warnings"] = json!(["The 'foo' parameter is deprecated."]);
+    gw.answer("backchannel/authentication/issue", ok).await;
+    for _ in 0..2 {
+        let reply = gw.post_form("/backchannel/authentication", BODY, &[]).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.assert_no_store_json();
+        assert_eq!(reply.json()["auth_req_id"], "req-1");
+    }
+}

@@ -253,3 +253,45 @@ async fn a_failing_fail_call_is_an_upstream_error() {
     assert_eq!(reply.status, 503);
     assert_eq!(reply.json(), json!({"error": "temporarily_unavailable"}));
 }
+
+#[actix_web::test]
+async fn a_grant_of_another_user_is_refused_with_access_denied() {
+    let mut identification = user_identification("alice@example.com");
+    identification["gmAction"] = json!("MERGE");
+    identification["grantId"] = json!("grant-of-bob");
+    identification["grantSubject"] = json!("bob");
+    let gw = gateway(identification, "FORBIDDEN", "access_denied").await;
+    let reply = run(&gw).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    reply.assert_no_store_json();
+    assert_eq!(reply.json(), json!({"error": "access_denied"}));
+    assert_eq!(
+        gw.received("backchannel/authentication/fail").await,
+        vec![json!({"ticket": "ticket-1", "reason": "ACCESS_DENIED"})]
+    );
+    assert!(gw
+        .received("backchannel/authentication/issue")
+        .await
+        .is_empty());
+    let metrics = gw.metrics().await;
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"gateway_backchannel_failures_total{reason="ACCESS_DENIED"}"#
+        ),
+        1.0
+    );
+}
+
+#[actix_web::test]
+async fn a_grant_of_the_hinted_user_is_issued() {
+    let mut identification = user_identification("alice@example.com");
+    identification["gmAction"] = json!("MERGE");
+    identification["grantId"] = json!("grant-of-alice");
+    identification["grantSubject"] = json!("alice");
+    let gw = gateway(identification, "FORBIDDEN", "access_denied").await;
+    let reply = run(&gw).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["auth_req_id"], "req-9");
+    assert!(fail_reasons(&gw).await.is_empty());
+}

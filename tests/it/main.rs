@@ -7,6 +7,8 @@ mod backchannel;
 mod browser;
 mod cli;
 mod credentials;
+mod deadline;
+mod decisions;
 mod delivery;
 mod device;
 mod device_payload;

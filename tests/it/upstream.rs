@@ -159,3 +159,31 @@ async fn a_retry_after_date_from_authlete_becomes_seconds() {
     let secs: u64 = reply.header("retry-after").unwrap().parse().unwrap();
     assert!((25..=30).contains(&secs), "{secs}");
 }
+
+#[actix_web::test]
+async fn rate_limit_reset_comes_before_retry_after_and_a_zero_falls_through() {
+    let (_, reply) = with_answer(
+        ResponseTemplate::new(429)
+            .insert_header("RateLimit-Reset", "12")
+            .insert_header("Retry-After", "7"),
+    )
+    .await;
+    assert_unavailable(&reply, "12");
+    let (_, reply) = with_answer(
+        ResponseTemplate::new(429)
+            .insert_header("RateLimit-Reset", "0")
+            .insert_header("Retry-After", "9"),
+    )
+    .await;
+    assert_unavailable(&reply, "9");
+    let (_, reply) = with_answer(
+        ResponseTemplate::new(429)
+            .insert_header("X-RateLimit-Reset", "4")
+            .insert_header("Retry-After", "9"),
+    )
+    .await;
+    assert_unavailable(&reply, "4");
+    let (_, reply) =
+        with_answer(ResponseTemplate::new(429).insert_header("Retry-After", "0")).await;
+    assert_unavailable(&reply, "2");
+}

@@ -1,5 +1,6 @@
 //! How long to wait before the next attempt: exponential backoff with jitter, and the
-//! receiver's own `Retry-After`.
+//! receiver's own `Retry-After`. Shared by the outbox's deliveries, the deadline's `/complete`
+//! retries and the Authlete client's reading of rate-limit advice.
 
 use std::time::{Duration, SystemTime};
 

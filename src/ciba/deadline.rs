@@ -1,0 +1,203 @@
+//! The gateway ending a request itself (SPEC §5.3): a ping/push request still undecided at its
+//! deadline is completed with `TRANSACTION_FAILED` so that the client hears about it; a poll
+//! request is left to Authlete's expiry and only leaves the lists.
+//!
+//! A deadline call that was not sent, got 429/5xx, or timed out is retried until the request
+//! expires, and the request stays listed meanwhile: a brief Authlete outage must not cost a
+//! ping/push client its notification. Every wait runs on the injected clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use super::background::Context;
+use super::bridge::{unix, Bridge};
+use super::complete::{Completion, Outcome, Verdict};
+use super::decision::DecisionClaims;
+use super::registry::Entry;
+use crate::authlete::MAX_RETRY_AFTER_SECS;
+use crate::backoff::backoff;
+use crate::outbox::NotificationSlot;
+
+/// How often a deadline retries for a notification queue place.
+const QUEUE_RETRY: Duration = Duration::from_secs(1);
+/// Cap of the backoff between two deadline calls (the first waits about 0.5 s).
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Cap of any one wait, Authlete's own advice included (which the client caps the same way).
+const MAX_WAIT: Duration = Duration::from_secs(MAX_RETRY_AFTER_SECS);
+
+/// Ends the request `after` from now if it is still undecided on this replica. An unlisted
+/// request (the registry was full) is completed anyway; Authlete answers "already decided"
+/// when someone was first.
+pub(super) fn schedule(
+    bridge: Arc<Bridge>,
+    entry: Entry,
+    after: Duration,
+    claims: DecisionClaims,
+    listed: bool,
+) {
+    let at = bridge.clock.instant() + after;
+    let scheduler = bridge.clone();
+    scheduler.background.spawn_timer(move |context| {
+        async move {
+            // Created here, on the background thread, so the timer lives on its runtime.
+            bridge.clock.sleep_until(at).await;
+            if !still_open(&bridge, &entry, listed) {
+                return;
+            }
+            if !matches!(
+                entry.request.delivery_mode.as_deref(),
+                Some("ping" | "push")
+            ) {
+                // Poll requests are left to Authlete's expiry.
+                if bridge.settle(&entry.request.ticket).is_some() {
+                    bridge.cancel(&entry);
+                }
+                return;
+            }
+            let Some(outcome) =
+                fail_until_answered(&bridge, &context, &entry, &claims, listed).await
+            else {
+                return;
+            };
+            let label = match outcome {
+                Outcome::Done => "timeout",
+                Outcome::AlreadyDecided => "late",
+                _ => "unknown",
+            };
+            bridge
+                .metrics
+                .device_decisions
+                .with_label_values(&[label])
+                .inc();
+            if bridge.settle(&entry.request.ticket).is_some() && outcome == Outcome::Done {
+                bridge.cancel(&entry);
+            }
+        }
+        .boxed_local()
+    });
+}
+
+/// False once a decision has settled a listed request.
+fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
+    !listed || bridge.registry.get(&entry.request_id).is_some()
+}
+
+/// Calls `/complete` with `TRANSACTION_FAILED` until Authlete answers or the request expires.
+/// None when a decision settled the request between two attempts.
+async fn fail_until_answered(
+    bridge: &Bridge,
+    context: &Context,
+    entry: &Entry,
+    claims: &DecisionClaims,
+    listed: bool,
+) -> Option<Outcome> {
+    let request_id = &entry.request.request_id;
+    let completion = Completion {
+        claims,
+        verdict: &Verdict::Failed,
+        request_id,
+    };
+    let expiry = unix(entry.request.expires_at);
+    let mut retry: u32 = 0;
+    loop {
+        let slot = reserve_until_expiry(bridge, entry).await;
+        let outcome = completion.run(context, slot, &bridge.metrics).await;
+        retry = retry.saturating_add(1);
+        let Some(wait) = retry_wait(retry, &outcome) else {
+            return Some(outcome);
+        };
+        if bridge.clock.now() + wait >= expiry {
+            log::error!(
+                "request_id={request_id} the deadline's /complete got no answer before the \
+                 request expired ({outcome:?}); the client is not notified"
+            );
+            return Some(outcome);
+        }
+        log::warn!(
+            "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
+             retry {retry} in {wait:?}"
+        );
+        bridge
+            .clock
+            .sleep_until(bridge.clock.instant() + wait)
+            .await;
+        if !still_open(bridge, entry, listed) {
+            return None;
+        }
+    }
+}
+
+/// The wait before retry number `retry`, or None when `outcome` is an answer. Authlete's
+/// advice (`Retry-After` and the rate-limit headers) is honoured when it asks for longer than
+/// the backoff.
+fn retry_wait(retry: u32, outcome: &Outcome) -> Option<Duration> {
+    let advice = match outcome {
+        Outcome::Unavailable { retry_after_secs } => Duration::from_secs(*retry_after_secs),
+        // Timed out after sending: Authlete may have applied it; a retry then gets A196203.
+        Outcome::Unknown => Duration::ZERO,
+        _ => return None,
+    };
+    Some(backoff(retry, MAX_BACKOFF).max(advice).min(MAX_WAIT))
+}
+
+/// A notification queue place for the deadline's `/complete`, waiting for one while the
+/// queue is full, until the request expires.
+async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationSlot> {
+    loop {
+        if let Some(slot) = bridge.outbox.reserve() {
+            return Some(slot);
+        }
+        if bridge.clock.unix_secs() >= entry.request.expires_at {
+            return None;
+        }
+        let retry = bridge.clock.instant() + QUEUE_RETRY;
+        bridge.clock.sleep_until(retry).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unanswered_calls_are_retried() {
+        for outcome in [
+            Outcome::Done,
+            Outcome::AlreadyDecided,
+            Outcome::Expired,
+            Outcome::UpstreamError,
+            Outcome::Internal,
+        ] {
+            assert_eq!(retry_wait(1, &outcome), None, "{outcome:?}");
+        }
+        assert!(retry_wait(1, &Outcome::Unknown).is_some());
+    }
+
+    #[test]
+    fn authletes_advice_is_honoured_within_the_cap() {
+        let advised = |secs| {
+            retry_wait(
+                1,
+                &Outcome::Unavailable {
+                    retry_after_secs: secs,
+                },
+            )
+        };
+        assert_eq!(advised(7), Some(Duration::from_secs(7)));
+        assert_eq!(advised(3600), Some(MAX_WAIT));
+        let unadvised = advised(0).unwrap_or(MAX_WAIT);
+        assert!(unadvised <= Duration::from_millis(500), "{unadvised:?}");
+    }
+
+    #[test]
+    fn backoff_grows_but_every_wait_stays_under_the_cap() {
+        for retry in [1, 5, 10, 100, u32::MAX] {
+            let wait = retry_wait(retry, &Outcome::Unknown).unwrap_or(Duration::MAX);
+            assert!(wait <= MAX_BACKOFF, "{retry}: {wait:?}");
+        }
+        let late = retry_wait(10, &Outcome::Unknown).unwrap_or(Duration::ZERO);
+        assert!(late >= MAX_BACKOFF / 2, "{late:?}");
+    }
+}
