@@ -5,6 +5,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::background::Context;
 use super::decision::DecisionClaims;
+use super::poll::PollControl;
+use super::request_key;
 use crate::authlete::dto::{CompleteRequest, CompleteResponse};
 use crate::authlete::{Api, UpstreamError};
 use crate::config::Secret;
@@ -59,6 +61,9 @@ pub struct Completion<'a> {
     pub claims: &'a DecisionClaims,
     pub verdict: &'a Verdict,
     pub request_id: &'a str,
+    /// Forgotten before the notification is queued: the client that hears "ready" must not
+    /// be told `slow_down` (SPEC §3.2).
+    pub poll: &'a PollControl,
 }
 
 impl Completion<'_> {
@@ -155,6 +160,9 @@ impl Completion<'_> {
                 .inc();
             return;
         };
+        if let Some(auth_req_id) = &answer.auth_req_id {
+            self.poll.forget(&request_key(auth_req_id));
+        }
         slot.send(Notification {
             mode,
             endpoint,

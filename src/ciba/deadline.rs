@@ -98,6 +98,7 @@ async fn fail_until_answered(
         claims,
         verdict: &Verdict::Failed,
         request_id,
+        poll: &bridge.poll,
     };
     let expiry = unix(entry.request.expires_at);
     let mut retry: u32 = 0;

@@ -90,6 +90,7 @@ impl Bridge {
                             claims: &claims,
                             verdict: &verdict,
                             request_id: &request_id,
+                            poll: &bridge.poll,
                         };
                         completion.run(&context, slot, &bridge.metrics).await
                     }
