@@ -139,3 +139,29 @@ rs_uri = "/api"
         "{stderr}"
     );
 }
+
+#[test]
+fn a_console_token_shorter_than_32_characters_fails_the_check_without_being_echoed() {
+    let check = |token: &str| {
+        gateway()
+            .args(["--check-config"])
+            .env("GATEWAY_ADMIN__CONSOLE_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let short = check("short-console-token-0123456789a");
+    assert_eq!(short.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("admin.console_token: must have at least 32 characters"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("short-console-token"), "{stderr}");
+    let long = check("long-enough-console-token-0123456789");
+    assert_eq!(
+        long.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&long.stderr)
+    );
+}
