@@ -15,6 +15,18 @@ fn gateway() -> Command {
     command
 }
 
+/// `--check-config` on a file holding `text`.
+fn check_file(text: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    gateway()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_shipped_configuration_checks_out() {
     let output = gateway().args(["--check-config"]).output().unwrap();
@@ -31,10 +43,7 @@ fn the_shipped_configuration_checks_out() {
 
 #[test]
 fn every_problem_is_listed_and_the_exit_code_is_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.toml");
-    std::fs::write(
-        &path,
+    let output = check_file(
         r#"
 [server]
 listen = "not an address"
@@ -45,13 +54,7 @@ base_url = "https://authlete.example.com"
 service_id = "123"
 access_token = "super-secret-token-value"
 "#,
-    )
-    .unwrap();
-    let output = gateway()
-        .args(["--check-config", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.lines().count() >= 3, "{stderr}");
@@ -90,18 +93,7 @@ fn the_config_path_comes_from_gateway_config_when_no_flag_is_given() {
 
 #[test]
 fn every_unknown_or_mistyped_key_is_reported_in_one_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("typos.toml");
-    std::fs::write(
-        &path,
-        "[server]\nbogus = 1\nmax_body_bytes = \"x\"\n[ciba]\nfoo = 2\n[authlete]\nbackend = \"embedded\"\n",
-    )
-    .unwrap();
-    let output = gateway()
-        .args(["--check-config", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = check_file("[server]\nbogus = 1\nmax_body_bytes = \"x\"\n[ciba]\nfoo = 2\n[authlete]\nbackend = \"embedded\"\n");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for key in ["server.bogus", "server.max_body_bytes", "ciba.foo"] {
@@ -111,10 +103,7 @@ fn every_unknown_or_mistyped_key_is_reported_in_one_run() {
 
 #[test]
 fn a_relative_introspection_rs_uri_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rs_uri.toml");
-    std::fs::write(
-        &path,
+    let output = check_file(
         r#"
 [admin]
 console = true
@@ -125,13 +114,7 @@ id = "rs"
 secret = "rs-secret"
 rs_uri = "/api"
 "#,
-    )
-    .unwrap();
-    let output = gateway()
-        .args(["--check-config", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

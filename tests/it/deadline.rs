@@ -22,28 +22,8 @@ async fn ping_gateway() -> TestGateway {
     .await;
     let mut identification = user_identification("alice@example.com");
     identification["deliveryMode"] = json!("PING");
-    gw.answer("backchannel/authentication", identification)
-        .await;
-    gw.answer("backchannel/authentication/issue", issued("req-1", 5))
-        .await;
-    let reply = gw
-        .post_form(
-            "/backchannel/authentication",
-            "scope=openid&login_hint=alice%40example.com",
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    gw.issue_req_1(identification).await;
     gw
-}
-
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    server
 }
 
 /// Authlete's `NOTIFICATION` answer to `/complete` for `req-1`, pointing at `receiver`.
@@ -110,7 +90,7 @@ async fn await_no_pending(gw: &TestGateway) {
 #[actix_web::test]
 async fn a_deadline_that_authlete_refuses_twice_is_retried_and_the_client_is_notified() {
     let gw = ping_gateway().await;
-    let receiver = receiver().await;
+    let receiver = receiver(204).await;
     first_complete_calls(&gw, 2, ResponseTemplate::new(503)).await;
     gw.answer(COMPLETE, notification(&receiver)).await;
     gw.clock.advance(Duration::from_secs(481));
@@ -157,7 +137,7 @@ async fn a_deadline_that_authlete_refuses_twice_is_retried_and_the_client_is_not
 #[actix_web::test]
 async fn a_decision_between_deadline_retries_applies_and_ends_the_retries() {
     let gw = ping_gateway().await;
-    let receiver = receiver().await;
+    let receiver = receiver(204).await;
     let token = gw.pending().await[0]["decision_token"]
         .as_str()
         .unwrap()

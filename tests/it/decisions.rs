@@ -11,21 +11,8 @@ const COMPLETE: &str = "backchannel/authentication/complete";
 /// token.
 async fn issued_request() -> (TestGateway, String) {
     let gw = TestGateway::start().await;
-    gw.answer(
-        "backchannel/authentication",
-        user_identification("alice@example.com"),
-    )
-    .await;
-    gw.answer("backchannel/authentication/issue", issued("req-1", 5))
+    gw.issue_req_1(user_identification("alice@example.com"))
         .await;
-    let reply = gw
-        .post_form(
-            "/backchannel/authentication",
-            "scope=openid&login_hint=alice%40example.com",
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
     let token = gw.pending().await[0]["decision_token"]
         .as_str()
         .unwrap()

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request};
 
 use crate::support::*;
 
@@ -34,15 +33,6 @@ notification_endpoint = "{endpoint}"
         }
     })
     .await
-}
-
-async fn receiver(status: u16) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(status))
-        .mount(&server)
-        .await;
-    server
 }
 
 /// Waits (bounded) until `server` has received `count` requests.

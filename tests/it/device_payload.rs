@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::MockServer;
 
 use crate::support::*;
-use crate::webhook::{device, messages, webhook_channel};
+use crate::webhook::{messages, webhook_channel};
 
 fn context() -> Value {
     json!({"ip": "203.0.113.7", "device": {"os": "ios", "trusted": true}})
@@ -36,18 +36,7 @@ async fn issue(
     adjust: impl FnOnce(&mut authlete_gateway::config::Settings),
 ) -> TestGateway {
     let gw = TestGateway::start_with(adjust).await;
-    gw.answer("backchannel/authentication", identification)
-        .await;
-    gw.answer("backchannel/authentication/issue", issued("req-1", 5))
-        .await;
-    let reply = gw
-        .post_form(
-            "/backchannel/authentication",
-            "scope=openid&login_hint=alice%40example.com",
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    gw.issue_req_1(identification).await;
     gw
 }
 
@@ -58,7 +47,7 @@ async fn webhook_body(device: &MockServer) -> Value {
 
 #[actix_web::test]
 async fn the_device_gets_the_request_context_value_and_the_authorization_details_array() {
-    let device = device().await;
+    let device = receiver(204).await;
     let answer = identification(
         Value::String(context().to_string()),
         json!({"elements": details()}),
@@ -72,7 +61,7 @@ async fn the_device_gets_the_request_context_value_and_the_authorization_details
 
 #[actix_web::test]
 async fn an_unparseable_request_context_is_null_and_an_array_of_details_is_kept() {
-    let device = device().await;
+    let device = receiver(204).await;
     let answer = identification(json!("{\"ip\": \"203.0.113.7\""), details());
     let _gw = issue(answer, |s| webhook_channel(s, &device)).await;
     let body = webhook_body(&device).await;

@@ -46,6 +46,21 @@ async fn fail_reasons(gw: &TestGateway) -> Vec<Value> {
         .collect()
 }
 
+/// Authlete's `/fail` got `reason` for `ticket-1`, `/issue` was never called, and the failure
+/// was counted once.
+async fn assert_failed_without_issue(gw: &TestGateway, reason: &str) {
+    assert_eq!(
+        gw.received("backchannel/authentication/fail").await,
+        vec![json!({"ticket": "ticket-1", "reason": reason})]
+    );
+    assert!(gw
+        .received("backchannel/authentication/issue")
+        .await
+        .is_empty());
+    let series = format!(r#"gateway_backchannel_failures_total{{reason="{reason}"}}"#);
+    assert_eq!(sample(&gw.metrics().await, &series), 1.0);
+}
+
 #[actix_web::test]
 async fn an_unknown_login_hint_fails_with_unknown_user_id() {
     let gw = gateway(
@@ -58,22 +73,7 @@ async fn an_unknown_login_hint_fails_with_unknown_user_id() {
     assert_eq!(reply.status, 400);
     reply.assert_no_store_json();
     assert_eq!(reply.json(), json!({"error": "unknown_user_id"}));
-    assert_eq!(
-        gw.received("backchannel/authentication/fail").await,
-        vec![json!({"ticket": "ticket-1", "reason": "UNKNOWN_USER_ID"})]
-    );
-    assert!(gw
-        .received("backchannel/authentication/issue")
-        .await
-        .is_empty());
-    let metrics = gw.metrics().await;
-    assert_eq!(
-        sample(
-            &metrics,
-            r#"gateway_backchannel_failures_total{reason="UNKNOWN_USER_ID"}"#
-        ),
-        1.0
-    );
+    assert_failed_without_issue(&gw, "UNKNOWN_USER_ID").await;
 }
 
 #[actix_web::test]
@@ -265,22 +265,7 @@ async fn a_grant_of_another_user_is_refused_with_access_denied() {
     assert_eq!(reply.status, 403, "{}", reply.body);
     reply.assert_no_store_json();
     assert_eq!(reply.json(), json!({"error": "access_denied"}));
-    assert_eq!(
-        gw.received("backchannel/authentication/fail").await,
-        vec![json!({"ticket": "ticket-1", "reason": "ACCESS_DENIED"})]
-    );
-    assert!(gw
-        .received("backchannel/authentication/issue")
-        .await
-        .is_empty());
-    let metrics = gw.metrics().await;
-    assert_eq!(
-        sample(
-            &metrics,
-            r#"gateway_backchannel_failures_total{reason="ACCESS_DENIED"}"#
-        ),
-        1.0
-    );
+    assert_failed_without_issue(&gw, "ACCESS_DENIED").await;
 }
 
 #[actix_web::test]

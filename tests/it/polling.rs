@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::support::*;
 
@@ -33,15 +32,6 @@ async fn gateway(receiver: &MockServer) -> TestGateway {
     .await
 }
 
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    server
-}
-
 async fn poll_with(
     gw: &TestGateway,
     auth_req_id: &str,
@@ -52,13 +42,33 @@ async fn poll_with(
     gw.post_form("/token", &body, headers).await
 }
 
+/// Starts a request as `client`, polls once (pending), then applies `decision`; returns the
+/// auth_req_id.
+async fn decided_after_a_pending_poll(
+    gw: &TestGateway,
+    client: (&str, &str),
+    extra: &str,
+    decision: &str,
+) -> String {
+    let ack = gw.start_ciba(client, extra).await;
+    let id = ack["auth_req_id"].as_str().unwrap().to_owned();
+    assert_eq!(error(&gw.poll(client, &id).await), "authorization_pending");
+    let token = gw.pending().await[0]["decision_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!(r#"{{"decision":"{decision}"}}"#);
+    assert_eq!(gw.decide(&token, &body).await.status, 204);
+    id
+}
+
 fn error(reply: &Reply) -> Value {
     reply.json()["error"].clone()
 }
 
 #[actix_web::test]
 async fn within_the_interval_every_other_caller_gets_its_rfc_answer_not_slow_down() {
-    let gw = gateway(&receiver().await).await;
+    let gw = gateway(&receiver(204).await).await;
     let ack = gw.start_ciba(POLL, "").await;
     let id = ack["auth_req_id"].as_str().unwrap();
     assert_eq!(error(&gw.poll(POLL, id).await), "authorization_pending");
@@ -94,18 +104,8 @@ async fn within_the_interval_every_other_caller_gets_its_rfc_answer_not_slow_dow
 
 #[actix_web::test]
 async fn a_poll_client_polling_right_after_the_approval_gets_its_tokens() {
-    let gw = gateway(&receiver().await).await;
-    let ack = gw.start_ciba(POLL, "").await;
-    let id = ack["auth_req_id"].as_str().unwrap();
-    assert_eq!(error(&gw.poll(POLL, id).await), "authorization_pending");
-    let token = gw.pending().await[0]["decision_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
-        204
-    );
+    let gw = gateway(&receiver(204).await).await;
+    let id = &decided_after_a_pending_poll(&gw, POLL, "", "approve").await;
     let tokens = gw.poll(POLL, id).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     assert!(tokens.json()["access_token"].is_string());
@@ -114,22 +114,16 @@ async fn a_poll_client_polling_right_after_the_approval_gets_its_tokens() {
 
 #[actix_web::test]
 async fn a_ping_clients_token_request_right_after_the_notification_gets_its_tokens() {
-    let receiver = receiver().await;
+    let receiver = receiver(204).await;
     let gw = gateway(&receiver).await;
     let ping = ("ping-client", "ping-secret");
-    let ack = gw
-        .start_ciba(ping, "&client_notification_token=ping-notification-token")
-        .await;
-    let id = ack["auth_req_id"].as_str().unwrap();
-    assert_eq!(error(&gw.poll(ping, id).await), "authorization_pending");
-    let token = gw.pending().await[0]["decision_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
-        204
-    );
+    let id = &decided_after_a_pending_poll(
+        &gw,
+        ping,
+        "&client_notification_token=ping-notification-token",
+        "approve",
+    )
+    .await;
     for _ in 0..500 {
         if !receiver
             .received_requests()
@@ -148,18 +142,8 @@ async fn a_ping_clients_token_request_right_after_the_notification_gets_its_toke
 
 #[actix_web::test]
 async fn a_denied_request_is_never_answered_slow_down() {
-    let gw = gateway(&receiver().await).await;
-    let ack = gw.start_ciba(POLL, "").await;
-    let id = ack["auth_req_id"].as_str().unwrap();
-    assert_eq!(error(&gw.poll(POLL, id).await), "authorization_pending");
-    let token = gw.pending().await[0]["decision_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
-        204
-    );
+    let gw = gateway(&receiver(204).await).await;
+    let id = &decided_after_a_pending_poll(&gw, POLL, "", "deny").await;
     let denied = gw.poll(POLL, id).await;
     assert_eq!(error(&denied), "access_denied", "{}", denied.body);
     // Authlete has forgotten the id by now; the gateway must not claim it is pending.

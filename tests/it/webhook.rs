@@ -7,8 +7,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request};
 
 use authlete_gateway::config::Settings;
 
@@ -17,16 +16,6 @@ use crate::support::*;
 const POLL: (&str, &str) = ("poll-client", "poll-secret");
 const SECRET_A: &str = "whsec_c2VjcmV0LWtleS1vbmUtZm9yLXRlc3Rpbmc=";
 const SECRET_B: &str = "whsec_YW5vdGhlci1zZWNyZXQta2V5LXJvdGF0aW9u";
-
-/// A device webhook receiver that accepts everything.
-pub(crate) async fn device() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    server
-}
 
 /// Points the device channel at `device`'s webhook, signed with both secrets.
 pub(crate) fn webhook_channel(s: &mut Settings, device: &MockServer) {
@@ -80,7 +69,7 @@ fn signature(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
 
 #[actix_web::test]
 async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
-    let device = device().await;
+    let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "&binding_message=HOOK").await;
     let requests = messages(&device, 1).await;
@@ -125,7 +114,7 @@ async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
 
 #[actix_web::test]
 async fn an_undecided_poll_request_is_cancelled_at_expiry() {
-    let device = device().await;
+    let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "").await;
     let first = messages(&device, 1).await;

@@ -8,18 +8,9 @@ use std::time::Duration;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use authlete_gateway::config::TlsSettings;
 use rcgen::{CertificateParams, KeyPair};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use super::*;
-
-async fn accepting_receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
 
 async fn assert_blocked(h: &Harness, server: &MockServer, endpoint: &str) {
     h.send(h.notification(endpoint));
@@ -32,14 +23,14 @@ async fn assert_blocked(h: &Harness, server: &MockServer, endpoint: &str) {
 #[actix_web::test]
 async fn a_loopback_receiver_is_blocked_when_no_network_is_allowed() {
     let h = Harness::start_with(|s| s.notifications.allowed_networks.clear());
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     assert_blocked(&h, &server, &format!("{}/cb", server.uri())).await;
 }
 
 #[actix_web::test]
 async fn a_host_name_resolving_to_loopback_is_blocked() {
     let h = Harness::start_with(|s| s.notifications.allowed_networks.clear());
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     let port = server.address().port();
     assert_blocked(&h, &server, &format!("http://localhost:{port}/cb")).await;
 }
@@ -47,7 +38,7 @@ async fn a_host_name_resolving_to_loopback_is_blocked() {
 #[actix_web::test]
 async fn an_ipv4_mapped_loopback_literal_is_blocked() {
     let h = Harness::start_with(|s| s.notifications.allowed_networks.clear());
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     let port = server.address().port();
     assert_blocked(&h, &server, &format!("http://[::ffff:127.0.0.1]:{port}/cb")).await;
 }
@@ -55,14 +46,14 @@ async fn an_ipv4_mapped_loopback_literal_is_blocked() {
 #[actix_web::test]
 async fn http_is_refused_without_allow_insecure_http() {
     let h = Harness::start_with(|s| s.notifications.allow_insecure_http = false);
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     assert_blocked(&h, &server, &format!("{}/cb", server.uri())).await;
 }
 
 #[actix_web::test]
 async fn a_host_name_is_delivered_to_its_admitted_address() {
     let h = Harness::start();
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     let port = server.address().port();
     h.send(h.notification(&format!("http://localhost:{port}/cb")));
     h.counted("delivered", 1.0).await;
@@ -79,7 +70,7 @@ async fn allow_private_networks_admits_loopback() {
         s.notifications.allowed_networks.clear();
         s.notifications.allow_private_networks = true;
     });
-    let server = accepting_receiver().await;
+    let server = crate::support::receiver(200).await;
     h.send(h.notification(&format!("{}/cb", server.uri())));
     h.counted("delivered", 1.0).await;
 }

@@ -37,6 +37,26 @@ impl TestGateway {
         reply.json()
     }
 
+    /// Authlete identifies the user with `identification` and issues `req-1`; a backchannel
+    /// request for alice is then issued.
+    pub async fn issue_req_1(&self, identification: Value) {
+        self.answer("backchannel/authentication", identification)
+            .await;
+        self.answer(
+            "backchannel/authentication/issue",
+            super::issued("req-1", 5),
+        )
+        .await;
+        let reply = self
+            .post_form(
+                "/backchannel/authentication",
+                "scope=openid&login_hint=alice%40example.com",
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+
     /// Polls the token endpoint once for `auth_req_id` as `client`.
     pub async fn poll(&self, client: (&str, &str), auth_req_id: &str) -> Reply {
         let body = format!(

@@ -162,6 +162,16 @@ impl TestGateway {
     }
 }
 
+/// A notification or webhook receiver that answers every POST with `status`.
+pub async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
+
 pub fn api_path(api: &str) -> String {
     format!("/api/{SERVICE_ID}/{api}")
 }
