@@ -140,7 +140,7 @@ impl MetadataCache {
             fresh: build(ttl),
             last_good: build(kept),
             ttl,
-            mismatch: MismatchCheck::new(&settings.server.public_url, metrics.clone()),
+            mismatch: MismatchCheck::new(settings.public_base(), metrics.clone()),
             metrics,
         }
     }

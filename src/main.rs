@@ -8,7 +8,7 @@ use std::sync::Arc;
 use authlete_gateway::clock::SystemClock;
 use authlete_gateway::config::Settings;
 use authlete_gateway::emulator::{self, EmulatorOptions};
-use authlete_gateway::startup::Application;
+use authlete_gateway::startup::{self, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -45,14 +45,13 @@ fn main() -> ExitCode {
     let path = config_path(&cli);
     let settings = match Settings::load(&path, std::env::vars()) {
         Ok(settings) => settings,
-        Err(errors) => {
-            for problem in &errors.0 {
-                eprintln!("{problem}");
-            }
-            return ExitCode::from(2);
-        }
+        Err(errors) => return report(&errors.0),
     };
     if cli.check_config {
+        let problems = startup::check_files(&settings);
+        if !problems.is_empty() {
+            return report(&problems);
+        }
         println!("configuration OK");
         return ExitCode::SUCCESS;
     }
@@ -69,6 +68,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints one problem per line and exits 2 (SPEC §9).
+fn report(problems: &[String]) -> ExitCode {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+    ExitCode::from(2)
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
@@ -88,14 +95,10 @@ async fn serve(settings: Settings) -> Result<(), String> {
 
 /// The emulator alone, on `emulator.listen`, until SIGTERM or SIGINT.
 async fn emulator(settings: Settings) -> Result<(), String> {
-    let listen = settings
-        .emulator
-        .listen
-        .parse()
-        .map_err(|e| format!("emulator.listen: {e}"))?;
+    let listen = settings.emulator.listen;
     let running = emulator::start(EmulatorOptions {
         settings: settings.emulator.clone(),
-        public_url: settings.server.public_url.clone(),
+        public_url: settings.public_base().to_owned(),
         listen,
         clock: Arc::new(SystemClock),
     })

@@ -170,7 +170,40 @@ async fn check_metadata(state: web::Data<AppState>, authlete: AuthleteClient) {
     }
 }
 
-fn bind(address: &str, key: &str) -> Result<TcpListener, String> {
+/// What `--check-config` verifies beyond the settings themselves: every PEM file named holds
+/// what its key says, and the pieces fit together, so a swapped certificate and key fail the
+/// check rather than the start.
+pub fn check_files(settings: &Settings) -> Vec<String> {
+    tls::install_provider();
+    let mut problems = Vec::new();
+    if let Some(tls_settings) = &settings.server.tls {
+        if let Err(e) = tls::server_config(tls_settings) {
+            problems.push(format!(
+                "server.tls: {}",
+                e.trim_start_matches("server.tls: ")
+            ));
+        }
+    }
+    let ca_file = settings.notifications.ca_file.as_deref();
+    if let Some(path) = ca_file.filter(|p| !p.is_empty()) {
+        let checked = tls::read_certs(path).and_then(|certs| match certs.is_empty() {
+            true => Err(format!("{path} holds no certificate")),
+            false => tls::client_config(&certs).map(|_| ()),
+        });
+        if let Err(e) = checked {
+            problems.push(format!("notifications.ca_file: {e}"));
+        }
+    }
+    let key_file = settings.emulator.signing_key_file.as_deref();
+    if let Some(path) = key_file.filter(|p| !p.trim().is_empty()) {
+        if let Err(e) = emulator::check_signing_key(path) {
+            problems.push(format!("emulator.signing_key_file: {e}"));
+        }
+    }
+    problems
+}
+
+fn bind(address: &SocketAddr, key: &str) -> Result<TcpListener, String> {
     TcpListener::bind(address).map_err(|e| format!("{key} = {address}: {e}"))
 }
 
@@ -187,7 +220,7 @@ async fn authlete_target(
     if a.backend == Backend::Embedded {
         let running = emulator::start(EmulatorOptions {
             settings: settings.emulator.clone(),
-            public_url: settings.server.public_url.clone(),
+            public_url: settings.public_base().to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             clock: clock.clone(),
         })
@@ -208,7 +241,8 @@ async fn authlete_target(
     }
     let base_url = a
         .base_url
-        .as_deref()
+        .as_ref()
+        .map(url::Url::as_str)
         .ok_or("authlete.base_url is required")?;
     let expose = |s: &Option<crate::config::Secret>| s.as_ref().map(|v| v.expose().to_owned());
     let credentials = match a.api_version {
@@ -238,7 +272,7 @@ fn public_server(
     client_tls: Arc<rustls::ClientConfig>,
     listener: TcpListener,
 ) -> Result<Server, String> {
-    let base_path = state.base_path.clone();
+    let base_path = settings.base_path().to_owned();
     let metrics = state.metrics.clone();
     let shared_settings = state.settings.clone();
     let server = HttpServer::new(move || {

@@ -5,8 +5,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use regex::Regex;
-
 use crate::authlete::AuthleteTarget;
 use crate::cache::MetadataCache;
 use crate::ciba::background::Background;
@@ -21,7 +19,7 @@ use crate::config::{Backend, Settings, UserSource};
 use crate::directory::{Directory, HttpDirectory, StaticDirectory};
 use crate::http::callers::IntrospectionCallers;
 use crate::http::peer::Proxies;
-use crate::http::{CertHeader, CredentialRules};
+use crate::http::CredentialRules;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 
@@ -31,14 +29,11 @@ pub struct AppState {
     pub clock: SharedClock,
     pub proxies: Proxies,
     pub credentials: CredentialRules,
-    /// `server.public_url`'s path, without a trailing slash ("" at the root).
-    pub base_path: String,
     pub directory: Arc<Directory>,
     /// Discovery and JWKS, shared by every worker.
     pub metadata: MetadataCache,
     /// The resource servers allowed to call `/introspection`.
     pub introspection: IntrospectionCallers,
-    pub binding_message: Regex,
     pub lockout: UserCodeLockout,
     pub pending: Arc<PendingGuard>,
     pub poll: Arc<PollControl>,
@@ -63,14 +58,7 @@ impl AppState {
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, String> {
         let s = &settings;
-        let proxies = Proxies::parse(&s.server.trusted_proxies);
-        let base_path = url::Url::parse(&s.server.public_url)
-            .map_err(|e| format!("server.public_url: {e}"))?
-            .path()
-            .trim_end_matches('/')
-            .to_owned();
-        let binding_message = Regex::new(&s.ciba.binding_message_pattern)
-            .map_err(|e| format!("ciba.binding_message_pattern: {e}"))?;
+        let proxies = Proxies::new(s.server.trusted_proxies.clone());
         let directory = Arc::new(match s.users.source {
             UserSource::Static => {
                 Directory::Static(StaticDirectory::new(s.users.static_users.clone()))
@@ -87,11 +75,7 @@ impl AppState {
         let credentials = CredentialRules {
             realm: s.realm().to_owned(),
             proxies: proxies.clone(),
-            cert_header: s
-                .server
-                .client_cert_header
-                .as_deref()
-                .and_then(CertHeader::parse),
+            cert_header: s.server.client_cert_header,
         };
         let lifetime = Duration::from_secs(s.ciba.max_request_lifetime_secs);
         let pending = Arc::new(PendingGuard::new(
@@ -142,9 +126,7 @@ impl AppState {
             clock,
             proxies,
             credentials,
-            base_path,
             directory,
-            binding_message,
         })
     }
 
@@ -154,7 +136,9 @@ impl AppState {
 
     /// The `route` label: a matched pattern relative to `public_url`'s path.
     pub fn route_label(&self, pattern: &str) -> String {
-        let relative = pattern.strip_prefix(&self.base_path).unwrap_or(pattern);
+        let relative = pattern
+            .strip_prefix(self.settings.base_path())
+            .unwrap_or(pattern);
         if relative.is_empty() {
             "/".to_owned()
         } else {

@@ -67,10 +67,7 @@ impl Bridge {
             directory: parts.directory,
             retry_after_secs: settings.authlete.retry_after_secs,
             channel: settings.device.channel,
-            decision_url: format!(
-                "{}/device/decisions",
-                settings.server.public_url.trim_end_matches('/')
-            ),
+            decision_url: format!("{}/device/decisions", settings.public_base()),
             timeout_ratio: settings.device.timeout_ratio,
         }
     }

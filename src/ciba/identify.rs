@@ -81,7 +81,13 @@ impl Identification<'_> {
         self.check_grant_subject(&user)?;
         self.check_user_code(&user)?;
         if let Some(message) = &self.response.binding_message {
-            if !self.state.binding_message.is_match(message) {
+            if !self
+                .state
+                .settings
+                .ciba
+                .binding_message_pattern
+                .is_match(message)
+            {
                 return Err(FailReason::InvalidBindingMessage.into());
             }
         }

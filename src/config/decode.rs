@@ -10,20 +10,29 @@ use super::Settings;
 /// Most decoding problems reported for one file; past it the rest are not looked for.
 const MAX_DECODE_PROBLEMS: usize = 50;
 
+/// What decoding found: the settings read from the tree with every unreadable key set aside
+/// (so their defaults stand in), when that is possible, and one problem per unreadable key.
+pub(super) struct Decoded {
+    pub settings: Option<Settings>,
+    pub problems: Vec<String>,
+    /// The keys set aside, so that validation does not judge the defaults standing in.
+    pub set_aside: Vec<String>,
+}
+
 /// Deserializes `value`. An error at (or below) a key set from the environment as a verbatim
 /// string is retried once with that value read as TOML, so each override is retyped at most once.
 /// Any other error is recorded and its key set aside, so that one run reports every unknown or
 /// mistyped key, not just the first.
-pub(super) fn deserialize(
-    mut value: Value,
-    overrides: &mut [Override],
-) -> Result<Settings, Vec<String>> {
+pub(super) fn deserialize(mut value: Value, overrides: &mut [Override]) -> Decoded {
     let mut problems = Vec::new();
     let mut set_aside: Vec<Vec<Seg>> = Vec::new();
+    let mut settings = None;
     while problems.len() < MAX_DECODE_PROBLEMS {
         let error = match serde_path_to_error::deserialize::<_, Settings>(value.clone()) {
-            Ok(settings) if problems.is_empty() => return Ok(settings),
-            Ok(_) => return Err(problems),
+            Ok(decoded) => {
+                settings = Some(decoded);
+                break;
+            }
             Err(error) => error,
         };
         let path = segments(error.path());
@@ -44,12 +53,16 @@ pub(super) fn deserialize(
         if !repeated {
             problems.push(problem);
         }
-        if missing || !remove_at(&mut value, &path) {
-            break;
+        match remove_at(&mut value, &path) {
+            Some(removed) if !missing => set_aside.push(removed),
+            _ => break,
         }
-        set_aside.push(path);
     }
-    Err(problems)
+    Decoded {
+        settings,
+        problems,
+        set_aside: set_aside.iter().map(|p| display_path(p)).collect(),
+    }
 }
 
 /// True when `problem` is about the key at `path`.
@@ -57,15 +70,17 @@ fn problem_names(problem: &str, path: &[Seg]) -> bool {
     problem.starts_with(&format!("{}:", display_path(path)))
 }
 
-/// Removes the table key at `path`; array elements are not removed (later indexes would shift).
-fn remove_at(root: &mut Value, path: &[Seg]) -> bool {
-    let Some((Seg::Key(last), parent)) = path.split_last() else {
-        return false;
+/// Removes the table key at `path`, or, for an array element, the whole array (removing one
+/// element would shift the indexes of the next). Returns the path removed.
+fn remove_at(root: &mut Value, path: &[Seg]) -> Option<Vec<Seg>> {
+    let end = path.iter().rposition(|seg| matches!(seg, Seg::Key(_)))?;
+    let (Seg::Key(last), parent) = (&path[end], &path[..end]) else {
+        return None;
     };
-    match node_at(root, parent) {
-        Some(Value::Table(table)) => table.remove(last).is_some(),
-        _ => false,
-    }
+    let Some(Value::Table(table)) = node_at(root, parent) else {
+        return None;
+    };
+    table.remove(last).map(|_| path[..=end].to_vec())
 }
 
 fn segments(path: &serde_path_to_error::Path) -> Vec<Seg> {
@@ -117,13 +132,8 @@ pub(super) fn without_value(message: &str) -> String {
             return format!("{prefix}{kind}{expected}");
         }
     }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let expected = rest
-            .rfind(", expected ")
-            .map(|at| &rest[at..])
-            .unwrap_or_default();
-        return format!("unknown variant{expected}");
-    }
+    // An unknown variant stays as serde words it: enum values are names, never secrets, and
+    // the operator needs to see which one was not understood.
     message.trim_end().to_owned()
 }
 
@@ -143,7 +153,7 @@ mod tests {
         );
         assert_eq!(
             without_value("unknown variant `embeded`, expected `embedded` or `remote`"),
-            "unknown variant, expected `embedded` or `remote`"
+            "unknown variant `embeded`, expected `embedded` or `remote`"
         );
         assert_eq!(
             without_value(r#"invalid type: string "x, expected y", expected u64"#),

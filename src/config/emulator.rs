@@ -1,5 +1,7 @@
 //! The `[emulator]` table: the embedded Authlete emulator's service settings and clients.
 
+use std::net::{Ipv4Addr, SocketAddr};
+
 use serde::Deserialize;
 
 use super::secret::Secret;
@@ -16,7 +18,8 @@ pub enum TransactionFailedError {
 #[serde(deny_unknown_fields, default)]
 pub struct EmulatorSettings {
     /// Listen address of the standalone `emulator` subcommand.
-    pub listen: String,
+    #[serde(deserialize_with = "super::values::socket_addr")]
+    pub listen: SocketAddr,
     pub auth_req_id_lifetime_secs: u64,
     pub polling_interval_secs: u64,
     pub access_token_lifetime_secs: u64,
@@ -33,7 +36,7 @@ pub struct EmulatorSettings {
 impl Default for EmulatorSettings {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8081".into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8081)),
             auth_req_id_lifetime_secs: 600,
             polling_interval_secs: 5,
             access_token_lifetime_secs: 3600,

@@ -10,12 +10,14 @@ mod overlay;
 mod secret;
 mod types;
 mod validate;
+mod values;
 
 use std::path::Path;
 
 pub use emulator::*;
 pub use secret::{Secret, SecretList};
 pub use types::*;
+pub use values::{parse_http_url, CertHeader, Pattern};
 
 /// Every problem found in a configuration, one message per entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +39,22 @@ impl Settings {
     ) -> Result<Settings, ConfigErrors> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigErrors(vec![format!("{}: {e}", path.display())]))?;
-        Self::from_toml_str(&text, env)
+        Self::parse(&text, &path.display().to_string(), env)
     }
 
-    /// Parses `text`, applies the environment overlay and `*_file` secrets, and validates.
+    /// Parses `text` as if read from a file called `config.toml` (tests, embedded configs).
     pub fn from_toml_str(
         text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigErrors> {
+        Self::parse(text, "config.toml", env)
+    }
+
+    /// Parses `text` (read from `source`, which syntax errors name), applies the environment
+    /// overlay and `*_file` secrets, and validates.
+    fn parse(
+        text: &str,
+        source: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigErrors> {
         let mut value: toml::Value = toml::from_str(text).map_err(|e| {
@@ -52,32 +64,50 @@ impl Settings {
                 .map(|before| before.matches('\n').count() + 1);
             let at = line.map(|n| format!(" line {n}")).unwrap_or_default();
             let message = e.message().trim_end().replace('\n', ": ");
-            ConfigErrors(vec![format!("config.toml{at}: {message}")])
+            ConfigErrors(vec![format!("{source}{at}: {message}")])
         })?;
         let (mut overrides, mut errors) = overlay::apply(&mut value, env);
         errors.extend(files::resolve(&mut value));
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        let settings = decode::deserialize(value, &mut overrides).map_err(ConfigErrors)?;
-        let problems = validate::validate(&settings);
-        if problems.is_empty() {
-            Ok(settings)
-        } else {
-            let attributed = problems
-                .into_iter()
-                .map(|problem| overlay::attribute(problem, &overrides))
-                .collect();
-            Err(ConfigErrors(attributed))
+        let decoded = decode::deserialize(value, &mut overrides);
+        let mut problems = decoded.problems;
+        if let Some(settings) = &decoded.settings {
+            let judged = |problem: &String| {
+                !decoded
+                    .set_aside
+                    .iter()
+                    .any(|key| overlay::names_key(problem, key))
+            };
+            problems.extend(
+                validate::validate(settings)
+                    .into_iter()
+                    .filter(judged)
+                    .map(|problem| overlay::attribute(problem, &overrides)),
+            );
+        }
+        match decoded.settings {
+            Some(settings) if problems.is_empty() => Ok(settings),
+            _ => Err(ConfigErrors(problems)),
         }
     }
 
     /// `server.realm`, or `server.public_url` when unset.
     pub fn realm(&self) -> &str {
-        self.server
-            .realm
-            .as_deref()
-            .unwrap_or(&self.server.public_url)
+        self.server.realm.as_deref().unwrap_or(self.public_base())
+    }
+
+    /// `server.public_url` without a trailing slash: the issuer, and the base that route paths
+    /// are appended to.
+    pub fn public_base(&self) -> &str {
+        self.server.public_url.as_str().trim_end_matches('/')
+    }
+
+    /// `server.public_url`'s path without a trailing slash (`""` at the root): where the
+    /// public routes are mounted.
+    pub fn base_path(&self) -> &str {
+        self.server.public_url.path().trim_end_matches('/')
     }
 }
 

@@ -198,14 +198,19 @@ fn slot<'a>(
     }
 }
 
+/// True when the `key: message` problem is about `key` or a key below it.
+pub(super) fn names_key(problem: &str, key: &str) -> bool {
+    let named = problem.split(": ").next().unwrap_or_default();
+    named
+        .strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
 /// Appends `(set by GATEWAY_...)` to a `key: message` problem whose key an override set.
 pub(super) fn attribute(problem: String, overrides: &[Override]) -> String {
-    let key = problem.split(": ").next().unwrap_or_default();
-    let source = overrides.iter().find(|o| {
-        let path = display_path(&o.path);
-        key.strip_prefix(&path)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-    });
+    let source = overrides
+        .iter()
+        .find(|o| names_key(&problem, &display_path(&o.path)));
     match source {
         Some(o) => format!("{problem} (set by {})", o.var),
         None => problem,

@@ -144,7 +144,9 @@ fn deserialization_errors_name_the_key_in_one_line() {
         vec!["server.tls.key_file: is required"]
     );
     assert_eq!(
-        first_line("[authlete]\nbackend = \"embedded\"\naccess_token = 1.5\n"),
+        first_line(
+            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\naccess_token = 1.5\n"
+        ),
         vec!["authlete.access_token: invalid type, expected a string"]
     );
     assert_eq!(

@@ -2,10 +2,15 @@
 //!
 //! Every struct rejects unknown keys, so a misspelt key is reported instead of ignored.
 
+use std::net::{Ipv4Addr, SocketAddr};
+
+use ipnet::IpNet;
 use serde::Deserialize;
+use url::Url;
 
 use super::emulator::EmulatorSettings;
 use super::secret::{Secret, SecretList};
+use super::values::{self, CertHeader, Pattern};
 
 /// The whole configuration, as read from `config.toml` plus the `GATEWAY_` environment overlay.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,16 +42,21 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
-    pub listen: String,
-    pub public_url: String,
+    #[serde(deserialize_with = "values::socket_addr")]
+    pub listen: SocketAddr,
+    /// See `Settings::public_base` for the form the gateway writes out.
+    #[serde(deserialize_with = "values::http_url")]
+    pub public_url: Url,
     /// Defaults to `public_url`.
     pub realm: Option<String>,
     /// 0 means one worker per CPU.
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
-    pub trusted_proxies: Vec<String>,
-    pub client_cert_header: Option<String>,
+    #[serde(deserialize_with = "values::networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    #[serde(deserialize_with = "values::opt_cert_header")]
+    pub client_cert_header: Option<CertHeader>,
     pub cors_allowed_origins: Vec<String>,
     pub tls: Option<TlsSettings>,
 }
@@ -54,8 +64,8 @@ pub struct ServerSettings {
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            public_url: constant_url("http://127.0.0.1:8080"),
             realm: None,
             workers: 0,
             max_body_bytes: 65536,
@@ -82,7 +92,8 @@ pub struct TlsSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminSettings {
-    pub listen: String,
+    #[serde(deserialize_with = "values::socket_addr")]
+    pub listen: SocketAddr,
     pub console: bool,
     pub console_token: Option<Secret>,
     pub allowed_hosts: Vec<String>,
@@ -91,7 +102,7 @@ pub struct AdminSettings {
 impl Default for AdminSettings {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:9464".into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9464)),
             console: false,
             console_token: None,
             allowed_hosts: Vec::new(),
@@ -110,8 +121,8 @@ pub enum Backend {
 #[serde(deny_unknown_fields)]
 pub struct AuthleteSettings {
     pub backend: Backend,
-    #[serde(default)]
-    pub base_url: Option<String>,
+    #[serde(default, deserialize_with = "values::opt_http_url")]
+    pub base_url: Option<Url>,
     #[serde(default = "default_api_version")]
     pub api_version: u8,
     /// The numeric service id; a TOML string or integer.
@@ -217,7 +228,8 @@ pub struct StaticUser {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpDirectorySettings {
-    pub url: String,
+    #[serde(deserialize_with = "values::http_url")]
+    pub url: Url,
     #[serde(default)]
     pub bearer_token: Option<Secret>,
     #[serde(default = "default_directory_timeout_ms")]
@@ -237,13 +249,28 @@ pub struct CibaSettings {
     pub poll_leeway_ms: u64,
     pub default_interval_secs: u64,
     pub max_request_lifetime_secs: u64,
-    pub binding_message_pattern: String,
+    #[serde(deserialize_with = "values::pattern")]
+    pub binding_message_pattern: Pattern,
     pub max_pending_per_user: usize,
     pub user_code_max_failures: usize,
     pub user_code_failure_window_secs: u64,
 }
 
 pub const DEFAULT_BINDING_MESSAGE_PATTERN: &str = r"^[\p{L}\p{N} ._+/!?#-]{1,20}$";
+
+fn default_binding_message_pattern() -> Pattern {
+    match regex::Regex::new(DEFAULT_BINDING_MESSAGE_PATTERN) {
+        Ok(regex) => Pattern(regex),
+        Err(_) => unreachable!("the default binding message pattern compiles (tested)"),
+    }
+}
+
+fn constant_url(text: &str) -> Url {
+    match Url::parse(text) {
+        Ok(url) => url,
+        Err(_) => unreachable!("a default URL parses (tested)"),
+    }
+}
 
 impl Default for CibaSettings {
     fn default() -> Self {
@@ -252,7 +279,7 @@ impl Default for CibaSettings {
             poll_leeway_ms: 500,
             default_interval_secs: 5,
             max_request_lifetime_secs: 3600,
-            binding_message_pattern: DEFAULT_BINDING_MESSAGE_PATTERN.into(),
+            binding_message_pattern: default_binding_message_pattern(),
             max_pending_per_user: 5,
             user_code_max_failures: 5,
             user_code_failure_window_secs: 900,
@@ -291,7 +318,8 @@ impl Default for DeviceSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
-    pub url: String,
+    #[serde(deserialize_with = "values::http_url")]
+    pub url: Url,
     #[serde(default)]
     pub secrets: SecretList,
     #[serde(default = "default_webhook_timeout_ms")]
@@ -312,7 +340,8 @@ pub struct NotificationSettings {
     pub queue_capacity: usize,
     pub max_in_flight: usize,
     pub max_in_flight_per_host: usize,
-    pub allowed_networks: Vec<String>,
+    #[serde(deserialize_with = "values::networks")]
+    pub allowed_networks: Vec<IpNet>,
     pub allow_private_networks: bool,
     pub allow_insecure_http: bool,
     pub ca_file: Option<String>,

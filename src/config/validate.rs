@@ -10,7 +10,6 @@ mod server;
 mod users;
 
 use std::fmt::Display;
-use std::net::{IpAddr, SocketAddr};
 
 use url::Url;
 
@@ -42,40 +41,10 @@ impl Problems {
         }
     }
 
-    /// A listen address: `ip:port`.
-    fn socket_addr(&mut self, key: impl Display, value: &str) -> Option<SocketAddr> {
-        match value.parse::<SocketAddr>() {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                self.add(
-                    key,
-                    "must be a socket address such as 127.0.0.1:8080 or [::1]:8080",
-                );
-                None
-            }
-        }
-    }
-
-    /// An absolute `http`/`https` URL with a host and no credentials; `https` unless
-    /// `allow_http`.
-    fn http_url(&mut self, key: impl Display, value: &str, allow_http: bool) -> Option<Url> {
-        match parse_http_url(value) {
-            Ok(url) if url.scheme() == "http" && !allow_http => {
-                self.add(key, "must be https (or set allow_insecure_http = true)");
-                None
-            }
-            Ok(url) => Some(url),
-            Err(message) => {
-                self.add(key, message);
-                None
-            }
-        }
-    }
-
-    /// A CIDR (`10.0.0.0/8`) or a single address.
-    fn network(&mut self, key: impl Display, value: &str) {
-        if value.parse::<ipnet::IpNet>().is_err() && value.parse::<IpAddr>().is_err() {
-            self.add(key, "must be a CIDR such as 10.0.0.0/8 or an IP address");
+    /// Plain `http` only where the key's `allow_insecure_http` says so.
+    fn https_unless(&mut self, key: impl Display, url: &Url, allow_http: bool) {
+        if url.scheme() == "http" && !allow_http {
+            self.add(key, "must be https (or set allow_insecure_http = true)");
         }
     }
 
@@ -100,32 +69,11 @@ impl Problems {
     }
 }
 
-fn parse_http_url(value: &str) -> Result<Url, String> {
-    let url = Url::parse(value).map_err(|e| format!("must be an absolute http(s) URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must be an http or https URL".into());
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain credentials".into());
-    }
-    if url.fragment().is_some() {
-        return Err("must not have a fragment (#...)".into());
-    }
-    Ok(url)
-}
-
 fn is_sha256_hex(value: &str) -> bool {
     value.len() == 64
         && value
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-fn is_loopback(addr: &SocketAddr) -> bool {
-    addr.ip().is_loopback()
 }
 
 /// An unset or empty optional value (an empty `*_file` yields an empty secret).

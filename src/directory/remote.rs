@@ -92,7 +92,7 @@ impl HttpDirectory {
             None => None,
         };
         Ok(Self {
-            url: settings.url.clone(),
+            url: settings.url.to_string(),
             authorization,
             timeout: Duration::from_millis(settings.timeout_ms),
         })

@@ -71,6 +71,13 @@ impl RunningEmulator {
     }
 }
 
+/// Loads the PEM signing key at `path` as `start` would, for `--check-config`.
+pub fn check_signing_key(path: &str) -> Result<(), String> {
+    SigningKey::from_pem_file(path)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Binds `options.listen`, spawns the server on the current runtime and returns at once.
 pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator> {
     let key_file = options

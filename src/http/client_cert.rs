@@ -9,7 +9,8 @@ use actix_web::HttpRequest;
 use base64::Engine;
 use rustls_pemfile::Item;
 
-use super::credentials::{single_header, CertHeader};
+use super::credentials::single_header;
+use crate::config::CertHeader;
 use crate::error::GatewayError;
 
 /// The leaf certificate and the rest of the chain, each as PEM.

@@ -9,28 +9,8 @@ use super::client_cert::{self, pem};
 use super::form::decode_component;
 use super::peer::{PeerCertificates, Proxies};
 use crate::authlete::dto::ClientCredentials;
+use crate::config::CertHeader;
 use crate::error::{basic_challenge, GatewayError};
-
-/// Which header carries the client certificate from a trusted TLS-terminating proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertHeader {
-    /// RFC 9440 `Client-Cert` (DER as a byte sequence) with `Client-Cert-Chain`.
-    ClientCert,
-    /// nginx's URL-encoded PEM (`$ssl_client_escaped_cert`).
-    XSslCert,
-}
-
-impl CertHeader {
-    pub fn parse(name: &str) -> Option<Self> {
-        if name.eq_ignore_ascii_case("client-cert") {
-            Some(CertHeader::ClientCert)
-        } else if name.eq_ignore_ascii_case("x-ssl-cert") {
-            Some(CertHeader::XSslCert)
-        } else {
-            None
-        }
-    }
-}
 
 /// Everything needed to read client credentials; built once from the settings.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ pub mod host;
 pub mod middleware;
 pub mod peer;
 
-pub use credentials::{CertHeader, CredentialRules};
+pub use credentials::CredentialRules;
 pub use form::FormBody;
 pub use middleware::RequestId;
 

@@ -11,18 +11,8 @@ use ipnet::IpNet;
 pub struct Proxies(Vec<IpNet>);
 
 impl Proxies {
-    /// Parses CIDRs or plain addresses; invalid entries were refused by config validation.
-    pub fn parse(entries: &[String]) -> Self {
-        Self(
-            entries
-                .iter()
-                .filter_map(|e| {
-                    e.parse::<IpNet>()
-                        .ok()
-                        .or_else(|| e.parse::<IpAddr>().ok().map(IpNet::from))
-                })
-                .collect(),
-        )
+    pub fn new(networks: Vec<IpNet>) -> Self {
+        Self(networks)
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -74,7 +64,8 @@ mod tests {
 
     #[test]
     fn matches_cidrs_plain_addresses_and_mapped_ipv4() {
-        let proxies = Proxies::parse(&["10.0.0.0/8".into(), "192.0.2.7".into()]);
+        let net = |text: &str| text.parse().unwrap_or_else(|e| panic!("{e}"));
+        let proxies = Proxies::new(vec![net("10.0.0.0/8"), net("192.0.2.7/32")]);
         assert!(proxies.contains("10.1.2.3".parse().unwrap_or_else(|_| unreachable!())));
         assert!(proxies.contains(
             "::ffff:192.0.2.7"

@@ -19,22 +19,12 @@ pub struct AddressPolicy {
 }
 
 impl AddressPolicy {
-    /// From `notifications.allowed_networks` (CIDRs or single addresses, checked by
-    /// `--check-config`) and `allow_private_networks`.
-    pub fn new(allowed_networks: &[String], allow_private_networks: bool) -> Result<Self, String> {
-        let allowed = allowed_networks
-            .iter()
-            .map(|network| {
-                network
-                    .parse::<IpNet>()
-                    .or_else(|_| network.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("notifications.allowed_networks: bad network {network}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+    /// From `notifications.allowed_networks` and `allow_private_networks`.
+    pub fn new(allowed: Vec<IpNet>, allow_private_networks: bool) -> Self {
+        Self {
             allow_all: allow_private_networks,
             allowed,
-        })
+        }
     }
 
     /// True when a notification may be sent to `ip`.

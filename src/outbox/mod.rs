@@ -148,7 +148,7 @@ impl Outbox {
         let config = WorkerConfig {
             metrics: metrics.clone(),
             clock,
-            policy: AddressPolicy::new(&n.allowed_networks, n.allow_private_networks)?,
+            policy: AddressPolicy::new(n.allowed_networks.clone(), n.allow_private_networks),
             notification_tls: Arc::new(crate::tls::client_config(&extra_roots)?),
             attempt_timeout: Duration::from_millis(n.timeout_ms),
             max_backoff: Duration::from_millis(n.max_backoff_ms),

@@ -148,3 +148,68 @@ fn a_console_token_shorter_than_32_characters_fails_the_check_without_being_echo
         String::from_utf8_lossy(&long.stderr)
     );
 }
+
+#[test]
+fn a_syntax_error_names_the_file_and_a_bad_enum_value_is_echoed() {
+    let broken = check_file("[server\nlisten = 1\n");
+    assert_eq!(broken.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(stderr.contains("config.toml line 1: "), "{stderr}");
+    assert!(stderr.starts_with('/'), "the path is named: {stderr}");
+
+    let typo = check_file("[authlete]\nbackend = \"embeded\"\n");
+    assert_eq!(typo.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        stderr.contains(
+            "authlete.backend: unknown variant `embeded`, expected `embedded` or `remote`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_swapped_certificate_and_key_fail_the_check_not_the_start() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let config = |cert: &std::path::Path, key: &std::path::Path| {
+        format!(
+            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n\
+             [server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            key.display()
+        )
+    };
+    let right = check_file(&config(&cert_path, &key_path));
+    assert_eq!(
+        right.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    let swapped = check_file(&config(&key_path, &cert_path));
+    assert_eq!(swapped.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&swapped.stderr);
+    assert!(stderr.starts_with("server.tls: "), "{stderr}");
+    assert!(
+        !stderr.contains("PRIVATE KEY-----"),
+        "no file contents: {stderr}"
+    );
+    let other_key_path = dir.path().join("other-key.pem");
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    std::fs::write(&other_key_path, other_key.serialize_pem()).unwrap();
+    let mismatched = check_file(&config(&cert_path, &other_key_path));
+    assert_eq!(
+        mismatched.status.code(),
+        Some(2),
+        "a key of another certificate"
+    );
+}

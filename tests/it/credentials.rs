@@ -1,6 +1,7 @@
 //! Client certificates from trusted proxies (RFC 9440 `Client-Cert`, nginx `X-Ssl-Cert`), and
 //! their absence from anyone else.
 
+use authlete_gateway::config::CertHeader;
 use base64::Engine;
 use rcgen::{CertificateParams, KeyPair};
 use serde_json::json;
@@ -71,8 +72,11 @@ fn malformed() -> Vec<(&'static str, Vec<u8>)> {
 async fn gateway(header: &str, trusted: &str) -> TestGateway {
     let (header, trusted) = (header.to_owned(), trusted.to_owned());
     let gw = TestGateway::start_with(move |s| {
-        s.server.client_cert_header = Some(header);
-        s.server.trusted_proxies = vec![trusted];
+        s.server.client_cert_header = Some(match header.to_ascii_lowercase().as_str() {
+            "client-cert" => CertHeader::ClientCert,
+            _ => CertHeader::XSslCert,
+        });
+        s.server.trusted_proxies = vec![trusted.parse().unwrap()];
     })
     .await;
     gw.answer(
@@ -114,7 +118,7 @@ async fn a_trusted_proxy_passes_the_rfc9440_certificate_and_chain() {
 
 #[actix_web::test]
 async fn a_trusted_proxy_passes_an_nginx_escaped_pem() {
-    let gw = gateway("X-Ssl-Cert", "127.0.0.1").await;
+    let gw = gateway("X-Ssl-Cert", "127.0.0.1/32").await;
     let leaf = certificate("client.example.com");
     gw.post_form(
         "/backchannel/authentication",
@@ -129,7 +133,7 @@ async fn a_trusted_proxy_passes_an_nginx_escaped_pem() {
 
 #[actix_web::test]
 async fn a_null_nginx_certificate_means_none() {
-    let gw = gateway("X-Ssl-Cert", "127.0.0.1").await;
+    let gw = gateway("X-Ssl-Cert", "127.0.0.1/32").await;
     gw.post_form(
         "/backchannel/authentication",
         "scope=openid",
@@ -189,7 +193,7 @@ async fn a_client_cert_chain_entry_that_is_not_a_certificate_is_refused() {
 
 #[actix_web::test]
 async fn an_nginx_pem_that_is_not_exactly_x509_certificates_is_refused() {
-    let gw = gateway("X-Ssl-Cert", "127.0.0.1").await;
+    let gw = gateway("X-Ssl-Cert", "127.0.0.1/32").await;
     let leaf = pem(&certificate("client.example.com"));
     let mut cases: Vec<(String, String)> = malformed()
         .into_iter()

@@ -16,7 +16,7 @@ const NOTIFICATION_TOKEN: &str = "client-notification-token-456";
 /// (lifetime 600 s, so the deadline is at 480 s).
 async fn ping_gateway() -> TestGateway {
     let gw = TestGateway::start_with(|s| {
-        s.notifications.allowed_networks = vec!["127.0.0.0/8".into()];
+        s.notifications.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
         s.notifications.allow_insecure_http = true;
     })
     .await;

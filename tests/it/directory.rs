@@ -15,7 +15,7 @@ const BODY: &str = "scope=openid&login_hint=carol%40example.com";
 /// A gateway using `directory` as its user directory (timeout 300 ms); Authlete identifies,
 /// fails and issues.
 async fn gateway(directory: &MockServer) -> TestGateway {
-    let url = format!("{}/lookup", directory.uri());
+    let url = format!("{}/lookup", directory.uri()).parse().unwrap();
     let gw = TestGateway::start_with(move |s| {
         s.users.source = UserSource::Http;
         s.users.http = Some(HttpDirectorySettings {
@@ -191,7 +191,7 @@ async fn userinfo_reads_the_claims_from_the_http_directory_by_subject() {
 #[actix_web::test]
 async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
     let directory = MockServer::start().await;
-    let url = format!("{}/lookup", directory.uri());
+    let url = format!("{}/lookup", directory.uri()).parse().unwrap();
     let gw = TestGateway::start_with(move |s| {
         s.users.source = UserSource::Http;
         s.users.http = Some(HttpDirectorySettings {

@@ -187,9 +187,10 @@ async fn a_valid_request_id_is_echoed_and_an_invalid_one_replaced() {
 
 #[actix_web::test]
 async fn routes_are_mounted_under_the_public_url_path() {
-    let gw =
-        TestGateway::start_with(|s| s.server.public_url = "https://id.example.com/ciba".into())
-            .await;
+    let gw = TestGateway::start_with(|s| {
+        s.server.public_url = "https://id.example.com/ciba".parse().unwrap()
+    })
+    .await;
     gw.answer(
         "auth/token",
         json!({"action": "BAD_REQUEST", "responseContent": "{\"error\":\"invalid_grant\"}"}),

@@ -36,7 +36,7 @@ async fn authlete_unreachable_gives_503_with_the_default_retry_after() {
         .and_then(|l| l.local_addr())
         .unwrap_or_else(|e| panic!("{e}"));
     let gw = TestGateway::start_with(move |s| {
-        s.authlete.base_url = Some(format!("http://{closed}"));
+        s.authlete.base_url = Some(format!("http://{closed}").parse().unwrap());
     })
     .await;
     let reply = gw.post_form("/backchannel/authentication", BODY, &[]).await;

@@ -74,7 +74,10 @@ fn indexes_are_applied_in_numeric_order() {
     }
     let settings = Settings::from_toml_str(BASE, pairs).unwrap();
     assert_eq!(settings.server.trusted_proxies.len(), 12);
-    assert_eq!(settings.server.trusted_proxies[11], "10.0.0.11");
+    assert_eq!(
+        settings.server.trusted_proxies[11].to_string(),
+        "10.0.0.11/32"
+    );
 }
 
 #[test]
@@ -100,7 +103,10 @@ fn arrays_are_read_as_toml() {
     )]);
     assert_eq!(
         settings.server.trusted_proxies,
-        vec!["10.0.0.0/8".to_owned(), "192.168.1.1".to_owned()]
+        vec![
+            "10.0.0.0/8".parse::<ipnet::IpNet>().unwrap(),
+            "192.168.1.1/32".parse().unwrap()
+        ]
     );
 }
 
@@ -228,7 +234,7 @@ fn variables_without_prefix_or_separator_are_not_overrides() {
         ("OTHER_SERVER__LISTEN", "x"),
         ("gateway_server__listen", "x"),
     ]);
-    assert_eq!(settings.server.listen, "127.0.0.1:8080");
+    assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn check_webhook(device: &DeviceSettings, p: &mut Problems) {
         );
         return;
     };
-    p.http_url(
+    p.https_unless(
         "device.webhook.url",
         &webhook.url,
         webhook.allow_insecure_http,
@@ -100,9 +100,6 @@ fn check_notifications(settings: &Settings, p: &mut Problems) {
         ("max_in_flight_per_host", n.max_in_flight_per_host as u64),
     ] {
         p.at_least(format!("notifications.{key}"), value, 1);
-    }
-    for (i, network) in n.allowed_networks.iter().enumerate() {
-        p.network(format!("notifications.allowed_networks[{i}]"), network);
     }
     if let Some(ca) = super::path_set(&n.ca_file) {
         p.readable_file("notifications.ca_file", ca);

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{path_set, Problems};
-use crate::config::{DeliveryMode, EmulatorClient, Secret, Settings};
+use crate::config::{parse_http_url, DeliveryMode, EmulatorClient, Secret, Settings};
 
 const TOKEN_AUTH_METHODS: [&str; 4] = [
     "none",
@@ -15,7 +15,6 @@ const GRANT_TYPES: [&str; 3] = ["ciba", "refresh_token", "client_credentials"];
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let emulator = &settings.emulator;
-    p.socket_addr("emulator.listen", &emulator.listen);
     for (key, value) in [
         (
             "auth_req_id_lifetime_secs",
@@ -56,15 +55,14 @@ fn check_client(key: &str, client: &EmulatorClient, insecure_ok: bool, p: &mut P
                 format!("{key}.notification_endpoint"),
                 "is required for ping and push clients",
             ),
-            Some(url) => {
-                let url = p.http_url(format!("{key}.notification_endpoint"), url, true);
-                if url.is_some_and(|u| u.scheme() == "http") && !insecure_ok {
-                    p.add(
-                        format!("{key}.notification_endpoint"),
-                        "is http, which notifications.allow_insecure_http = false refuses",
-                    );
-                }
-            }
+            Some(url) => match parse_http_url(url) {
+                Err(message) => p.add(format!("{key}.notification_endpoint"), message),
+                Ok(url) if url.scheme() == "http" && !insecure_ok => p.add(
+                    format!("{key}.notification_endpoint"),
+                    "is http, which notifications.allow_insecure_http = false refuses",
+                ),
+                Ok(_) => {}
+            },
         }
     }
     let method = client.token_auth_method.as_str();

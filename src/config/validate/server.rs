@@ -2,15 +2,14 @@
 
 use std::net::SocketAddr;
 
-use super::{is_blank, is_loopback, parse_http_url, path_set, Problems};
-use crate::config::{AdminSettings, ServerSettings, Settings};
-
-const CLIENT_CERT_HEADERS: [&str; 2] = ["Client-Cert", "X-Ssl-Cert"];
+use super::{is_blank, path_set, Problems};
+use crate::config::{parse_http_url, AdminSettings, ServerSettings, Settings};
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let server = &settings.server;
-    let public = p.socket_addr("server.listen", &server.listen);
-    check_public_url(&server.public_url, p);
+    if server.public_url.query().is_some() {
+        p.add("server.public_url", "must not have a query");
+    }
     check_realm(settings, p);
     p.at_least("server.max_body_bytes", server.max_body_bytes as u64, 1);
     check_proxies_and_origins(server, p);
@@ -21,24 +20,15 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             p.readable_file("server.tls.client_ca_file", ca);
         }
     }
-    let admin = check_admin(&settings.admin, p);
-    if let (Some(public), Some(admin)) = (public, admin) {
-        if overlaps(&public, &admin) {
-            p.add(
-                "admin.listen",
-                "must not use the same address and port as server.listen",
-            );
-        }
+    let admin = &settings.admin;
+    check_admin(admin, p);
+    if overlaps(&server.listen, &admin.listen) {
+        p.add(
+            "admin.listen",
+            "must not use the same address and port as server.listen",
+        );
     }
     check_log(&settings.log.level, p);
-}
-
-fn check_public_url(value: &str, p: &mut Problems) {
-    match parse_http_url(value) {
-        Ok(url) if url.query().is_some() => p.add("server.public_url", "must not have a query"),
-        Ok(_) => {}
-        Err(message) => p.add("server.public_url", message),
-    }
 }
 
 fn check_realm(settings: &Settings, p: &mut Problems) {
@@ -54,20 +44,6 @@ fn check_realm(settings: &Settings, p: &mut Problems) {
 }
 
 fn check_proxies_and_origins(server: &ServerSettings, p: &mut Problems) {
-    for (i, proxy) in server.trusted_proxies.iter().enumerate() {
-        p.network(format!("server.trusted_proxies[{i}]"), proxy);
-    }
-    if let Some(header) = &server.client_cert_header {
-        if !CLIENT_CERT_HEADERS
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(header))
-        {
-            p.add(
-                "server.client_cert_header",
-                "must be Client-Cert (RFC 9440) or X-Ssl-Cert (nginx)",
-            );
-        }
-    }
     for (i, origin) in server.cors_allowed_origins.iter().enumerate() {
         if !is_origin(origin) {
             p.add(
@@ -89,9 +65,8 @@ fn is_origin(value: &str) -> bool {
 /// A console token must resist guessing: 32 characters of a random token carry ≥ 160 bits.
 const MIN_CONSOLE_TOKEN_CHARS: usize = 32;
 
-fn check_admin(admin: &AdminSettings, p: &mut Problems) -> Option<SocketAddr> {
-    let listen = p.socket_addr("admin.listen", &admin.listen);
-    let exposed = listen.is_some_and(|addr| !is_loopback(&addr));
+fn check_admin(admin: &AdminSettings, p: &mut Problems) {
+    let exposed = !admin.listen.ip().is_loopback();
     if admin.console && exposed && is_blank(admin.console_token.as_ref().map(|t| t.expose())) {
         p.add(
             "admin.console_token",
@@ -116,7 +91,6 @@ fn check_admin(admin: &AdminSettings, p: &mut Problems) -> Option<SocketAddr> {
             );
         }
     }
-    listen
 }
 
 /// Two listeners that would fight over one port (an unspecified address covers every other).

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use super::{is_blank, Problems};
-use crate::config::{
-    CibaSettings, Secret, Settings, StaticUser, UserSource, DEFAULT_BINDING_MESSAGE_PATTERN,
-};
+use crate::config::{CibaSettings, Secret, Settings, StaticUser, UserSource};
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let users = &settings.users;
@@ -14,7 +12,7 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
         match &users.http {
             None => p.add("users.http", "is required with users.source = \"http\""),
             Some(http) => {
-                p.http_url("users.http.url", &http.url, http.allow_insecure_http);
+                p.https_unless("users.http.url", &http.url, http.allow_insecure_http);
                 p.at_least("users.http.timeout_ms", http.timeout_ms, 1);
                 if http.bearer_token.as_ref().is_some_and(Secret::is_empty) {
                     p.add("users.http.bearer_token", "must not be empty when set");
@@ -85,17 +83,6 @@ fn check_user_code(key: &str, user: &StaticUser, p: &mut Problems) {
 }
 
 fn check_ciba(ciba: &CibaSettings, p: &mut Problems) {
-    // The default is known to compile (a test says so); compiling `\p{L}` is slow in debug.
-    let custom = ciba.binding_message_pattern != DEFAULT_BINDING_MESSAGE_PATTERN;
-    if let Some(Err(e)) = custom.then(|| regex::Regex::new(&ciba.binding_message_pattern)) {
-        // The message spans several lines (pattern, caret, reason): keep the reason.
-        let message = e.to_string();
-        let reason = message.lines().last().unwrap_or_default();
-        p.add(
-            "ciba.binding_message_pattern",
-            format!("is not a valid regular expression ({reason})"),
-        );
-    }
     p.at_least("ciba.default_interval_secs", ciba.default_interval_secs, 1);
     p.at_least(
         "ciba.max_request_lifetime_secs",

@@ -132,7 +132,13 @@ fn ipv6_addresses_embedding_ipv4_are_judged_by_the_ipv4_address() {
 
 #[test]
 fn allowed_networks_admit_listed_private_addresses_only() {
-    let policy = AddressPolicy::new(&["127.0.0.0/8".into(), "fd00::1".into()], false).unwrap();
+    let policy = AddressPolicy::new(
+        vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "fd00::1/128".parse().unwrap(),
+        ],
+        false,
+    );
     assert!(policy.permits(ip("127.0.0.1")));
     assert!(policy.permits(ip("::ffff:127.0.0.1")));
     assert!(policy.permits(ip("fd00::1")));
@@ -144,20 +150,15 @@ fn allowed_networks_admit_listed_private_addresses_only() {
 
 #[test]
 fn allow_private_networks_admits_everything() {
-    let policy = AddressPolicy::new(&[], true).unwrap();
+    let policy = AddressPolicy::new(Vec::new(), true);
     assert!(policy.permits(ip("10.0.0.1")));
     assert!(policy.permits(ip("::1")));
 }
 
 #[test]
 fn an_empty_policy_refuses_every_special_purpose_address() {
-    let policy = AddressPolicy::new(&[], false).unwrap();
+    let policy = AddressPolicy::new(Vec::new(), false);
     assert!(!policy.permits(ip("127.0.0.1")));
     assert!(!policy.permits(ip("::1")));
     assert!(policy.permits(ip("2606:4700::1111")));
-}
-
-#[test]
-fn a_malformed_allowed_network_is_an_error() {
-    assert!(AddressPolicy::new(&["10.0.0.0/33".into()], false).is_err());
 }

@@ -31,7 +31,7 @@ pub struct Harness {
 pub fn settings() -> Settings {
     let mut settings = support::settings();
     let n = &mut settings.notifications;
-    n.allowed_networks = vec!["127.0.0.0/8".into()];
+    n.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
     n.allow_insecure_http = true;
     n.max_backoff_ms = 20;
     n.timeout_ms = 2000;

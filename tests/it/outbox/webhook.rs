@@ -20,7 +20,7 @@ const SECRETS: [&str; 2] = [
 const MESSAGE: &str = r#"{"type":"authentication_request","request_id":"rid-1"}"#;
 
 fn webhook_harness(server: &MockServer) -> Harness {
-    let url = format!("{}/hook", server.uri());
+    let url = format!("{}/hook", server.uri()).parse().unwrap();
     Harness::start_with(|s| {
         s.device.channel = DeviceChannel::Webhook;
         s.device.webhook = Some(WebhookSettings {
@@ -165,7 +165,7 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
     let mut settings = super::settings();
     settings.device.channel = DeviceChannel::Webhook;
     settings.device.webhook = Some(WebhookSettings {
-        url: "http://device.example.com/hook".into(),
+        url: "http://device.example.com/hook".parse().unwrap(),
         secrets: SecretList(vec![Secret::new(SECRETS[0])]),
         timeout_ms: 2000,
         allow_insecure_http: false,

@@ -67,7 +67,7 @@ impl TestGateway {
     /// discovery at start).
     pub async fn start_on(authlete: MockServer, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = settings();
-        settings.authlete.base_url = Some(authlete.uri());
+        settings.authlete.base_url = Some(authlete.uri().parse().unwrap());
         adjust(&mut settings);
         Self::launch(settings, authlete).await
     }

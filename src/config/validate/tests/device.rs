@@ -87,7 +87,7 @@ fn notification_bounds_networks_and_ca_file_are_checked() {
             "notifications.queue_capacity",
             "notifications.max_in_flight: must be at least 1",
             "notifications.max_in_flight_per_host",
-            "notifications.allowed_networks[2]",
+            "notifications.allowed_networks: entries [2] must each be a CIDR",
             "notifications.ca_file: cannot open",
         ],
     );
