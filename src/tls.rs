@@ -10,6 +10,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls_pki_types::pem::{self, PemObject};
 
 use crate::config::TlsSettings;
 use crate::http::peer::PeerCertificates;
@@ -62,17 +63,18 @@ fn system_roots() -> &'static rustls::RootCertStore {
 
 /// Reads every certificate of a PEM file.
 pub fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    rustls_pemfile::certs(&mut pem.as_slice())
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    CertificateDer::pem_slice_iter(&text)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{path}: {e}"))
 }
 
 fn read_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    rustls_pemfile::private_key(&mut pem.as_slice())
-        .map_err(|e| format!("{path}: {e}"))?
-        .ok_or_else(|| format!("{path}: no private key found"))
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    PrivateKeyDer::from_pem_slice(&text).map_err(|e| match e {
+        pem::Error::NoItemsFound => format!("{path}: no private key found"),
+        e => format!("{path}: {e}"),
+    })
 }
 
 /// The public listener's server config.

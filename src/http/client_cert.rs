@@ -7,7 +7,7 @@
 
 use actix_web::HttpRequest;
 use base64::Engine;
-use rustls_pemfile::Item;
+use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::credentials::single_header;
 use crate::config::CertHeader;
@@ -78,26 +78,33 @@ fn x_ssl_cert(req: &HttpRequest) -> Result<Option<CertAndChain>, GatewayError> {
     Ok(Some((leaf, pems.collect())))
 }
 
-/// The DER of every `CERTIFICATE` section in `text`. Unlike `rustls_pemfile::certs`, text
-/// outside the sections and sections of any other kind are refused, not skipped: a proxy that
-/// forwards them is misconfigured, and a skipped part could have been the certificate meant.
+const BEGIN_CERT: &[u8] = b"-----BEGIN CERTIFICATE-----";
+const END_CERT: &[u8] = b"-----END CERTIFICATE-----";
+
+/// The DER of every `CERTIFICATE` section in `text`. Unlike a PEM reader, which skips what it
+/// does not want, text outside the sections and sections of any other kind are refused: a
+/// proxy that forwards them is misconfigured, and a skipped part could have been the
+/// certificate meant.
 fn pem_certificates(text: &[u8]) -> Result<Vec<Vec<u8>>, GatewayError> {
-    let mut rest = text;
+    let mut rest = text.trim_ascii_start();
     let mut ders = Vec::new();
-    while !rest.trim_ascii().is_empty() {
-        if !rest
-            .trim_ascii_start()
-            .starts_with(b"-----BEGIN CERTIFICATE-----")
-        {
+    while !rest.is_empty() {
+        if !rest.starts_with(BEGIN_CERT) {
             return Err(MALFORMED_CERT);
         }
-        match rustls_pemfile::read_one_from_slice(rest) {
-            Ok(Some((Item::X509Certificate(der), next))) => {
-                ders.push(x509(der.to_vec())?);
-                rest = next;
-            }
+        let end = rest
+            .windows(END_CERT.len())
+            .position(|window| window == END_CERT)
+            .ok_or(MALFORMED_CERT)?
+            + END_CERT.len();
+        let (section, next) = rest.split_at(end);
+        // Read as (kind, DER) so that another kind's section nested inside is refused, not
+        // skipped.
+        match <(SectionKind, Vec<u8>)>::from_pem_slice(section) {
+            Ok((SectionKind::Certificate, der)) => ders.push(x509(der)?),
             _ => return Err(MALFORMED_CERT),
         }
+        rest = next.trim_ascii_start();
     }
     Ok(ders)
 }
@@ -120,4 +127,46 @@ pub fn pem(der: &[u8]) -> String {
     }
     out.push_str("-----END CERTIFICATE-----\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn certificate() -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        rcgen::CertificateParams::new(vec!["client.example.com".to_owned()])
+            .and_then(|p| p.self_signed(&key))
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn certificate_sections_are_read_in_order_whatever_the_line_endings() {
+        let (leaf, ca) = (certificate(), certificate());
+        let text = format!("\r\n{}\n{}", pem(&leaf).replace('\n', "\r\n"), pem(&ca));
+        assert_eq!(pem_certificates(text.as_bytes()).unwrap(), vec![leaf, ca]);
+    }
+
+    #[test]
+    fn a_section_of_another_kind_inside_a_certificate_section_is_refused() {
+        let text = "-----BEGIN CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMAMCAQU=\n\
+                    -----END PRIVATE KEY-----\n-----END CERTIFICATE-----\n";
+        assert!(pem_certificates(text.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_certificate_section_without_its_end_is_refused() {
+        let text = pem(&certificate()).replace("-----END CERTIFICATE-----\n", "");
+        assert!(pem_certificates(text.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn text_after_an_end_marker_is_refused() {
+        let text =
+            pem(&certificate()).replace("END CERTIFICATE-----\n", "END CERTIFICATE-----junk\n");
+        assert!(pem_certificates(text.as_bytes()).is_err());
+    }
 }
