@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod outbox;
+pub mod sink;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

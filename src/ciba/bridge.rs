@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::background::Background;
 use super::decision::{DecisionClaims, DecisionKeys};
-use super::device::{DeviceDispatch, IssuedRequest};
+use super::device::IssuedRequest;
 use super::pending::PendingGuard;
 use super::poll::PollControl;
 use super::registry::{Entry, Registry};
@@ -132,12 +132,12 @@ impl Bridge {
     }
 }
 
-/// The `DeviceDispatch` the gateway uses once a channel is configured.
-pub struct DeviceBridge(pub Arc<Bridge>);
-
-impl DeviceDispatch for DeviceBridge {
-    fn dispatch(&self, request: IssuedRequest) {
-        let bridge = &self.0;
+impl Bridge {
+    /// Contacts the device for an issued request (SPEC §4 step 6), once, after the
+    /// acknowledgement was built: a decision token, the webhook message or console listing,
+    /// and the deadline. Never blocks.
+    pub fn dispatch(self: &Arc<Self>, request: IssuedRequest) {
+        let bridge = self;
         let claims = DecisionClaims {
             ticket: request.ticket.clone(),
             subject: request.subject.clone(),

@@ -1,5 +1,5 @@
-//! The seam to the authentication device (SPEC §4 step 6): after the acknowledgement is sent,
-//! the issued request is handed to a `DeviceDispatch`.
+//! What the authentication device is told about an issued request (SPEC §4 step 6, §5.2), in
+//! the shapes the webhook and the console show.
 
 use serde_json::Value;
 
@@ -26,12 +26,6 @@ pub struct IssuedRequest {
     /// Unix seconds: the auth_req_id's expiry.
     pub expires_at: u64,
     pub request_id: String,
-}
-
-/// Contacts the user's authentication device for an issued request. Called once per issued
-/// request, after the acknowledgement; it must not block.
-pub trait DeviceDispatch: Send + Sync + 'static {
-    fn dispatch(&self, request: IssuedRequest);
 }
 
 /// Authlete sends `requestContext` as a JSON value inside a string; the device gets the value.

@@ -1,13 +1,14 @@
 //! User identification (SPEC §4): the steps after `USER_IDENTIFICATION`, each failure ending in
 //! `/backchannel/authentication/fail`, success in `/backchannel/authentication/issue`.
 
+use std::sync::Once;
 use std::time::Duration;
 
 use actix_web::HttpResponse;
 
 use super::device::{authorization_details, request_context, IssuedRequest};
 use super::pending::Reservation;
-use super::{request_key, FailReason};
+use super::{request_key, Ciba, FailReason};
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{
     BackchannelResponse, FailRequest, IssueResponse, PassThroughResponse, TicketRequest,
@@ -15,7 +16,6 @@ use crate::authlete::dto::{
 use crate::authlete::{Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::GatewayError;
-use crate::state::AppState;
 
 /// Why identification stopped: the `/fail` reason and the metric label.
 struct Refusal {
@@ -44,7 +44,7 @@ impl From<FailReason> for Refusal {
 
 /// One backchannel request after Authlete answered `USER_IDENTIFICATION`.
 pub struct Identification<'a> {
-    pub state: &'a AppState,
+    pub ciba: &'a Ciba,
     pub authlete: &'a AuthleteClient,
     /// The worker's directory client (used by the HTTP directory).
     pub directory: &'a DirectoryClient,
@@ -81,18 +81,12 @@ impl Identification<'_> {
         self.check_grant_subject(&user)?;
         self.check_user_code(&user)?;
         if let Some(message) = &self.response.binding_message {
-            if !self
-                .state
-                .settings
-                .ciba
-                .binding_message_pattern
-                .is_match(message)
-            {
+            if !self.ciba.binding_message.is_match(message) {
                 return Err(FailReason::InvalidBindingMessage.into());
             }
         }
         let reservation = self
-            .state
+            .ciba
             .pending
             .try_reserve(&user.subject)
             .ok_or(Refusal::from(FailReason::AccessDenied))?;
@@ -124,13 +118,13 @@ impl Identification<'_> {
         // A directory that judges user codes itself names no subject when it refuses one, so
         // its refusals are counted against the hint.
         let hint_key = format!("hint:{hint}");
-        if r.user_code.is_some() && self.state.lockout.is_locked(&hint_key) {
+        if r.user_code.is_some() && self.ciba.lockout.is_locked(&hint_key) {
             return Err(Refusal::locked());
         }
-        match self.state.directory.lookup(query, self.directory).await {
+        match self.ciba.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
             Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
-                self.state.lockout.record_failure(&hint_key);
+                self.ciba.lockout.record_failure(&hint_key);
                 Err(FailReason::InvalidUserCode.into())
             }
             Err(LookupError::Refused(reason)) => Err(reason.into()),
@@ -159,7 +153,7 @@ impl Identification<'_> {
         if !(self.response.user_code_required || user.user_code_required) {
             return Ok(());
         }
-        let lockout = &self.state.lockout;
+        let lockout = &self.ciba.lockout;
         if lockout.is_locked(&user.subject) {
             return Err(Refusal::locked());
         }
@@ -174,7 +168,7 @@ impl Identification<'_> {
     }
 
     async fn fail(&self, ticket: &str, refusal: Refusal) -> Result<HttpResponse, GatewayError> {
-        self.state
+        self.ciba
             .metrics
             .backchannel_failures
             .with_label_values(&[refusal.metric])
@@ -192,7 +186,7 @@ impl Identification<'_> {
             &answer.action,
             answer.response_content.as_deref(),
             &self.extra(),
-            self.state.realm(),
+            &self.ciba.realm,
         )
     }
 
@@ -214,26 +208,26 @@ impl Identification<'_> {
                 &answer.action,
                 answer.response_content.as_deref(),
                 &self.extra(),
-                self.state.realm(),
+                &self.ciba.realm,
             );
         };
         let key = request_key(auth_req_id);
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
         reservation.commit(key, lifetime);
-        self.state.poll.record_interval(key, answer.interval);
+        self.ciba.poll.record_interval(key, answer.interval);
         let content = answer
             .response_content
             .as_deref()
-            .map(|c| self.state.acknowledgement(c));
+            .map(|c| acknowledgement(c, &self.ciba.interval_warning));
         let response = respond(
             Api::Issue,
             "OK",
             content.as_deref(),
             &self.extra(),
-            self.state.realm(),
+            &self.ciba.realm,
         )?;
-        self.state
-            .device
+        self.ciba
+            .bridge
             .dispatch(self.issued(ticket, key, user, lifetime));
         Ok(response)
     }
@@ -249,7 +243,7 @@ impl Identification<'_> {
 
     fn issued(&self, ticket: &str, key: [u8; 32], user: User, lifetime: Duration) -> IssuedRequest {
         let r = &self.response;
-        let issued_at = self.state.clock.unix_secs();
+        let issued_at = self.ciba.clock.unix_secs();
         IssuedRequest {
             ticket: ticket.to_owned(),
             auth_req_id_key: key,
@@ -269,6 +263,29 @@ impl Identification<'_> {
             request_id: self.request_id.to_owned(),
         }
     }
+}
+
+/// The issue acknowledgement as the client gets it: an `interval` ≤ 0 is removed (CIBA §7.3;
+/// clients then wait 5 s), anything else stays verbatim.
+fn acknowledgement(content: &str, warning: &Once) -> String {
+    let Ok(serde_json::Value::Object(mut body)) = serde_json::from_str(content) else {
+        return content.to_owned();
+    };
+    let non_positive = body
+        .get("interval")
+        .and_then(serde_json::Value::as_f64)
+        .is_some_and(|i| i <= 0.0);
+    if !non_positive {
+        return content.to_owned();
+    }
+    body.remove("interval");
+    warning.call_once(|| {
+        log::warn!(
+            "Authlete issued auth_req_ids with interval <= 0; the gateway removes it from \
+             acknowledgements. Set the service's backchannelPollingInterval to at least 1."
+        );
+    });
+    serde_json::Value::Object(body).to_string()
 }
 
 fn json_id(value: &serde_json::Value) -> String {

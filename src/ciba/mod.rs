@@ -14,6 +14,31 @@ pub mod pending;
 pub mod poll;
 pub mod registry;
 
+use std::sync::{Arc, Once};
+
+use crate::clock::SharedClock;
+use crate::config::Pattern;
+use crate::directory::Directory;
+use crate::metrics::Metrics;
+
+/// What the CIBA side path shares across requests and workers; built once by the composition
+/// root (`startup`), read by the backchannel, token and decision endpoints.
+pub struct Ciba {
+    pub directory: Arc<Directory>,
+    pub lockout: lockout::UserCodeLockout,
+    pub pending: Arc<pending::PendingGuard>,
+    pub poll: Arc<poll::PollControl>,
+    pub bridge: Arc<bridge::Bridge>,
+    /// `ciba.binding_message_pattern`.
+    pub binding_message: Pattern,
+    pub clock: SharedClock,
+    pub metrics: Metrics,
+    /// `server.realm`, for the challenges of Authlete's answers.
+    pub realm: String,
+    /// The warning about an issued `interval` ≤ 0 is logged once per process.
+    pub(crate) interval_warning: Once,
+}
+
 /// The reasons `/backchannel/authentication/fail` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailReason {

@@ -11,7 +11,6 @@ use rand::RngCore;
 use sha2::Sha256;
 
 use crate::authlete::dto::ClientCredentials;
-use crate::http::FormBody;
 
 /// The interval CIBA Core §7.3 tells clients to use when none (or ≤ 0) was given.
 const CIBA_DEFAULT_INTERVAL_SECS: u64 = 5;
@@ -74,8 +73,13 @@ impl PollControl {
     }
 
     /// The digest of the credentials a token request presents: Basic id and secret, the
-    /// client certificate, attestation headers and the credential parameters of the body.
-    pub fn caller(&self, credentials: &ClientCredentials, form: &FormBody) -> Caller {
+    /// client certificate, attestation headers and the credential parameters of the form
+    /// (`parameters`, decoded, in order).
+    pub fn caller(
+        &self,
+        credentials: &ClientCredentials,
+        parameters: &[(String, String)],
+    ) -> Caller {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.caller_key) else {
             // HMAC takes keys of any length; unreachable, and a zero digest matches nobody.
             return Caller([0; 32]);
@@ -92,7 +96,7 @@ impl PollControl {
             absorb(&mut mac, value.unwrap_or_default().as_bytes());
         }
         for name in CREDENTIAL_PARAMETERS {
-            for value in form.all(name) {
+            for (_, value) in parameters.iter().filter(|(n, _)| n == name) {
                 absorb(&mut mac, name.as_bytes());
                 absorb(&mut mac, value.as_bytes());
             }
@@ -156,7 +160,6 @@ fn absorb(mac: &mut Hmac<Sha256>, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::form::parse_strict;
 
     fn control() -> PollControl {
         PollControl::new(100, Duration::from_secs(600), Duration::from_millis(500), 5)
@@ -170,8 +173,11 @@ mod tests {
         }
     }
 
-    fn form(text: &str) -> FormBody {
-        parse_strict(text.as_bytes().to_vec()).unwrap_or_else(|e| panic!("{e}"))
+    fn form(text: &str) -> Vec<(String, String)> {
+        text.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
     }
 
     #[test]

@@ -2,13 +2,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{BackchannelResponse, ParametersRequest};
 use crate::authlete::{Api, AuthleteClient};
 use crate::ciba::identify::Identification;
 use crate::directory::DirectoryClient;
 use crate::error::GatewayError;
-use crate::http::client_form;
 use crate::http::RequestId;
 use crate::state::AppState;
 
@@ -34,7 +34,7 @@ pub async fn backchannel_authentication(
         .await?;
     if response.action == "USER_IDENTIFICATION" {
         return Identification {
-            state: &state,
+            ciba: &state.ciba,
             authlete: &authlete,
             directory: &directory,
             request_id: request_id.as_str(),

@@ -2,9 +2,6 @@
 //! with Approve and Deny buttons, its JSON feed, and a sink for the demo clients'
 //! notifications.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -18,8 +15,6 @@ use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
 
-/// Notifications the sink keeps.
-const SINK_ENTRIES: usize = 50;
 /// Characters of a token value the sink shows.
 const TOKEN_PREFIX_CHARS: usize = 8;
 /// Largest body the console reads (decisions, notifications to the sink).
@@ -30,25 +25,6 @@ const SINK_MAX_BODY_BYTES: usize = 64 * 1024;
 const PAGE: &str = include_str!("console_assets/console.html");
 const SCRIPT: &str = include_str!("console_assets/console.js");
 const CSP: &str = "default-src 'self'; object-src 'none'; frame-ancestors 'none'";
-
-/// The last notifications received by the sink, newest last.
-#[derive(Default)]
-pub struct Sink(Mutex<VecDeque<Value>>);
-
-impl Sink {
-    fn push(&self, entry: Value) {
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() == SINK_ENTRIES {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
-    }
-
-    fn list(&self) -> Vec<Value> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries.iter().cloned().collect()
-    }
-}
 
 pub async fn page() -> HttpResponse {
     HttpResponse::Ok()
@@ -92,6 +68,7 @@ pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         return unauthorized();
     }
     let entries: Vec<Value> = state
+        .ciba
         .bridge
         .registry
         .list()
@@ -138,10 +115,11 @@ pub async fn decide(
         return json_builder(StatusCode::BAD_REQUEST)
             .body(json!({"error": "invalid_request"}).to_string());
     };
-    let Some(entry) = state.bridge.registry.get(&decision.request_id) else {
+    let Some(entry) = state.ciba.bridge.registry.get(&decision.request_id) else {
         return json_builder(StatusCode::NOT_FOUND).body(json!({"error": "not_found"}).to_string());
     };
     let claims = match state
+        .ciba
         .bridge
         .keys
         .open(&entry.decision_token, state.clock.unix_secs())

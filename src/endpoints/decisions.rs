@@ -43,7 +43,7 @@ pub async fn apply(
     body: DecisionBody,
     request_id: &str,
 ) -> HttpResponse {
-    let outcome = state.bridge.decide(claims, body, request_id).await;
+    let outcome = state.ciba.bridge.decide(claims, body, request_id).await;
     let retry_after = state.settings.authlete.retry_after_secs;
     match outcome {
         Ok(Outcome::Done) => HttpResponse::NoContent()
@@ -81,7 +81,7 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 fn open(state: &AppState, token: &str, request_id: &RequestId) -> Option<DecisionClaims> {
-    match state.bridge.keys.open(token, state.clock.unix_secs()) {
+    match state.ciba.bridge.keys.open(token, state.clock.unix_secs()) {
         Ok(claims) => Some(claims),
         Err(e) => {
             log::info!("request_id={} decision refused: {e}", request_id.as_str());

@@ -1,21 +1,40 @@
 //! The routes of both listeners; one module per endpoint, thin handlers.
 
 pub mod admin;
+mod admin_guard;
 pub mod backchannel;
 pub mod console;
 pub mod decisions;
 pub mod introspection;
 pub mod metadata;
+pub mod observe;
 pub mod purge;
 pub mod revocation;
 pub mod token;
 pub mod userinfo;
 
 use actix_web::middleware::from_fn;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::authlete::dto::ClientCredentials;
 use crate::error::GatewayError;
-use crate::http::host::guard_admin;
+use crate::http::form::read_form;
+use crate::http::FormBody;
+use crate::state::AppState;
+use admin_guard::guard_admin;
+
+/// The client's credentials and form body, for the endpoints that forward both to Authlete
+/// (backchannel authentication, token, revocation). Credentials are checked first, so a
+/// malformed `Authorization` is refused without reading the body.
+pub async fn client_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(ClientCredentials, FormBody), GatewayError> {
+    let credentials = state.credentials.collect(req)?;
+    let form = read_form(req, payload, state.settings.server.max_body_bytes).await?;
+    Ok((credentials, form))
+}
 
 /// A resource that answers other methods with 405 and `Allow`.
 fn resource(path: &str, allow: &'static str) -> actix_web::Resource {

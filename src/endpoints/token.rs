@@ -3,12 +3,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Api, AuthleteClient};
 use crate::ciba::request_key;
 use crate::error::{json_builder, GatewayError};
-use crate::http::client_form;
 use crate::http::credentials::dpop;
 use crate::http::form::FormBody;
 use crate::http::RequestId;
@@ -26,9 +26,10 @@ pub async fn token(
     let arrival = state.clock.instant();
     let dpop = dpop(&req)?;
     let (credentials, form) = client_form(&req, payload, &state).await?;
-    let poll = poll_key(&state, &form).map(|key| (key, state.poll.caller(&credentials, &form)));
+    let poll =
+        poll_key(&state, &form).map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
     if let Some((key, caller)) = poll {
-        if state.poll.too_early(&key, caller, arrival) {
+        if state.ciba.poll.too_early(&key, caller, arrival) {
             state.metrics.slow_down.inc();
             return Ok(json_builder(StatusCode::BAD_REQUEST).body(r#"{"error":"slow_down"}"#));
         }
@@ -44,8 +45,8 @@ pub async fn token(
         .await?;
     if let Some((key, caller)) = poll {
         match poll_answer(&response) {
-            PollAnswer::Pending => state.poll.record_poll(key, caller, arrival),
-            PollAnswer::Ready => state.poll.forget(&key),
+            PollAnswer::Pending => state.ciba.poll.record_poll(key, caller, arrival),
+            PollAnswer::Ready => state.ciba.poll.forget(&key),
             PollAnswer::NotTheOwner => {}
         }
     }

@@ -112,6 +112,7 @@ async fn claims(
         return Err(GatewayError::Internal);
     };
     let user = state
+        .ciba
         .directory
         .lookup(Query::subject(subject, request_id), directory)
         .await

@@ -1,22 +1,7 @@
-//! The admin listener's defence against DNS rebinding (SPEC §2): the console and
-//! `POST /cache/purge` answer only to a loopback literal, `localhost`, or a name in
-//! `admin.allowed_hosts`, and their state-changing requests must be JSON.
-//!
-//! The guard is attached to the routes themselves (the `/console` scope and the purge
-//! resource), never matched against the raw path: what the router reaches, after it decoded
-//! `%63onsole` or kept `/console//requests` inside the scope, is what is guarded.
+//! Which `Host` the admin listener's guarded routes answer (SPEC §2): a loopback literal,
+//! `localhost`, or a name in `admin.allowed_hosts`, parsed strictly.
 
 use std::net::{IpAddr, Ipv6Addr};
-
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
-
-use crate::error::json_builder;
-use crate::state::AppState;
 
 /// The host of a `Host` value (RFC 9110 §7.2: `uri-host [ ":" port ]`), or `None` when the
 /// value is not one. An IP literal must be followed by nothing or `:port`.
@@ -70,52 +55,6 @@ pub fn host_allowed(value: &str, allowed: &[String]) -> bool {
                 || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
         }
         None => false,
-    }
-}
-
-fn is_json(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn refuse(status: StatusCode, error: &str) -> HttpResponse {
-    json_builder(status).body(serde_json::json!({ "error": error }).to_string())
-}
-
-/// The Host and JSON checks, for the routes that wrap it.
-pub async fn guard_admin(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let allowed = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.admin.allowed_hosts.clone())
-        .unwrap_or_default();
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
-    let refusal = if !host.is_some_and(|h| host_allowed(&h, &allowed)) {
-        Some(refuse(
-            StatusCode::MISDIRECTED_REQUEST,
-            "misdirected_request",
-        ))
-    } else if req.method() == Method::POST && !is_json(&req) {
-        Some(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request",
-        ))
-    } else {
-        None
-    };
-    match refusal {
-        Some(response) => Ok(req.into_response(response).map_into_right_body()),
-        None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }
 

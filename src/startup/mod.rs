@@ -1,28 +1,29 @@
-//! Builds the application: shared state, the Authlete target, and both listeners. Tests start
-//! the gateway through the same `Application::build` as production, on port 0.
+//! The composition root: builds the application — the Authlete target (or the embedded
+//! emulator), the shared state (`wiring`), both listeners (`servers`) — and stops it. Tests
+//! start the gateway through the same `Application::build` as production, on port 0.
 
-use std::net::{SocketAddr, TcpListener};
+mod check;
+mod servers;
+mod wiring;
+
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
+
+pub use check::check_files;
+use servers::{admin_server, bind, local_addr, public_server};
 
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
 use crate::cache::Document;
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
-use crate::directory::DirectoryClient;
 use crate::emulator::{self, EmulatorOptions, RunningEmulator};
-use crate::endpoints;
-use crate::http::middleware::observe;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::tls;
-
-/// How long a client may take to send its request head before the connection is closed.
-const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A built gateway whose listeners are bound but not yet serving.
 pub struct Application {
@@ -57,7 +58,7 @@ impl ShutdownHandle {
         let budget = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
         let left = || budget.saturating_sub(started.elapsed());
         stop_within(&self.public, left()).await;
-        self.state.bridge.background.drain(left()).await;
+        self.state.ciba.bridge.background.drain(left()).await;
         self.state.outbox.drain(left()).await;
         stop_within(&self.admin, left().max(FINAL_STOP)).await;
         if let Some(emulator) = &self.emulator {
@@ -89,7 +90,7 @@ impl Application {
         let (target, emulator) = authlete_target(&settings, clock.clone()).await?;
         let target = Arc::new(target);
         let client_tls = Arc::new(tls::client_config(&[])?);
-        let state = web::Data::new(AppState::new(
+        let state = web::Data::new(wiring::app_state(
             settings.clone(),
             metrics.clone(),
             clock,
@@ -170,47 +171,6 @@ async fn check_metadata(state: web::Data<AppState>, authlete: AuthleteClient) {
     }
 }
 
-/// What `--check-config` verifies beyond the settings themselves: every PEM file named holds
-/// what its key says, and the pieces fit together, so a swapped certificate and key fail the
-/// check rather than the start.
-pub fn check_files(settings: &Settings) -> Vec<String> {
-    tls::install_provider();
-    let mut problems = Vec::new();
-    if let Some(tls_settings) = &settings.server.tls {
-        if let Err(e) = tls::server_config(tls_settings) {
-            problems.push(format!(
-                "server.tls: {}",
-                e.trim_start_matches("server.tls: ")
-            ));
-        }
-    }
-    let ca_file = settings.notifications.ca_file.as_deref();
-    if let Some(path) = ca_file.filter(|p| !p.is_empty()) {
-        let checked = tls::read_certs(path).and_then(|certs| match certs.is_empty() {
-            true => Err(format!("{path} holds no certificate")),
-            false => tls::client_config(&certs).map(|_| ()),
-        });
-        if let Err(e) = checked {
-            problems.push(format!("notifications.ca_file: {e}"));
-        }
-    }
-    let key_file = settings.emulator.signing_key_file.as_deref();
-    if let Some(path) = key_file.filter(|p| !p.trim().is_empty()) {
-        if let Err(e) = emulator::check_signing_key(path) {
-            problems.push(format!("emulator.signing_key_file: {e}"));
-        }
-    }
-    problems
-}
-
-fn bind(address: &SocketAddr, key: &str) -> Result<TcpListener, String> {
-    TcpListener::bind(address).map_err(|e| format!("{key} = {address}: {e}"))
-}
-
-fn local_addr(listener: &TcpListener) -> Result<SocketAddr, String> {
-    listener.local_addr().map_err(|e| e.to_string())
-}
-
 /// Where Authlete is: the configured service, or an emulator started here on loopback.
 async fn authlete_target(
     settings: &Settings,
@@ -256,71 +216,4 @@ async fn authlete_target(
         },
     };
     Ok((AuthleteTarget::new(base_url, credentials, a, clock)?, None))
-}
-
-fn workers(settings: &Settings) -> usize {
-    match settings.server.workers {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-}
-
-fn public_server(
-    settings: &Settings,
-    state: web::Data<AppState>,
-    target: Arc<AuthleteTarget>,
-    client_tls: Arc<rustls::ClientConfig>,
-    listener: TcpListener,
-) -> Result<Server, String> {
-    let base_path = settings.base_path().to_owned();
-    let metrics = state.metrics.clone();
-    let shared_settings = state.settings.clone();
-    let server = HttpServer::new(move || {
-        // awc's Client is !Send: one per worker, built here. Everything else is shared.
-        let authlete = AuthleteClient::new(target.clone(), client_tls.clone(), metrics.clone());
-        let directory = DirectoryClient::new(&shared_settings, client_tls.clone());
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::Data::new(authlete))
-            .app_data(web::Data::new(directory))
-            .wrap(from_fn(observe))
-            .service(web::scope(&base_path).configure(endpoints::public_routes))
-            .default_service(web::to(endpoints::not_found))
-    })
-    .workers(workers(settings))
-    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
-    .disable_signals();
-    let server = match &settings.server.tls {
-        Some(tls_settings) => {
-            let config = tls::server_config(tls_settings)?;
-            server
-                .on_connect(tls::capture_peer_certificates)
-                .listen_rustls_0_23(listener, config)
-        }
-        None => server.listen(listener),
-    }
-    .map_err(|e| format!("server.listen: {e}"))?;
-    Ok(server.run())
-}
-
-fn admin_server(
-    settings: &Settings,
-    state: web::Data<AppState>,
-    listener: TcpListener,
-) -> Result<Server, String> {
-    let console_enabled = settings.admin.console;
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .configure(|cfg| endpoints::admin_routes(cfg, console_enabled))
-            .default_service(web::to(endpoints::not_found))
-    })
-    .workers(1)
-    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
-    .disable_signals()
-    .listen(listener)
-    .map_err(|e| format!("admin.listen: {e}"))?;
-    Ok(server.run())
 }

@@ -1,56 +1,16 @@
-//! The request id, the access log and the HTTP metrics, for every request on the public
-//! listener.
+//! The access log and the HTTP metrics, for every request on the public listener; it also
+//! assigns the request id.
 
-use std::future::{ready, Ready};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, Error, HttpMessage};
 
+use crate::http::request_id::{RequestId, X_REQUEST_ID};
 use crate::state::AppState;
-
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The request id: the client's valid `X-Request-Id`, or a fresh UUIDv4.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-impl RequestId {
-    fn from_header(value: Option<&HeaderValue>) -> Self {
-        value
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_valid_request_id(v))
-            .map(|v| RequestId(v.to_owned()))
-            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// `^[A-Za-z0-9._:+/=-]{1,128}$`
-pub fn is_valid_request_id(value: &str) -> bool {
-    (1..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._:+/=-".contains(&b))
-}
-
-impl FromRequest for RequestId {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let id = req.extensions().get::<RequestId>().cloned();
-        ready(Ok(id.unwrap_or_else(|| {
-            RequestId::from_header(req.headers().get(X_REQUEST_ID))
-        })))
-    }
-}
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {
@@ -109,18 +69,4 @@ pub async fn observe(
         elapsed.as_secs_f64() * 1000.0
     );
     Ok(res)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_follow_the_allowed_pattern() {
-        assert!(is_valid_request_id("abc-123_x.y:z+/="));
-        assert!(!is_valid_request_id(""));
-        assert!(!is_valid_request_id("has space"));
-        assert!(!is_valid_request_id(&"a".repeat(129)));
-        assert!(is_valid_request_id(&"a".repeat(128)));
-    }
 }

@@ -1,0 +1,64 @@
+//! The admin listener's defence against DNS rebinding (SPEC §2): the console and
+//! `POST /cache/purge` answer only to an allowed `Host`, and their state-changing requests
+//! must be JSON.
+//!
+//! The guard is attached to the routes themselves (the `/console` scope and the purge
+//! resource), never matched against the raw path: what the router reaches, after it decoded
+//! `%63onsole` or kept `/console//requests` inside the scope, is what is guarded.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse};
+
+use crate::error::json_builder;
+use crate::http::host::host_allowed;
+use crate::state::AppState;
+
+fn is_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn refuse(status: StatusCode, error: &str) -> HttpResponse {
+    json_builder(status).body(serde_json::json!({ "error": error }).to_string())
+}
+
+/// The Host and JSON checks, for the routes that wrap it.
+pub async fn guard_admin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let allowed = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.admin.allowed_hosts.clone())
+        .unwrap_or_default();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let refusal = if !host.is_some_and(|h| host_allowed(&h, &allowed)) {
+        Some(refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            "misdirected_request",
+        ))
+    } else if req.method() == Method::POST && !is_json(&req) {
+        Some(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some(response) => Ok(req.into_response(response).map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
