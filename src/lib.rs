@@ -9,6 +9,7 @@ pub mod authlete;
 pub mod backoff;
 pub mod cache;
 pub mod ciba;
+pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod directory;

@@ -148,7 +148,7 @@ impl Bridge {
         }
         let decided = body.claims.clone().unwrap_or_default();
         for name in decided.keys() {
-            if super::is_protocol_claim(name) {
+            if crate::claims::is_protocol_claim(name) {
                 return invalid("claims may not set registered or protocol claims");
             }
             if !claims.claim_names.contains(name) {

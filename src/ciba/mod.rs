@@ -83,32 +83,6 @@ impl FailReason {
     }
 }
 
-/// Registered JWT and protocol claims, which Authlete and the gateway set themselves: neither
-/// a decision nor a directory may supply them.
-const PROTOCOL_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "auth_time",
-    "nonce",
-    "acr",
-    "amr",
-    "azp",
-    "at_hash",
-    "c_hash",
-    "rt_hash",
-    "sid",
-];
-
-/// True for a registered JWT or protocol claim name, including every `urn:openid:*` claim.
-pub fn is_protocol_claim(name: &str) -> bool {
-    PROTOCOL_CLAIMS.contains(&name) || name.starts_with("urn:openid:")
-}
-
 /// SHA-256 of an `auth_req_id`: the key of per-request soft state, so the id itself is not kept.
 pub fn request_key(auth_req_id: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};

@@ -53,7 +53,7 @@ fn check_static_users(users: &[StaticUser], p: &mut Problems) {
         }
         check_user_code(&key, user, p);
         for claim in user.claims.keys() {
-            if crate::ciba::is_protocol_claim(claim) {
+            if crate::claims::is_protocol_claim(claim) {
                 p.add(
                     format!("{key}.claims.{claim}"),
                     "is a registered JWT/protocol claim and cannot come from the directory",
