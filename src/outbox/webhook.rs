@@ -173,8 +173,6 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     #[test]
