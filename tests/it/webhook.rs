@@ -37,18 +37,6 @@ async fn gateway(device: &MockServer) -> TestGateway {
     TestGateway::start_embedded(|s| webhook_channel(s, device)).await
 }
 
-/// The first `count` messages `server` received, waiting for them.
-pub(crate) async fn messages(server: &MockServer, count: usize) -> Vec<Request> {
-    for _ in 0..500 {
-        let requests = server.received_requests().await.unwrap_or_default();
-        if requests.len() >= count {
-            return requests;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the device did not get {count} message(s)");
-}
-
 fn header<'a>(request: &'a Request, name: &str) -> &'a str {
     request.headers.get(name).unwrap().to_str().unwrap()
 }
@@ -72,7 +60,7 @@ async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
     let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "&binding_message=HOOK").await;
-    let requests = messages(&device, 1).await;
+    let requests = received_at_least(&device, 1).await;
     let message = &requests[0];
     let body: Value = serde_json::from_slice(&message.body).unwrap();
     assert_eq!(body["type"], "authentication_request");
@@ -117,10 +105,10 @@ async fn an_undecided_poll_request_is_cancelled_at_expiry() {
     let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "").await;
-    let first = messages(&device, 1).await;
+    let first = received_at_least(&device, 1).await;
     let request_id = header(&first[0], "webhook-id").to_owned();
     gw.clock.advance(Duration::from_secs(601));
-    let all = messages(&device, 2).await;
+    let all = received_at_least(&device, 2).await;
     let cancelled = &all[1];
     assert_eq!(
         header(cancelled, "webhook-id"),

@@ -140,7 +140,7 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     let mut notification = h.notification(&endpoint(&server));
     notification.expires_at = h.now() + Duration::from_secs(60);
     h.send(notification);
-    wait_for_requests(&server, 2).await;
+    support::received_at_least(&server, 2).await;
     assert_eq!(h.count("ping", "failed"), 0.0);
     h.clock.advance(Duration::from_secs(61));
     h.counted("failed", 1.0).await;
@@ -179,15 +179,11 @@ async fn a_place_stays_held_until_its_delivery_ends() {
     h.send(h.notification(&endpoint(&server)));
     assert!(h.outbox.reserve().is_none(), "held while in flight");
     h.counted("delivered", 1.0).await;
-    let mut free = None;
-    for _ in 0..100 {
-        free = h.outbox.reserve();
-        if free.is_some() {
-            break;
-        }
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(free.is_some(), "the place is given back after delivery");
+    // Counted just before the delivery ends and gives its place back.
+    support::eventually("the place to be given back after delivery", || async {
+        h.outbox.reserve()
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -199,9 +195,9 @@ async fn drain_delivers_queued_notifications_before_returning() {
         h.send(h.notification(&endpoint(&server)));
     }
     // A place reserved before the shutdown (a /complete call under way) still gets its
-    // notification through; nothing new is accepted once draining has begun.
+    // notification through; nothing new is accepted once draining has begun. `join` polls
+    // the drain first, so it has begun when `late` runs.
     let late = async {
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
         assert!(h.outbox.reserve().is_none(), "draining takes nothing new");
         slot.send(h.notification(&endpoint(&server)));
     };

@@ -88,42 +88,15 @@ impl Harness {
         support::sample(&self.metrics.render(), &series)
     }
 
-    /// Waits (bounded) until `outcome` has been counted `expected` times for ping.
+    /// Waits until `outcome` has been counted `expected` times for ping.
     pub async fn counted(&self, outcome: &str, expected: f64) {
-        for _ in 0..POLLS {
-            if self.count("ping", outcome) >= expected {
-                return;
-            }
-            actix_rt::time::sleep(POLL).await;
-        }
-        panic!(
-            "ping {outcome} stayed at {} (expected {expected})",
-            self.count("ping", outcome)
-        );
+        let what = format!("ping {outcome} to be counted {expected} time(s)");
+        support::eventually(&what, || async { self.count("ping", outcome) >= expected }).await;
     }
 }
-
-const POLL: Duration = Duration::from_millis(10);
-/// 10 s in all: far more than any delivery here needs, short enough to fail a stuck test.
-const POLLS: u32 = 1000;
 
 pub async fn received(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
-}
-
-/// Waits (bounded) until `server` has received `count` requests.
-pub async fn wait_for_requests(server: &MockServer, count: usize) -> Vec<Request> {
-    for _ in 0..POLLS {
-        let requests = received(server).await;
-        if requests.len() >= count {
-            return requests;
-        }
-        actix_rt::time::sleep(POLL).await;
-    }
-    panic!(
-        "{} requests received, expected {count}",
-        received(server).await.len()
-    );
 }
 
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

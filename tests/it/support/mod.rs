@@ -14,9 +14,11 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 mod answers;
 mod ciba;
 mod configs;
+mod eventually;
 
 pub use answers::*;
 pub use configs::*;
+pub use eventually::{eventually, received_at_least};
 
 pub const SERVICE_ID: &str = "1234";
 
