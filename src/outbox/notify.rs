@@ -76,7 +76,7 @@ pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _pla
             n.request_id,
             report.host
         );
-        actix_rt::time::sleep(wait).await;
+        clock.sleep_until(clock.instant() + wait).await;
     }
 }
 

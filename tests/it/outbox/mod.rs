@@ -27,13 +27,16 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
 }
 
-/// Test settings: loopback admitted, http allowed, short backoff.
+/// `notifications.max_backoff_ms` here: no wait between two attempts is longer.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Test settings: loopback admitted, http allowed, backoff capped at `MAX_BACKOFF`.
 pub fn settings() -> Settings {
     let mut settings = support::settings();
     let n = &mut settings.notifications;
     n.allowed_networks = vec!["127.0.0.0/8".into()];
     n.allow_insecure_http = true;
-    n.max_backoff_ms = 20;
+    n.max_backoff_ms = MAX_BACKOFF.as_secs() * 1000;
     n.timeout_ms = 2000;
     settings
 }
@@ -86,6 +89,22 @@ impl Harness {
         let series =
             format!("gateway_notifications_total{{mode=\"{mode}\",outcome=\"{outcome}\"}}");
         support::sample(&self.metrics.render(), &series)
+    }
+
+    /// Moves the clock by `by` once a delivery waits on it: only then is its timer set, so
+    /// that the move counts. Call it once per wait, and only after seeing the attempt before
+    /// that wait: a wait that has just ended counts as waiting until its delivery runs again.
+    pub async fn advance_once_waiting(&self, by: Duration) {
+        support::eventually("a delivery to wait on the clock", || async {
+            self.clock.sleepers() > 0
+        })
+        .await;
+        self.clock.advance(by);
+    }
+
+    /// Ends the wait before the next attempt, whatever its length (see `advance_once_waiting`).
+    pub async fn end_backoff(&self) {
+        self.advance_once_waiting(MAX_BACKOFF).await;
     }
 
     /// Waits until `outcome` has been counted `expected` times for ping.

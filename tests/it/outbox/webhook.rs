@@ -110,8 +110,8 @@ async fn a_failed_webhook_is_retried_and_re_signed_with_a_fresh_timestamp() {
     let h = webhook_harness(&server);
     h.outbox.send_webhook(message(&h));
     support::received_at_least(&server, 1).await;
-    // The retry waits the second the receiver asked for; move the clock meanwhile.
-    h.clock.advance(Duration::from_secs(30));
+    // The retry waits the second the receiver asked for; the clock moves well past it.
+    h.advance_once_waiting(Duration::from_secs(30)).await;
     let requests = support::received_at_least(&server, 2).await;
     let first = verify(&requests[0]);
     let second = verify(&requests[1]);
@@ -136,6 +136,7 @@ async fn webhook_retries_stop_at_the_message_deadline() {
     let mut message = message(&h);
     message.deadline = h.clock.now() + Duration::from_secs(60);
     h.outbox.send_webhook(message);
+    h.end_backoff().await;
     support::received_at_least(&server, 2).await;
     h.clock.advance(Duration::from_secs(61));
     // Drain returns once the delivery has ended, long before its own minute is up: no attempt
