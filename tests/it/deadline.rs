@@ -162,6 +162,11 @@ async fn a_decision_between_deadline_retries_applies_and_ends_the_retries() {
     await_no_pending(&gw).await;
     // Past every retry the deadline could still have made, and past the expiry.
     gw.clock.advance(Duration::from_secs(180));
+    eventually("the deadline's last wait to end", || async {
+        gw.clock.sleepers() == 0
+    })
+    .await;
+    // A call it made now would come in a moment; an absence cannot be awaited, so give it one.
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     let calls = gw.received(COMPLETE).await;
     assert_eq!(calls.len(), 2, "the deadline stops once decided: {calls:?}");
