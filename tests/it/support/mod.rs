@@ -15,10 +15,14 @@ mod answers;
 mod ciba;
 mod configs;
 mod eventually;
+mod outside;
+mod webhooks;
 
 pub use answers::*;
 pub use configs::*;
 pub use eventually::{eventually, received_at_least};
+pub use outside::installed_or_skipped;
+pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 
 pub const SERVICE_ID: &str = "1234";
 
