@@ -33,6 +33,9 @@ pub enum Document {
 }
 
 impl Document {
+    /// Every cached document, for the metrics exported before the first lookup.
+    pub const ALL: [Document; 2] = [Document::Discovery, Document::Jwks];
+
     /// The `cache` label of `gateway_cache_requests_total`.
     pub fn label(self) -> &'static str {
         match self {

@@ -86,6 +86,12 @@ impl ManualClock {
         self.moved.send_replace(*offset);
     }
 
+    /// How many `sleep_until` futures are waiting: lets a test move the clock only once the
+    /// timer it means to end has been set.
+    pub fn sleepers(&self) -> usize {
+        self.moved.receiver_count()
+    }
+
     fn offset(&self) -> Duration {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -109,5 +115,25 @@ impl Clock for ManualClock {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_manual_sleep_ends_once_the_clock_reaches_its_deadline() {
+        let clock = ManualClock::new();
+        let deadline = clock.instant() + Duration::from_secs(5);
+        let sleep = clock.sleep_until(deadline);
+        assert_eq!(clock.sleepers(), 1);
+        clock.advance(Duration::from_secs(4));
+        let early = tokio::time::timeout(Duration::from_millis(20), sleep).await;
+        assert!(early.is_err(), "ended a second early");
+        let sleep = clock.sleep_until(deadline);
+        clock.advance(Duration::from_secs(1));
+        sleep.await;
+        assert_eq!(clock.sleepers(), 0);
     }
 }

@@ -1,5 +1,10 @@
 //! The Authlete APIs the gateway calls: paths, metric names and documented actions.
 
+use super::error::FAILURE_ACTIONS;
+
+/// The `action` label of a raw document (discovery, JWKS) Authlete served.
+pub const DOCUMENT_SERVED: &str = "OK";
+
 /// One Authlete API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Api {
@@ -25,6 +30,21 @@ pub enum TimeoutClass {
 }
 
 impl Api {
+    /// Every API, for the metrics exported before the first call.
+    pub const ALL: [Api; 11] = [
+        Api::BackchannelAuthentication,
+        Api::Issue,
+        Api::Fail,
+        Api::Complete,
+        Api::Token,
+        Api::Introspection,
+        Api::Revocation,
+        Api::Userinfo,
+        Api::UserinfoIssue,
+        Api::ServiceConfiguration,
+        Api::Jwks,
+    ];
+
     /// The `api` label of the Authlete metrics.
     pub fn name(self) -> &'static str {
         match self {
@@ -115,6 +135,16 @@ impl Api {
             ],
             Api::ServiceConfiguration | Api::Jwks => &[],
         }
+    }
+
+    /// Every `action` label a call to this API can be counted under (SPEC §8): its documented
+    /// actions (or `OK` for a raw document), then the failures.
+    pub fn metric_actions(self) -> impl Iterator<Item = &'static str> {
+        let answered = match self {
+            Api::ServiceConfiguration | Api::Jwks => &[DOCUMENT_SERVED],
+            _ => self.documented_actions(),
+        };
+        answered.iter().chain(FAILURE_ACTIONS.iter()).copied()
     }
 
     /// The documented action equal to `action`, as a `'static` metric label.

@@ -90,7 +90,7 @@ impl AuthleteClient {
         let started = Instant::now();
         let outcome = self.exchange(api, None, request_id).await;
         let label = match &outcome {
-            Ok(_) => "OK",
+            Ok(_) => super::api::DOCUMENT_SERVED,
             Err(e) => e.metric_action(),
         };
         self.observe(api, label, started);

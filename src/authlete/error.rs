@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// The `action` labels of calls that got no documented action, one per `metric_action` arm.
+pub const FAILURE_ACTIONS: [&str; 3] = ["transport_error", "http_error", "unknown"];
+
 /// Why a call to Authlete did not produce a usable answer.
 ///
 /// `Send + Sync`, so it can cross task boundaries and serve as a moka loader error.
@@ -68,6 +71,40 @@ impl UpstreamError {
             }
             UpstreamError::Unavailable { .. } | UpstreamError::Rejected { .. } => "http_error",
             UpstreamError::Body(_) | UpstreamError::UnknownAction { .. } => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_is_counted_under_a_label_exported_in_advance() {
+        let failures = [
+            UpstreamError::Connect(String::new()),
+            UpstreamError::Timeout(Duration::ZERO),
+            UpstreamError::Transport(String::new()),
+            UpstreamError::Unavailable {
+                status: 503,
+                retry_after: None,
+                result_code: None,
+            },
+            UpstreamError::Rejected {
+                status: 401,
+                result_code: None,
+            },
+            UpstreamError::Body(String::new()),
+            UpstreamError::UnknownAction {
+                action: "X".into(),
+                result_code: None,
+            },
+        ];
+        for failure in failures {
+            assert!(
+                FAILURE_ACTIONS.contains(&failure.metric_action()),
+                "{failure:?}"
+            );
         }
     }
 }

@@ -138,10 +138,7 @@ impl Completion<'_> {
             Some("PUSH") => NotificationMode::Push,
             _ => NotificationMode::Ping,
         };
-        let label = match mode {
-            NotificationMode::Push => "push",
-            NotificationMode::Ping => "ping",
-        };
+        let label = mode.label();
         let parts = (
             slot,
             answer.client_notification_endpoint,

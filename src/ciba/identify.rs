@@ -28,7 +28,7 @@ impl Refusal {
     fn locked() -> Self {
         Refusal {
             reason: FailReason::AccessDenied,
-            metric: "USER_CODE_LOCKED",
+            metric: super::USER_CODE_LOCKED,
         }
     }
 }

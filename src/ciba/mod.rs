@@ -53,7 +53,24 @@ pub enum FailReason {
     ServerError,
 }
 
+/// The `reason` label of `gateway_backchannel_failures_total` for a request refused by the
+/// user-code lockout (Authlete hears `ACCESS_DENIED`).
+pub const USER_CODE_LOCKED: &str = "USER_CODE_LOCKED";
+
 impl FailReason {
+    /// Every reason, for the metrics exported before the first failure.
+    pub const ALL: [FailReason; 9] = [
+        FailReason::ExpiredLoginHintToken,
+        FailReason::UnknownUserId,
+        FailReason::UnauthorizedClient,
+        FailReason::MissingUserCode,
+        FailReason::InvalidUserCode,
+        FailReason::InvalidBindingMessage,
+        FailReason::InvalidTarget,
+        FailReason::AccessDenied,
+        FailReason::ServerError,
+    ];
+
     /// The wire value of `reason`.
     pub fn as_str(self) -> &'static str {
         match self {

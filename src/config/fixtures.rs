@@ -1,5 +1,4 @@
 //! Shared helpers for the configuration tests: environments, temporary files, base configs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,4 @@
 //! The shipped `config.toml`, secret redaction, and syntax errors.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::Path;
 
 use super::fixtures::{env, REMOTE};

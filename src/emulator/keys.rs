@@ -123,7 +123,6 @@ pub(crate) fn half_hash(token: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rsa::pkcs8::EncodePrivateKey;

@@ -5,6 +5,9 @@
 //! them with retries, an SSRF guard for client endpoints (`target`, `address`) and explicit
 //! bounds: queue places (`queue`), requests in flight (`limits`), per-attempt timeouts and
 //! backoff caps (`crate::backoff`). SIGTERM drains it (SPEC §11); a crash loses what is queued.
+//!
+//! Expiries and the waits between attempts run on the injected clock; only the network's own
+//! timeouts (an attempt, the drain) are real time.
 
 mod address;
 mod http;

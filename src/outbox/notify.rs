@@ -76,7 +76,7 @@ pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _pla
             n.request_id,
             report.host
         );
-        actix_rt::time::sleep(wait).await;
+        clock.sleep_until(clock.instant() + wait).await;
     }
 }
 
@@ -215,7 +215,11 @@ impl<'a> Report<'a> {
 }
 
 impl NotificationMode {
-    pub(super) fn label(&self) -> &'static str {
+    /// Every mode, for the metrics exported before the first notification.
+    pub const ALL: [NotificationMode; 2] = [NotificationMode::Ping, NotificationMode::Push];
+
+    /// The `mode` label of the notification metrics.
+    pub fn label(&self) -> &'static str {
         match self {
             Self::Ping => "ping",
             Self::Push => "push",

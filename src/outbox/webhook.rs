@@ -161,7 +161,7 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
             "request_id={request_id} webhook {} retried ({last})",
             message.id
         );
-        actix_rt::time::sleep(wait).await;
+        clock.sleep_until(clock.instant() + wait).await;
     }
     log::warn!(
         "request_id={request_id} webhook {} not accepted before its deadline after {attempts} \
@@ -172,8 +172,6 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     #[test]

@@ -17,13 +17,8 @@ fn browser_available() -> bool {
 
 #[actix_web::test]
 async fn one_approve_click_in_headless_chromium_lets_the_client_get_tokens() {
-    if !browser_available() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "CI must install Chromium and tests/browser's node modules"
-        );
-        eprintln!("skipped: Chromium or playwright-core is not installed (see .ci/run)");
+    let program = "Chromium with tests/browser's playwright-core";
+    if !installed_or_skipped(program, browser_available()) {
         return;
     }
     let gw = TestGateway::start_embedded(|_| {}).await;

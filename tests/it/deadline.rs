@@ -51,40 +51,36 @@ async fn first_complete_calls(gw: &TestGateway, times: u64, template: ResponseTe
         .await;
 }
 
-/// Waits (bounded, in real time) until Authlete has received `count` `/complete` calls.
-async fn complete_calls(gw: &TestGateway, count: usize) -> Vec<Value> {
-    for _ in 0..500 {
-        let calls = gw.received(COMPLETE).await;
-        if calls.len() >= count {
-            return calls;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("Authlete did not get {count} /complete call(s)");
+/// Waits until Authlete has received a first `/complete` call.
+async fn first_complete_call(gw: &TestGateway) {
+    eventually("a /complete call", || async {
+        !gw.received(COMPLETE).await.is_empty()
+    })
+    .await;
 }
 
-/// Moves the manual clock a second at a time until `server` has a request, staying well
-/// inside the 120 s between the deadline and the request's expiry.
+/// Moves the manual clock a second per look until `server` has a request, for at most 90 s:
+/// well inside the 120 s between the deadline and the request's expiry.
 async fn advance_until_received(gw: &TestGateway, server: &MockServer) -> Vec<Request> {
-    for _ in 0..90 {
-        let requests = server.received_requests().await.unwrap_or_default();
-        if !requests.is_empty() {
-            return requests;
+    let mut advanced = 0;
+    eventually("a notification within 90 s of clock time", || {
+        if advanced < 90 {
+            gw.clock.advance(Duration::from_secs(1));
+            advanced += 1;
         }
-        gw.clock.advance(Duration::from_secs(1));
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no notification arrived");
+        async {
+            let requests = server.received_requests().await.unwrap_or_default();
+            (!requests.is_empty()).then_some(requests)
+        }
+    })
+    .await
 }
 
 async fn await_no_pending(gw: &TestGateway) {
-    for _ in 0..500 {
-        if gw.pending().await.is_empty() {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the request is still listed");
+    eventually("the request to leave the list", || async {
+        gw.pending().await.is_empty()
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -94,7 +90,7 @@ async fn a_deadline_that_authlete_refuses_twice_is_retried_and_the_client_is_not
     first_complete_calls(&gw, 2, ResponseTemplate::new(503)).await;
     gw.answer(COMPLETE, notification(&receiver)).await;
     gw.clock.advance(Duration::from_secs(481));
-    complete_calls(&gw, 1).await;
+    first_complete_call(&gw).await;
     assert_eq!(
         gw.pending().await.len(),
         1,
@@ -156,7 +152,7 @@ async fn a_decision_between_deadline_retries_applies_and_ends_the_retries() {
     )
     .await;
     gw.clock.advance(Duration::from_secs(481));
-    complete_calls(&gw, 1).await;
+    first_complete_call(&gw).await;
     assert_eq!(gw.pending().await.len(), 1);
     let decided = gw.decide(&token, r#"{"decision":"approve"}"#).await;
     assert_eq!(decided.status, 204, "{}", decided.body);
@@ -166,6 +162,11 @@ async fn a_decision_between_deadline_retries_applies_and_ends_the_retries() {
     await_no_pending(&gw).await;
     // Past every retry the deadline could still have made, and past the expiry.
     gw.clock.advance(Duration::from_secs(180));
+    eventually("the deadline's last wait to end", || async {
+        gw.clock.sleepers() == 0
+    })
+    .await;
+    // A call it made now would come in a moment; an absence cannot be awaited, so give it one.
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     let calls = gw.received(COMPLETE).await;
     assert_eq!(calls.len(), 2, "the deadline stops once decided: {calls:?}");

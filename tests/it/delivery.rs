@@ -35,18 +35,6 @@ notification_endpoint = "{endpoint}"
     .await
 }
 
-/// Waits (bounded) until `server` has received `count` requests.
-async fn received(server: &MockServer, count: usize) -> Vec<Request> {
-    for _ in 0..500 {
-        let requests = server.received_requests().await.unwrap_or_default();
-        if requests.len() >= count {
-            return requests;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the receiver did not get {count} notification(s)");
-}
-
 async fn start(gw: &TestGateway, client: (&str, &str)) -> (String, String) {
     let ack = gw
         .start_ciba(
@@ -74,7 +62,7 @@ async fn ping_client_receives_notification_after_approval_then_gets_tokens() {
         gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
         204
     );
-    let requests = received(&receiver, 1).await;
+    let requests = received_at_least(&receiver, 1).await;
     let notification = &requests[0];
     assert_eq!(
         notification.headers.get("authorization").unwrap(),
@@ -107,7 +95,7 @@ async fn ping_client_hears_of_a_denial_and_gets_access_denied() {
         gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
         204
     );
-    let requests = received(&receiver, 1).await;
+    let requests = received_at_least(&receiver, 1).await;
     assert_eq!(body(&requests[0]), json!({"auth_req_id": auth_req_id}));
     let reply = gw.poll(PING, &auth_req_id).await;
     assert_eq!(reply.json()["error"], "access_denied");
@@ -120,7 +108,7 @@ async fn an_undecided_ping_request_is_failed_at_the_deadline() {
     let (auth_req_id, _) = start(&gw, PING).await;
     // The deadline is 0.8 of the 600 s lifetime.
     gw.clock.advance(Duration::from_secs(481));
-    let requests = received(&receiver, 1).await;
+    let requests = received_at_least(&receiver, 1).await;
     assert_eq!(body(&requests[0]), json!({"auth_req_id": auth_req_id}));
     let reply = gw.poll(PING, &auth_req_id).await;
     assert_eq!(reply.status, 400);
@@ -144,7 +132,7 @@ async fn push_client_receives_tokens_whose_id_token_verifies() {
         gw.decide(&token, r#"{"decision":"approve"}"#).await.status,
         204
     );
-    let requests = received(&receiver, 1).await;
+    let requests = received_at_least(&receiver, 1).await;
     let payload = body(&requests[0]);
     assert_eq!(payload["auth_req_id"], auth_req_id.as_str());
     assert!(payload["access_token"].is_string());
@@ -169,7 +157,7 @@ async fn push_client_receives_an_error_payload_after_denial() {
         gw.decide(&token, r#"{"decision":"deny"}"#).await.status,
         204
     );
-    let requests = received(&receiver, 1).await;
+    let requests = received_at_least(&receiver, 1).await;
     let payload = body(&requests[0]);
     assert_eq!(payload["auth_req_id"], auth_req_id.as_str());
     assert_eq!(payload["error"], "access_denied");

@@ -235,14 +235,11 @@ async fn a_poll_request_left_undecided_expires_and_leaves_the_list() {
     let reply = gw.poll(POLL, ack["auth_req_id"].as_str().unwrap()).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json()["error"], "expired_token");
-    // The expiry timer runs on the background thread; await it rather than sleeping.
-    for _ in 0..100 {
-        if gw.pending().await.is_empty() {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the expired request is still listed");
+    // The expiry timer runs on the background thread.
+    eventually("the expired request to leave the list", || async {
+        gw.pending().await.is_empty()
+    })
+    .await;
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::MockServer;
 
 use crate::support::*;
-use crate::webhook::{messages, webhook_channel};
+use crate::webhook::webhook_channel;
 
 fn context() -> Value {
     json!({"ip": "203.0.113.7", "device": {"os": "ios", "trusted": true}})
@@ -41,7 +41,7 @@ async fn issue(
 }
 
 async fn webhook_body(device: &MockServer) -> Value {
-    let requests = messages(device, 1).await;
+    let requests = received_at_least(device, 1).await;
     serde_json::from_slice(&requests[0].body).unwrap()
 }
 

@@ -1,5 +1,7 @@
 //! The integration tests: the gateway and the emulator on port 0, driven over real HTTP as a
 //! client would.
+// clippy.toml's allow-unwrap-in-tests covers only `#[test]` functions and `#[cfg(test)]`
+// modules; the helpers of an integration-test crate are neither, so the crate allows it here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;

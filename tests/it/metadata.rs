@@ -48,21 +48,6 @@ async fn calls(gw: &TestGateway, api: &str) -> usize {
     gw.received_requests(api).await.len()
 }
 
-/// Waits until `condition` holds, polling; fails after 5 s.
-async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..100 {
-        if condition().await {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn purge(gw: &TestGateway, host: &str) -> Reply {
     send(
         &gw.admin,

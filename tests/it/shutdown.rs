@@ -2,7 +2,7 @@
 //! exits 0.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
@@ -49,8 +49,20 @@ level = "info"
     )
 }
 
+/// The gateway's process; killed if the test ends before the process does.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts the binary; returns it with its public and admin base URLs, read from its log.
-fn spawn(config_path: &std::path::Path) -> (std::process::Child, String, String) {
+fn spawn(config_path: &std::path::Path) -> (Running, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
         .arg("--config")
         .arg(config_path)
@@ -70,6 +82,7 @@ fn spawn(config_path: &std::path::Path) -> (std::process::Child, String, String)
             }
         }
     });
+    let child = Running(child);
     let (public, admin) = addresses.recv_timeout(Duration::from_secs(30)).unwrap();
     (child, format!("http://{public}"), format!("http://{admin}"))
 }
@@ -114,29 +127,15 @@ async fn sigterm_delivers_queued_notifications_before_exiting() {
         assert_eq!(decided.status(), 204);
     }
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = actix_web::rt::task::spawn_blocking(move || wait_bounded(&mut child))
-        .await
-        .unwrap();
+    let status = eventually("the gateway to exit after SIGTERM", || {
+        std::future::ready(child.0.try_wait().unwrap())
+    })
+    .await;
     assert!(status.success(), "exit status {status:?}");
     let delivered = receiver.received_requests().await.unwrap_or_default();
     assert_eq!(delivered.len(), NOTIFICATIONS);
-}
-
-/// Waits for the process to exit; kills it after 30 s so a hang fails the test.
-fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the gateway did not exit within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }

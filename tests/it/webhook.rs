@@ -3,10 +3,7 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 use wiremock::{MockServer, Request};
 
 use authlete_gateway::config::Settings;
@@ -37,42 +34,19 @@ async fn gateway(device: &MockServer) -> TestGateway {
     TestGateway::start_embedded(|s| webhook_channel(s, device)).await
 }
 
-/// The first `count` messages `server` received, waiting for them.
-pub(crate) async fn messages(server: &MockServer, count: usize) -> Vec<Request> {
-    for _ in 0..500 {
-        let requests = server.received_requests().await.unwrap_or_default();
-        if requests.len() >= count {
-            return requests;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the device did not get {count} message(s)");
-}
-
 fn header<'a>(request: &'a Request, name: &str) -> &'a str {
     request.headers.get(name).unwrap().to_str().unwrap()
 }
 
-/// The expected `v1,<base64 HMAC-SHA256(key, id.timestamp.body)>` for one secret.
-fn signature(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(secret.trim_start_matches("whsec_"))
-        .unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(body);
-    format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    )
-}
-
 #[actix_web::test]
 async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
+    if !webhook_verifier_installed() {
+        return;
+    }
     let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "&binding_message=HOOK").await;
-    let requests = messages(&device, 1).await;
+    let requests = received_at_least(&device, 1).await;
     let message = &requests[0];
     let body: Value = serde_json::from_slice(&message.body).unwrap();
     assert_eq!(body["type"], "authentication_request");
@@ -94,14 +68,7 @@ async fn the_device_gets_a_signed_request_and_its_token_applies_the_decision() {
         .unwrap()
         .as_secs();
     assert!(now.abs_diff(sent_at) < 30, "a fresh timestamp");
-    let signatures: Vec<&str> = header(message, "webhook-signature").split(' ').collect();
-    assert_eq!(
-        signatures,
-        vec![
-            signature(SECRET_A, id, timestamp, &message.body),
-            signature(SECRET_B, id, timestamp, &message.body)
-        ]
-    );
+    assert_signed(message, &[SECRET_A, SECRET_B]).await;
     let token = body["decision_token"].as_str().unwrap();
     assert_eq!(
         gw.decide(token, r#"{"decision":"approve"}"#).await.status,
@@ -117,10 +84,10 @@ async fn an_undecided_poll_request_is_cancelled_at_expiry() {
     let device = receiver(204).await;
     let gw = gateway(&device).await;
     let ack = gw.start_ciba(POLL, "").await;
-    let first = messages(&device, 1).await;
+    let first = received_at_least(&device, 1).await;
     let request_id = header(&first[0], "webhook-id").to_owned();
     gw.clock.advance(Duration::from_secs(601));
-    let all = messages(&device, 2).await;
+    let all = received_at_least(&device, 2).await;
     let cancelled = &all[1];
     assert_eq!(
         header(cancelled, "webhook-id"),

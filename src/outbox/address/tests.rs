@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::IpAddr;
 
 use super::{is_globally_reachable, AddressPolicy};

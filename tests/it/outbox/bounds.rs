@@ -83,6 +83,7 @@ async fn an_attempt_slower_than_timeout_ms_is_abandoned_and_retried() {
         .mount(&server)
         .await;
     h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.end_backoff().await;
     h.counted("delivered", 1.0).await;
     assert_eq!(h.count("ping", "retried"), 1.0);
     assert_eq!(received(&server).await.len(), 2);

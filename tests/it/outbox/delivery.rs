@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use authlete_gateway::clock::{Clock, ManualClock};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -60,6 +61,9 @@ async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
         .mount(&server)
         .await;
     h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.end_backoff().await;
+    support::received_at_least(&server, 2).await;
+    h.end_backoff().await;
     h.counted("delivered", 1.0).await;
     assert_eq!(received(&server).await.len(), 3);
     assert_eq!(h.count("ping", "retried"), 2.0);
@@ -88,13 +92,14 @@ async fn a_client_error_is_a_permanent_failure() {
     assert_one_attempt_then_failed(ResponseTemplate::new(400)).await;
 }
 
-/// Answers 429 with `Retry-After: 1` once, then 200, and records when each request came.
-struct TooManyOnce(Arc<Mutex<Vec<Instant>>>);
+/// Answers 429 with `Retry-After: 1` once, then 200, and records when each request came by
+/// the manual clock.
+struct TooManyOnce(Arc<Mutex<Vec<Instant>>>, Arc<ManualClock>);
 
 impl Respond for TooManyOnce {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         let mut seen = self.0.lock().unwrap();
-        seen.push(Instant::now());
+        seen.push(self.1.instant());
         if seen.len() == 1 {
             ResponseTemplate::new(429).insert_header("retry-after", "1")
         } else {
@@ -109,10 +114,19 @@ async fn a_429_retry_after_is_honoured() {
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(TooManyOnce(arrivals.clone()))
+        .respond_with(TooManyOnce(arrivals.clone(), h.clock.clone()))
         .mount(&server)
         .await;
     h.send(h.notification(&endpoint(&server)));
+    // A tenth of a second per look while the delivery waits: the retry must not come before
+    // the second the receiver asked for has passed.
+    support::eventually("the retry", || {
+        if h.clock.sleepers() > 0 {
+            h.clock.advance(Duration::from_millis(100));
+        }
+        std::future::ready(arrivals.lock().unwrap().len() == 2)
+    })
+    .await;
     h.counted("delivered", 1.0).await;
     let arrivals = arrivals.lock().unwrap().clone();
     assert_eq!(arrivals.len(), 2);
@@ -140,7 +154,8 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     let mut notification = h.notification(&endpoint(&server));
     notification.expires_at = h.now() + Duration::from_secs(60);
     h.send(notification);
-    wait_for_requests(&server, 2).await;
+    h.end_backoff().await;
+    support::received_at_least(&server, 2).await;
     assert_eq!(h.count("ping", "failed"), 0.0);
     h.clock.advance(Duration::from_secs(61));
     h.counted("failed", 1.0).await;
@@ -179,15 +194,11 @@ async fn a_place_stays_held_until_its_delivery_ends() {
     h.send(h.notification(&endpoint(&server)));
     assert!(h.outbox.reserve().is_none(), "held while in flight");
     h.counted("delivered", 1.0).await;
-    let mut free = None;
-    for _ in 0..100 {
-        free = h.outbox.reserve();
-        if free.is_some() {
-            break;
-        }
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(free.is_some(), "the place is given back after delivery");
+    // Counted just before the delivery ends and gives its place back.
+    support::eventually("the place to be given back after delivery", || async {
+        h.outbox.reserve()
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -199,9 +210,9 @@ async fn drain_delivers_queued_notifications_before_returning() {
         h.send(h.notification(&endpoint(&server)));
     }
     // A place reserved before the shutdown (a /complete call under way) still gets its
-    // notification through; nothing new is accepted once draining has begun.
+    // notification through; nothing new is accepted once draining has begun. `join` polls
+    // the drain first, so it has begun when `late` runs.
     let late = async {
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
         assert!(h.outbox.reserve().is_none(), "draining takes nothing new");
         slot.send(h.notification(&endpoint(&server)));
     };

@@ -154,6 +154,7 @@ async fn an_untrusted_certificate_gets_no_notification() {
     let mut notification = h.notification(&format!("https://localhost:{}/cb", receiver.port));
     notification.expires_at = h.now() + Duration::from_secs(60);
     h.send(notification);
+    h.end_backoff().await;
     h.counted("retried", 1.0).await;
     h.clock.advance(Duration::from_secs(61));
     h.counted("failed", 1.0).await;

@@ -27,13 +27,16 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
 }
 
-/// Test settings: loopback admitted, http allowed, short backoff.
+/// `notifications.max_backoff_ms` here: no wait between two attempts is longer.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Test settings: loopback admitted, http allowed, backoff capped at `MAX_BACKOFF`.
 pub fn settings() -> Settings {
     let mut settings = support::settings();
     let n = &mut settings.notifications;
     n.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
     n.allow_insecure_http = true;
-    n.max_backoff_ms = 20;
+    n.max_backoff_ms = MAX_BACKOFF.as_secs() * 1000;
     n.timeout_ms = 2000;
     settings
 }
@@ -88,42 +91,31 @@ impl Harness {
         support::sample(&self.metrics.render(), &series)
     }
 
-    /// Waits (bounded) until `outcome` has been counted `expected` times for ping.
+    /// Moves the clock by `by` once a delivery waits on it: only then is its timer set, so
+    /// that the move counts. Call it once per wait, and only after seeing the attempt before
+    /// that wait: a wait that has just ended counts as waiting until its delivery runs again.
+    pub async fn advance_once_waiting(&self, by: Duration) {
+        support::eventually("a delivery to wait on the clock", || async {
+            self.clock.sleepers() > 0
+        })
+        .await;
+        self.clock.advance(by);
+    }
+
+    /// Ends the wait before the next attempt, whatever its length (see `advance_once_waiting`).
+    pub async fn end_backoff(&self) {
+        self.advance_once_waiting(MAX_BACKOFF).await;
+    }
+
+    /// Waits until `outcome` has been counted `expected` times for ping.
     pub async fn counted(&self, outcome: &str, expected: f64) {
-        for _ in 0..POLLS {
-            if self.count("ping", outcome) >= expected {
-                return;
-            }
-            actix_rt::time::sleep(POLL).await;
-        }
-        panic!(
-            "ping {outcome} stayed at {} (expected {expected})",
-            self.count("ping", outcome)
-        );
+        let what = format!("ping {outcome} to be counted {expected} time(s)");
+        support::eventually(&what, || async { self.count("ping", outcome) >= expected }).await;
     }
 }
-
-const POLL: Duration = Duration::from_millis(10);
-/// 10 s in all: far more than any delivery here needs, short enough to fail a stuck test.
-const POLLS: u32 = 1000;
 
 pub async fn received(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
-}
-
-/// Waits (bounded) until `server` has received `count` requests.
-pub async fn wait_for_requests(server: &MockServer, count: usize) -> Vec<Request> {
-    for _ in 0..POLLS {
-        let requests = received(server).await;
-        if requests.len() >= count {
-            return requests;
-        }
-        actix_rt::time::sleep(POLL).await;
-    }
-    panic!(
-        "{} requests received, expected {count}",
-        received(server).await.len()
-    );
 }
 
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

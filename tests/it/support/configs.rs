@@ -60,7 +60,6 @@ decision_keys = ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
 [notifications]
 allowed_networks = ["127.0.0.0/8"]
 allow_insecure_http = true
-max_backoff_ms = 50
 
 [emulator]
 polling_interval_secs = 5

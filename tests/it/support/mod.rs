@@ -14,9 +14,15 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 mod answers;
 mod ciba;
 mod configs;
+mod eventually;
+mod outside;
+mod webhooks;
 
 pub use answers::*;
 pub use configs::*;
+pub use eventually::{eventually, received_at_least};
+pub use outside::installed_or_skipped;
+pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 
 pub const SERVICE_ID: &str = "1234";
 
@@ -241,13 +247,31 @@ pub fn basic(id: &str, secret: &str) -> String {
     )
 }
 
-/// The value of one sample in a Prometheus text exposition, 0 when absent.
+/// The value of one series in a Prometheus text exposition. The gateway exports every series
+/// known in advance from the start, so an absent one is a misspelt name or label: it panics,
+/// listing the series of that metric it did find.
 pub fn sample(metrics: &str, name_and_labels: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            (series == name_and_labels).then(|| value.parse().ok())?
-        })
-        .unwrap_or(0.0)
+    find_sample(metrics, name_and_labels).unwrap_or_else(|| {
+        let name = name_and_labels.split('{').next().unwrap_or(name_and_labels);
+        let found: Vec<&str> = metrics
+            .lines()
+            .filter(|line| !line.starts_with('#') && line.starts_with(name))
+            .collect();
+        panic!(
+            "no series {name_and_labels}; {name} has:\n{}",
+            found.join("\n")
+        )
+    })
+}
+
+/// The value of a series that appears only with its first event (an HTTP status), 0 before.
+pub fn sample_or_zero(metrics: &str, name_and_labels: &str) -> f64 {
+    find_sample(metrics, name_and_labels).unwrap_or(0.0)
+}
+
+fn find_sample(metrics: &str, name_and_labels: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        (series == name_and_labels).then(|| value.parse().ok())?
+    })
 }
