@@ -8,7 +8,7 @@ mod remote;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ciba::FailReason;
+use crate::authlete::FailReason;
 use crate::config::{Secret, StaticUser};
 
 pub use remote::{DirectoryClient, HttpDirectory};

@@ -2,27 +2,22 @@
 //!
 //! Labels come from fixed sets: route patterns, API names, actions, reasons and outcomes; never
 //! raw paths, tokens, hints or client ids. Every combination known in advance is exported at 0
-//! from the start (`export_known_series`).
+//! from the start (`startup::metrics`, which knows every vocabulary).
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
     Registry, TextEncoder,
 };
 
-use crate::authlete::Api;
-use crate::cache::Document;
-use crate::ciba::{FailReason, USER_CODE_LOCKED};
-use crate::outbox::NotificationMode;
-
 /// The `decision` labels of `gateway_device_decisions_total`: the device's three, the deadline's
 /// (`timeout`, or `late` when the user was first), and `unknown` when Authlete's answer did not
 /// tell.
-const DECISIONS: [&str; 6] = ["approve", "deny", "fail", "timeout", "late", "unknown"];
+pub const DECISIONS: [&str; 6] = ["approve", "deny", "fail", "timeout", "late", "unknown"];
 /// The `outcome` labels of `gateway_notifications_total`: the final outcomes, and `retried`
 /// once per attempt after the first.
-const NOTIFICATION_OUTCOMES: [&str; 4] = ["delivered", "failed", "blocked", "retried"];
+pub const NOTIFICATION_OUTCOMES: [&str; 4] = ["delivered", "failed", "blocked", "retried"];
 /// The `result` labels of `gateway_cache_requests_total`.
-const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
+pub const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
 
 /// The registry and its metrics; built once and shared by all workers.
 #[derive(Clone)]
@@ -93,7 +88,7 @@ impl Metrics {
         )
         .expect("valid gauge");
         register(r, Box::new(metadata_mismatch.clone()));
-        let metrics = Self {
+        Self {
             http_requests: counter(
                 r,
                 "gateway_http_requests_total",
@@ -152,41 +147,6 @@ impl Metrics {
             slow_down,
             metadata_mismatch,
             registry,
-        };
-        metrics.export_known_series();
-        metrics
-    }
-
-    /// SPEC §8: each label combination that can be known in advance starts at 0, so that
-    /// `increase()` and `rate()` see the first event after a restart. HTTP statuses are not
-    /// known in advance and appear with their first request; the mismatch gauges appear with
-    /// the first discovery check, since 0 would claim a check that has not happened.
-    fn export_known_series(&self) {
-        for api in Api::ALL {
-            for action in api.metric_actions() {
-                self.authlete_requests
-                    .with_label_values(&[api.name(), action]);
-            }
-            self.authlete_duration.with_label_values(&[api.name()]);
-        }
-        let reasons = FailReason::ALL.map(FailReason::as_str);
-        for reason in reasons.into_iter().chain([USER_CODE_LOCKED]) {
-            self.backchannel_failures.with_label_values(&[reason]);
-        }
-        for decision in DECISIONS {
-            self.device_decisions.with_label_values(&[decision]);
-        }
-        for mode in NotificationMode::ALL.map(|mode| mode.label()) {
-            for outcome in NOTIFICATION_OUTCOMES {
-                self.notifications.with_label_values(&[mode, outcome]);
-            }
-            self.notification_duration.with_label_values(&[mode]);
-        }
-        for document in Document::ALL {
-            for result in CACHE_RESULTS {
-                self.cache_requests
-                    .with_label_values(&[document.label(), result]);
-            }
         }
     }
 

@@ -5,11 +5,13 @@ pub mod api;
 mod client;
 pub mod dto;
 mod error;
+mod fail;
 mod target;
 mod warnings;
 
 pub use api::Api;
 pub use client::{AuthleteClient, RawResponse, MAX_RETRY_AFTER_SECS};
 pub use error::UpstreamError;
+pub use fail::FailReason;
 pub use target::{AuthleteTarget, ServiceCredentials};
 pub use warnings::WarningLog;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{LookupError, Query, User};
-use crate::ciba::FailReason;
+use crate::authlete::FailReason;
 use crate::config::{HttpDirectorySettings, Settings, UserSource};
 
 /// Largest directory answer read; a user's claims stay far below.

@@ -3,6 +3,7 @@
 //! start the gateway through the same `Application::build` as production, on port 0.
 
 mod check;
+mod known_series;
 mod servers;
 mod wiring;
 
@@ -14,6 +15,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 
 pub use check::check_files;
+pub use known_series::metrics;
 use servers::{admin_server, bind, local_addr, public_server};
 
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
@@ -21,7 +23,6 @@ use crate::cache::Document;
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
 use crate::emulator::{self, EmulatorOptions, RunningEmulator};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::tls;
 
@@ -86,7 +87,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
         tls::install_provider();
         let settings = Arc::new(settings);
-        let metrics = Metrics::new();
+        let metrics = metrics();
         let (target, emulator) = authlete_target(&settings, clock.clone()).await?;
         let target = Arc::new(target);
         let client_tls = Arc::new(tls::client_config(&[])?);

@@ -49,7 +49,7 @@ impl Harness {
     pub fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = settings();
         adjust(&mut settings);
-        let metrics = Metrics::new();
+        let metrics = authlete_gateway::startup::metrics();
         let clock = Arc::new(ManualClock::new());
         let outbox = Outbox::new(&settings, metrics.clone(), clock.clone()).unwrap();
         Self {

@@ -1,0 +1,45 @@
+//! The gateway's metrics with every label combination known in advance exported at 0 (SPEC
+//! §8), so that `increase()` and `rate()` see the first event after a restart. Here, in the
+//! composition root, because the vocabularies belong to the modules that use them.
+
+use crate::authlete::{Api, FailReason};
+use crate::cache::Document;
+use crate::ciba::USER_CODE_LOCKED;
+use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES};
+use crate::outbox::NotificationMode;
+
+/// A fresh registry with every known series at 0. HTTP statuses are not known in advance and
+/// appear with their first request; the mismatch gauges appear with the first discovery check,
+/// since 0 would claim a check that has not happened.
+pub fn metrics() -> Metrics {
+    let metrics = Metrics::new();
+    for api in Api::ALL {
+        for action in api.metric_actions() {
+            metrics
+                .authlete_requests
+                .with_label_values(&[api.name(), action]);
+        }
+        metrics.authlete_duration.with_label_values(&[api.name()]);
+    }
+    let reasons = FailReason::ALL.map(FailReason::as_str);
+    for reason in reasons.into_iter().chain([USER_CODE_LOCKED]) {
+        metrics.backchannel_failures.with_label_values(&[reason]);
+    }
+    for decision in DECISIONS {
+        metrics.device_decisions.with_label_values(&[decision]);
+    }
+    for mode in NotificationMode::ALL.map(|mode| mode.label()) {
+        for outcome in NOTIFICATION_OUTCOMES {
+            metrics.notifications.with_label_values(&[mode, outcome]);
+        }
+        metrics.notification_duration.with_label_values(&[mode]);
+    }
+    for document in Document::ALL {
+        for result in CACHE_RESULTS {
+            metrics
+                .cache_requests
+                .with_label_values(&[document.label(), result]);
+        }
+    }
+    metrics
+}
