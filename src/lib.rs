@@ -17,6 +17,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod startup;
 pub mod state;

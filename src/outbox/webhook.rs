@@ -12,12 +12,13 @@ use base64::{alphabet, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::http::post;
+use super::http::{describe, post};
 use super::queue::Place;
 use super::worker::Worker;
 use super::WebhookMessage;
 use crate::backoff::{backoff, next_wait};
 use crate::config::{DeviceChannel, Settings};
+use crate::outbound::StatusClass;
 
 /// Standard base64 with or without padding, as `--check-config` accepts secrets.
 const STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
@@ -140,13 +141,13 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
         drop(in_flight);
         attempts += 1;
         let retry_after = match answer {
-            Ok(reply) if reply.is_success() => {
+            Ok(reply) if reply.class() == StatusClass::Success => {
                 log::debug!("request_id={request_id} webhook {} accepted", message.id);
                 return;
             }
             Ok(reply) => {
-                last = reply.describe();
-                reply.retry_after
+                last = describe(&reply);
+                reply.retry_after().map(str::to_owned)
             }
             Err(error) => {
                 last = error;
