@@ -75,7 +75,7 @@ impl AuthleteClient {
         let label = match &outcome {
             Ok(resp) => {
                 self.target.warnings.log(api, resp.warnings(), request_id);
-                api.documented(resp.action()).unwrap_or("unknown")
+                resp.action().label()
             }
             Err(e) => e.metric_action(),
         };
@@ -140,9 +140,9 @@ impl AuthleteClient {
             .await?;
         let resp: Resp = serde_json::from_slice(&raw.body)
             .map_err(|e| UpstreamError::Body(format!("parsing the answer: {e}")))?;
-        if api.documented(resp.action()).is_none() {
+        if !crate::actions::documented(api, resp.action()) {
             return Err(UpstreamError::UnknownAction {
-                action: resp.action().chars().take(64).collect(),
+                action: resp.action().to_string().chars().take(64).collect(),
                 result_code: resp.result_code().map(str::to_owned),
             });
         }

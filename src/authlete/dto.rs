@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::action::Action;
+
 /// Client credentials and proofs forwarded to Authlete, checked here only for syntax.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,7 +47,7 @@ pub struct TokenRequest {
 
 /// The fields every envelope carries.
 pub trait Envelope {
-    fn action(&self) -> &str;
+    fn action(&self) -> &Action;
     fn result_code(&self) -> Option<&str>;
     /// Authlete's `warnings` about the call, logged by the client (rate-limited).
     fn warnings(&self) -> &[String];
@@ -54,7 +56,7 @@ pub trait Envelope {
 macro_rules! envelope {
     ($t:ty) => {
         impl Envelope for $t {
-            fn action(&self) -> &str {
+            fn action(&self) -> &Action {
                 &self.action
             }
             fn result_code(&self) -> Option<&str> {
@@ -77,7 +79,7 @@ pub struct Scope {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackchannelResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -116,7 +118,7 @@ pub struct TicketRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -138,7 +140,7 @@ pub struct FailRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PassThroughResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -167,7 +169,7 @@ pub struct CompleteRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -209,7 +211,7 @@ pub struct UserinfoRequest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserinfoResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,

@@ -1,6 +1,7 @@
 //! The Authlete client: paths for API v2 and v3, service credentials, timeouts, and the
 //! classification of every failure.
 
+mod action;
 pub mod api;
 mod client;
 pub mod dto;
@@ -8,6 +9,7 @@ mod error;
 mod target;
 mod warnings;
 
+pub use action::Action;
 pub use api::Api;
 pub use client::{AuthleteClient, RawResponse, MAX_RETRY_AFTER_SECS};
 pub use error::UpstreamError;

@@ -8,7 +8,7 @@ use super::decision::DecisionClaims;
 use super::poll::PollControl;
 use super::request_key;
 use crate::authlete::dto::{CompleteRequest, CompleteResponse};
-use crate::authlete::{Api, UpstreamError};
+use crate::authlete::{Action, Api, UpstreamError};
 use crate::config::Secret;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
@@ -98,9 +98,9 @@ impl Completion<'_> {
             Ok(answer) => answer,
             Err(error) => return outcome_of_failure(&error),
         };
-        match answer.action.as_str() {
-            "NO_ACTION" => Outcome::Done,
-            "NOTIFICATION" => {
+        match answer.action {
+            Action::NoAction => Outcome::Done,
+            Action::Notification => {
                 self.notify(answer, slot, metrics);
                 Outcome::Done
             }

@@ -12,7 +12,7 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{
     BackchannelResponse, FailRequest, IssueResponse, PassThroughResponse, TicketRequest,
 };
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -201,7 +201,7 @@ impl Identification<'_> {
             .authlete
             .call(Api::Issue, &TicketRequest { ticket }, self.request_id)
             .await?;
-        let (Some(auth_req_id), "OK") = (answer.auth_req_id.as_deref(), answer.action.as_str())
+        let (Some(auth_req_id), Action::Ok) = (answer.auth_req_id.as_deref(), &answer.action)
         else {
             return respond(
                 Api::Issue,
@@ -221,7 +221,7 @@ impl Identification<'_> {
             .map(|c| self.state.acknowledgement(c));
         let response = respond(
             Api::Issue,
-            "OK",
+            &Action::Ok,
             content.as_deref(),
             &self.extra(),
             self.state.realm(),

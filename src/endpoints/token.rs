@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::request_key;
 use crate::error::{json_builder, GatewayError};
 use crate::http::client_form;
@@ -82,9 +82,9 @@ enum PollAnswer {
 }
 
 fn poll_answer(response: &PassThroughResponse) -> PollAnswer {
-    match response.action.as_str() {
-        "OK" => PollAnswer::Ready,
-        "BAD_REQUEST" => match oauth_error(response.response_content.as_deref()).as_deref() {
+    match response.action {
+        Action::Ok => PollAnswer::Ready,
+        Action::BadRequest => match oauth_error(response.response_content.as_deref()).as_deref() {
             Some("authorization_pending" | "slow_down") => PollAnswer::Pending,
             Some("access_denied" | "expired_token" | "transaction_failed") => PollAnswer::Ready,
             _ => PollAnswer::NotTheOwner,
