@@ -1,9 +1,10 @@
 //! The gateway's view of Authlete's wire types: requests it sends and the response fields it
 //! reads. JSON names are camelCase, as Authlete's Java DTOs define them.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::action::Action;
+use crate::ciba::DeliveryMode;
 
 /// Client credentials and proofs forwarded to Authlete, checked here only for syntax.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -69,6 +70,12 @@ macro_rules! envelope {
     };
 }
 
+/// Authlete's upper-case `deliveryMode`; a mode CIBA does not define is no mode at all.
+fn delivery_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DeliveryMode>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    Ok(name.as_deref().and_then(DeliveryMode::from_authlete))
+}
+
 /// A scope as Authlete lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scope {
@@ -88,7 +95,8 @@ pub struct BackchannelResponse {
     #[serde(default)]
     pub client_id_alias_used: bool,
     pub client_name: Option<String>,
-    pub delivery_mode: Option<String>,
+    #[serde(default, deserialize_with = "delivery_mode")]
+    pub delivery_mode: Option<DeliveryMode>,
     pub scopes: Option<Vec<Scope>>,
     pub claim_names: Option<Vec<String>>,
     pub acrs: Option<Vec<String>>,
@@ -173,7 +181,8 @@ pub struct CompleteResponse {
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
-    pub delivery_mode: Option<String>,
+    #[serde(default, deserialize_with = "delivery_mode")]
+    pub delivery_mode: Option<DeliveryMode>,
     pub client_notification_endpoint: Option<String>,
     pub client_notification_token: Option<String>,
     pub auth_req_id: Option<String>,

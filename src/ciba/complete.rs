@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::background::Context;
 use super::decision::DecisionClaims;
 use super::poll::PollControl;
-use super::request_key;
+use super::{request_key, DeliveryMode};
 use crate::authlete::dto::{CompleteRequest, CompleteResponse};
 use crate::authlete::{Action, Api, UpstreamError};
 use crate::config::Secret;
@@ -134,14 +134,11 @@ impl Completion<'_> {
     }
 
     fn notify(&self, answer: CompleteResponse, slot: Option<NotificationSlot>, metrics: &Metrics) {
-        let mode = match answer.delivery_mode.as_deref() {
-            Some("PUSH") => NotificationMode::Push,
+        let mode = match answer.delivery_mode {
+            Some(DeliveryMode::Push) => NotificationMode::Push,
             _ => NotificationMode::Ping,
         };
-        let label = match mode {
-            NotificationMode::Push => "push",
-            NotificationMode::Ping => "ping",
-        };
+        let label = mode.label();
         let parts = (
             slot,
             answer.client_notification_endpoint,

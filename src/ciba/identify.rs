@@ -250,7 +250,7 @@ impl Identification<'_> {
             subject: user.subject,
             client_id: self.client_id(),
             client_name: r.client_name.clone(),
-            delivery_mode: r.delivery_mode.as_ref().map(|m| m.to_ascii_lowercase()),
+            delivery_mode: r.delivery_mode,
             scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),
             claim_names: r.claim_names.clone().unwrap_or_default(),
             acrs: r.acrs.clone().unwrap_or_default(),

@@ -7,12 +7,15 @@ pub mod complete;
 mod deadline;
 pub mod decide;
 pub mod decision;
+mod delivery;
 pub mod device;
 pub mod identify;
 pub mod lockout;
 pub mod pending;
 pub mod poll;
 pub mod registry;
+
+pub use delivery::DeliveryMode;
 
 /// The reasons `/backchannel/authentication/fail` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

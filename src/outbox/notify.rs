@@ -216,7 +216,8 @@ impl<'a> Report<'a> {
 }
 
 impl NotificationMode {
-    pub(super) fn label(&self) -> &'static str {
+    /// The `mode` label of the notification metrics.
+    pub fn label(&self) -> &'static str {
         match self {
             Self::Ping => "ping",
             Self::Push => "push",

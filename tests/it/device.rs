@@ -104,7 +104,7 @@ async fn forged_tampered_other_key_and_expired_tokens_are_refused() {
             subject: "alice".into(),
             client_id: None,
             client_name: None,
-            delivery_mode: Some("poll".into()),
+            delivery_mode: Some(authlete_gateway::ciba::DeliveryMode::Poll),
             claim_names: vec![],
             acrs: vec![],
             issued_at: 0,
