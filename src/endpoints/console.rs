@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::decisions::apply;
 use crate::ciba::decide::DecisionBody;
 use crate::error::json_builder;
+use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
@@ -73,12 +74,11 @@ fn authorized(req: &HttpRequest, state: &AppState) -> bool {
     let Some(expected) = &state.settings.admin.console_token else {
         return true;
     };
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .is_some_and(|(_, token)| expected.ct_eq(token.trim().as_bytes()))
+    authorization(req.headers())
+        .ok()
+        .flatten()
+        .filter(|found| found.is("bearer") && !found.credentials.is_empty())
+        .is_some_and(|found| expected.ct_eq(found.credentials.as_bytes()))
 }
 
 fn unauthorized() -> HttpResponse {
@@ -171,14 +171,11 @@ pub async fn receive_notification(
         Ok(body) => body,
         Err(e) => return e.error_response(),
     };
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| match v.split_once(' ') {
-            Some((scheme, token)) => format!("{scheme} {}", cut(token)),
-            None => cut(v),
-        });
+    let presented = match authorization(req.headers()) {
+        Ok(Some(found)) if found.credentials.is_empty() => Some(cut(found.scheme)),
+        Ok(Some(found)) => Some(format!("{} {}", found.scheme, cut(found.credentials))),
+        _ => None,
+    };
     let mut payload = if body.len() > SINK_MAX_BODY_BYTES {
         Value::String("(body too large)".into())
     } else {
@@ -194,7 +191,7 @@ pub async fn receive_notification(
     }
     state.console.push(json!({
         "received_at": state.clock.unix_secs(),
-        "authorization": authorization,
+        "authorization": presented,
         "body": payload,
     }));
     HttpResponse::NoContent().finish()

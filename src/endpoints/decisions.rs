@@ -10,6 +10,7 @@ use crate::ciba::complete::Outcome;
 use crate::ciba::decide::{DecisionBody, Refused};
 use crate::ciba::decision::DecisionClaims;
 use crate::error::json_builder;
+use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
@@ -70,14 +71,11 @@ pub async fn apply(
     }
 }
 
+/// The decision token of the only `Authorization: Bearer` header.
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let value = values.next()?.to_str().ok()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let found = authorization(req.headers()).ok().flatten()?;
+    let token = found.credentials;
+    (found.is("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn open(state: &AppState, token: &str, request_id: &RequestId) -> Option<DecisionClaims> {

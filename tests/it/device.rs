@@ -227,6 +227,24 @@ async fn the_console_token_guards_its_data_when_set() {
 }
 
 #[actix_web::test]
+async fn the_console_refuses_a_repeated_authorization_header() {
+    let token = "console-secret-of-at-least-32-chars";
+    let gw = TestGateway::start_embedded(|s| {
+        s.admin.console_token = Some(authlete_gateway::config::Secret::new(token));
+    })
+    .await;
+    let bearer = format!("Bearer {token}");
+    let reply = client()
+        .get(format!("{}/console/requests", gw.admin))
+        .append_header(("Authorization", bearer.as_str()))
+        .append_header(("Authorization", bearer.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+}
+
+#[actix_web::test]
 async fn a_poll_request_left_undecided_expires_and_leaves_the_list() {
     let gw = TestGateway::start_embedded(|_| {}).await;
     let ack = gw.start_ciba(POLL, "").await;
