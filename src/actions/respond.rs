@@ -1,13 +1,13 @@
 //! Building the client's response from an action's disposition, Authlete's `responseContent`
 //! and the headers Authlete asks for.
 
-use actix_web::http::header::HeaderValue;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
 use super::{disposition, Disposition};
 use crate::authlete::{Action, Api};
-use crate::error::{basic_challenge, json_builder, GatewayError};
+use crate::error::{basic_challenge, json_builder, no_body, Code, GatewayError, WireError};
 
 /// Headers Authlete asks the gateway to add to the client's response.
 #[derive(Debug, Clone, Default)]
@@ -26,61 +26,44 @@ pub fn respond(
 ) -> Result<HttpResponse, GatewayError> {
     let disposition = disposition(api, action).ok_or_else(|| unhandled(api, action))?;
     let status = |code: u16| StatusCode::from_u16(code).map_err(|_| GatewayError::Internal);
-    let mut builder = match disposition {
-        Disposition::Json(code) | Disposition::JsonChallenge(code) => {
-            let mut builder = json_builder(status(code)?);
-            if matches!(disposition, Disposition::JsonChallenge(_)) {
-                builder.insert_header(("WWW-Authenticate", basic_challenge(realm)));
-            }
-            builder
-        }
-        Disposition::Typed(media) => {
-            let mut builder = json_builder(StatusCode::OK);
-            builder.insert_header(("Content-Type", media));
-            builder
-        }
-        Disposition::OptionalJson => json_builder(StatusCode::OK),
+    let required = || content.ok_or_else(|| missing_content(api, action));
+    let mut response = match disposition {
+        Disposition::Json(code) => json_builder(status(code)?).body(required()?.to_owned()),
+        Disposition::JsonChallenge(code) => json_builder(status(code)?)
+            .insert_header((header::WWW_AUTHENTICATE, basic_challenge(realm)))
+            .body(required()?.to_owned()),
+        Disposition::Typed(media) => json_builder(StatusCode::OK)
+            .insert_header((header::CONTENT_TYPE, media))
+            .body(required()?.to_owned()),
+        Disposition::OptionalJson => match content {
+            Some(body) => json_builder(StatusCode::OK).body(body.to_owned()),
+            None => no_body(json_builder(StatusCode::OK)),
+        },
         Disposition::Challenge(code) => {
+            let challenge = HeaderValue::from_str(required()?);
+            let challenge = challenge.map_err(|_| missing_content(api, action))?;
             let mut builder = json_builder(status(code)?);
-            let challenge = content.ok_or_else(|| missing_content(api, action))?;
-            let value =
-                HeaderValue::from_str(challenge).map_err(|_| missing_content(api, action))?;
-            builder.insert_header(("WWW-Authenticate", value));
-            add_extra(&mut builder, extra);
-            let mut response = builder.finish();
-            response.headers_mut().remove("content-type");
-            return Ok(response);
+            builder.insert_header((header::WWW_AUTHENTICATE, challenge));
+            no_body(builder)
         }
-        Disposition::UnsupportedGrant => {
-            let mut builder = json_builder(StatusCode::BAD_REQUEST);
-            add_extra(&mut builder, extra);
-            return Ok(builder.body(r#"{"error":"unsupported_grant_type"}"#));
-        }
+        Disposition::UnsupportedGrant => WireError::new(Code::UnsupportedGrantType).response(),
         Disposition::Continue => return Err(unhandled(api, action)),
     };
-    add_extra(&mut builder, extra);
-    match content {
-        Some(body) => Ok(builder.body(body.to_owned())),
-        None if disposition == Disposition::OptionalJson => {
-            let mut response = builder.finish();
-            response.headers_mut().remove("content-type");
-            Ok(response)
-        }
-        None => Err(missing_content(api, action)),
-    }
+    add_extra(response.headers_mut(), extra);
+    Ok(response)
 }
 
-fn add_extra(builder: &mut actix_web::HttpResponseBuilder, extra: &ExtraHeaders<'_>) {
-    let headers = [
-        ("DPoP-Nonce", extra.dpop_nonce),
+fn add_extra(headers: &mut HeaderMap, extra: &ExtraHeaders<'_>) {
+    let wanted = [
+        ("dpop-nonce", extra.dpop_nonce),
         (
-            "OAuth-Client-Attestation-Challenge",
+            "oauth-client-attestation-challenge",
             extra.attestation_challenge,
         ),
     ];
-    for (name, value) in headers {
+    for (name, value) in wanted {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            builder.insert_header((name, value));
+            headers.insert(HeaderName::from_static(name), value);
         }
     }
 }

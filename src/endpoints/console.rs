@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::decisions::apply;
 use crate::ciba::decide::DecisionBody;
-use crate::error::json_builder;
+use crate::error::{json_builder, Code, WireError};
 use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
@@ -82,9 +82,9 @@ fn authorized(req: &HttpRequest, state: &AppState) -> bool {
 }
 
 fn unauthorized() -> HttpResponse {
-    json_builder(StatusCode::UNAUTHORIZED)
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"console\""))
-        .body(json!({"error": "invalid_token"}).to_string())
+    WireError::new(Code::InvalidToken)
+        .challenge("Bearer realm=\"console\"")
+        .response()
 }
 
 pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -135,11 +135,10 @@ pub async fn decide(
         Err(e) => return e.error_response(),
     };
     let Ok(decision) = serde_json::from_slice::<ConsoleDecision>(&body) else {
-        return json_builder(StatusCode::BAD_REQUEST)
-            .body(json!({"error": "invalid_request"}).to_string());
+        return WireError::new(Code::InvalidRequest).response();
     };
     let Some(entry) = state.bridge.registry.get(&decision.request_id) else {
-        return json_builder(StatusCode::NOT_FOUND).body(json!({"error": "not_found"}).to_string());
+        return WireError::new(Code::NotFound).response();
     };
     let claims = match state
         .bridge
@@ -147,9 +146,7 @@ pub async fn decide(
         .open(&entry.decision_token, state.clock.unix_secs())
     {
         Ok(claims) => claims,
-        Err(_) => {
-            return json_builder(StatusCode::GONE).body(json!({"error": "expired"}).to_string())
-        }
+        Err(_) => return WireError::new(Code::Expired).response(),
     };
     let body = DecisionBody {
         decision: decision.decision,

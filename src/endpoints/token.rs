@@ -1,13 +1,12 @@
 //! `POST /token` → Authlete `/auth/token` (SPEC §3.2), with the edge polling control.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::request_key;
-use crate::error::{json_builder, GatewayError};
+use crate::error::{Code, GatewayError, WireError};
 use crate::http::client_form;
 use crate::http::credentials::dpop;
 use crate::http::form::FormBody;
@@ -30,7 +29,7 @@ pub async fn token(
     if let Some((key, caller)) = poll {
         if state.poll.too_early(&key, caller, arrival) {
             state.metrics.slow_down.inc();
-            return Ok(json_builder(StatusCode::BAD_REQUEST).body(r#"{"error":"slow_down"}"#));
+            return Ok(WireError::new(Code::SlowDown).response());
         }
     }
     let request = TokenRequest {
