@@ -131,7 +131,6 @@ async fn exchange(
         .notifications
         .post(endpoint.uri())
         .address(address)
-        .timeout(config.attempt_timeout)
         .insert_header((header::AUTHORIZATION, bearer.clone()))
         .insert_header((header::CONTENT_TYPE, "application/json"));
     match post(request, n.body.clone(), config.attempt_timeout).await {
