@@ -1,12 +1,13 @@
 //! The single table that turns each Authlete action into the client's HTTP response
-//! (SPEC §3.1–§3.4).
+//! (SPEC §3.1–§3.4), one exhaustive match per API: a new `Action` does not compile until every
+//! API says what it means there. An action an API does not document has no disposition, and
+//! the call fails as a server error (SPEC §3).
 
-use actix_web::http::header::HeaderValue;
-use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+mod respond;
 
-use crate::authlete::Api;
-use crate::error::{basic_challenge, json_builder, GatewayError};
+pub use respond::{respond, ExtraHeaders};
+
+use crate::authlete::{Action as A, Api};
 
 /// What an action means for the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,157 +24,242 @@ pub enum Disposition {
     Challenge(u16),
     /// A grant the gateway does not serve: 400 `unsupported_grant_type`.
     UnsupportedGrant,
-    /// The gateway continues (user identification, userinfo claims).
+    /// The gateway continues (user identification, userinfo claims, `/complete`'s outcomes).
     Continue,
 }
 
-/// The disposition of `action` from `api`; `None` for an action the gateway does not handle.
-pub fn disposition(api: Api, action: &str) -> Option<Disposition> {
-    use Disposition::*;
-    Some(match (api, action) {
-        (Api::BackchannelAuthentication, "BAD_REQUEST") => Json(400),
-        (Api::BackchannelAuthentication, "UNAUTHORIZED") => JsonChallenge(401),
-        (Api::BackchannelAuthentication, "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::BackchannelAuthentication, "USER_IDENTIFICATION") => Continue,
-        (Api::Issue, "OK") => Json(200),
-        (Api::Issue, "INVALID_TICKET" | "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::Fail, "BAD_REQUEST") => Json(400),
-        (Api::Fail, "FORBIDDEN") => Json(403),
-        (Api::Fail, "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::Token, "INVALID_CLIENT") => JsonChallenge(401),
-        (Api::Token, "BAD_REQUEST") => Json(400),
-        (Api::Token, "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::Token, "OK" | "ID_TOKEN_REISSUABLE") => Json(200),
-        (Api::Token, "PASSWORD" | "TOKEN_EXCHANGE" | "JWT_BEARER" | "NATIVE_SSO") => {
-            UnsupportedGrant
-        }
-        (Api::Introspection, "OK") => Json(200),
-        (Api::Introspection, "JWT") => Typed("application/token-introspection+jwt"),
-        (Api::Introspection, "BAD_REQUEST") => Json(400),
-        (Api::Introspection, "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::Revocation, "OK") => OptionalJson,
-        (Api::Revocation, "BAD_REQUEST") => Json(400),
-        (Api::Revocation, "INVALID_CLIENT") => JsonChallenge(401),
-        (Api::Revocation, "INTERNAL_SERVER_ERROR") => Json(500),
-        (Api::Userinfo, "OK") => Continue,
-        (Api::Userinfo | Api::UserinfoIssue, "BAD_REQUEST") => Challenge(400),
-        (Api::Userinfo | Api::UserinfoIssue, "UNAUTHORIZED") => Challenge(401),
-        (Api::Userinfo | Api::UserinfoIssue, "FORBIDDEN") => Challenge(403),
-        (Api::Userinfo | Api::UserinfoIssue, "INTERNAL_SERVER_ERROR") => Challenge(500),
-        (Api::UserinfoIssue, "JSON") => Json(200),
-        (Api::UserinfoIssue, "JWT") => Typed("application/jwt"),
-        _ => return None,
+use Disposition as D;
+
+/// The disposition of `action` from `api`; `None` for an action `api` does not document.
+pub fn disposition(api: Api, action: &A) -> Option<Disposition> {
+    match api {
+        Api::BackchannelAuthentication => backchannel_authentication(action),
+        Api::Issue => issue(action),
+        Api::Fail => fail(action),
+        Api::Complete => complete(action),
+        Api::Token => token(action),
+        Api::Introspection => introspection(action),
+        Api::Revocation => revocation(action),
+        Api::Userinfo => userinfo(action),
+        Api::UserinfoIssue => userinfo_issue(action),
+        // Raw documents, not envelopes: no action at all.
+        Api::ServiceConfiguration | Api::Jwks => None,
+    }
+}
+
+/// True when `api` documents `action`.
+pub fn documented(api: Api, action: &A) -> bool {
+    disposition(api, action).is_some()
+}
+
+fn backchannel_authentication(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::BadRequest => D::Json(400),
+        A::Unauthorized => D::JsonChallenge(401),
+        A::InternalServerError => D::Json(500),
+        A::UserIdentification => D::Continue,
+        A::Ok | A::Forbidden | A::InvalidTicket | A::InvalidClient | A::Password => return None,
+        A::TokenExchange | A::JwtBearer | A::IdTokenReissuable | A::NativeSso => return None,
+        A::Jwt | A::Json | A::Notification | A::NoAction | A::ServerError => return None,
+        A::Unknown(_) => return None,
     })
 }
 
-/// Headers Authlete asks the gateway to add to the client's response.
-#[derive(Debug, Clone, Default)]
-pub struct ExtraHeaders<'a> {
-    pub dpop_nonce: Option<&'a str>,
-    pub attestation_challenge: Option<&'a str>,
+fn issue(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::Ok => D::Json(200),
+        A::InvalidTicket | A::InternalServerError => D::Json(500),
+        A::BadRequest | A::Unauthorized | A::Forbidden | A::UserIdentification => return None,
+        A::InvalidClient | A::Password | A::TokenExchange | A::JwtBearer => return None,
+        A::IdTokenReissuable | A::NativeSso | A::Jwt | A::Json | A::Notification => return None,
+        A::NoAction | A::ServerError | A::Unknown(_) => return None,
+    })
 }
 
-/// Builds the client's response for a disposition that ends the request.
-pub fn respond(
-    api: Api,
-    action: &str,
-    content: Option<&str>,
-    extra: &ExtraHeaders<'_>,
-    realm: &str,
-) -> Result<HttpResponse, GatewayError> {
-    let disposition = disposition(api, action).ok_or_else(|| unhandled(api, action))?;
-    let status = |code: u16| StatusCode::from_u16(code).map_err(|_| GatewayError::Internal);
-    let mut builder = match disposition {
-        Disposition::Json(code) | Disposition::JsonChallenge(code) => {
-            let mut builder = json_builder(status(code)?);
-            if matches!(disposition, Disposition::JsonChallenge(_)) {
-                builder.insert_header(("WWW-Authenticate", basic_challenge(realm)));
-            }
-            builder
-        }
-        Disposition::Typed(media) => {
-            let mut builder = json_builder(StatusCode::OK);
-            builder.insert_header(("Content-Type", media));
-            builder
-        }
-        Disposition::OptionalJson => json_builder(StatusCode::OK),
-        Disposition::Challenge(code) => {
-            let mut builder = json_builder(status(code)?);
-            let challenge = content.ok_or_else(|| missing_content(api, action))?;
-            let value =
-                HeaderValue::from_str(challenge).map_err(|_| missing_content(api, action))?;
-            builder.insert_header(("WWW-Authenticate", value));
-            add_extra(&mut builder, extra);
-            let mut response = builder.finish();
-            response.headers_mut().remove("content-type");
-            return Ok(response);
-        }
-        Disposition::UnsupportedGrant => {
-            let mut builder = json_builder(StatusCode::BAD_REQUEST);
-            add_extra(&mut builder, extra);
-            return Ok(builder.body(r#"{"error":"unsupported_grant_type"}"#));
-        }
-        Disposition::Continue => return Err(unhandled(api, action)),
-    };
-    add_extra(&mut builder, extra);
-    match content {
-        Some(body) => Ok(builder.body(body.to_owned())),
-        None if disposition == Disposition::OptionalJson => {
-            let mut response = builder.finish();
-            response.headers_mut().remove("content-type");
-            Ok(response)
-        }
-        None => Err(missing_content(api, action)),
+fn fail(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::BadRequest => D::Json(400),
+        A::Forbidden => D::Json(403),
+        A::InternalServerError => D::Json(500),
+        A::Ok | A::Unauthorized | A::UserIdentification | A::InvalidTicket => return None,
+        A::InvalidClient | A::Password | A::TokenExchange | A::JwtBearer => return None,
+        A::IdTokenReissuable | A::NativeSso | A::Jwt | A::Json | A::Notification => return None,
+        A::NoAction | A::ServerError | A::Unknown(_) => return None,
+    })
+}
+
+/// `/complete`'s outcomes are read by `ciba::complete`; the client never sees them.
+fn complete(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::Notification | A::NoAction | A::ServerError => D::Continue,
+        A::Ok | A::BadRequest | A::Unauthorized | A::Forbidden => return None,
+        A::InternalServerError | A::UserIdentification | A::InvalidTicket => return None,
+        A::InvalidClient | A::Password | A::TokenExchange | A::JwtBearer => return None,
+        A::IdTokenReissuable | A::NativeSso | A::Jwt | A::Json | A::Unknown(_) => return None,
+    })
+}
+
+fn token(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::InvalidClient => D::JsonChallenge(401),
+        A::BadRequest => D::Json(400),
+        A::InternalServerError => D::Json(500),
+        A::Ok | A::IdTokenReissuable => D::Json(200),
+        A::Password | A::TokenExchange | A::JwtBearer | A::NativeSso => D::UnsupportedGrant,
+        A::Unauthorized | A::Forbidden | A::UserIdentification | A::InvalidTicket => return None,
+        A::Jwt | A::Json | A::Notification | A::NoAction | A::ServerError => return None,
+        A::Unknown(_) => return None,
+    })
+}
+
+fn introspection(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::Ok => D::Json(200),
+        A::Jwt => D::Typed("application/token-introspection+jwt"),
+        A::BadRequest => D::Json(400),
+        A::InternalServerError => D::Json(500),
+        A::Unauthorized | A::Forbidden | A::UserIdentification | A::InvalidTicket => return None,
+        A::InvalidClient | A::Password | A::TokenExchange | A::JwtBearer => return None,
+        A::IdTokenReissuable | A::NativeSso | A::Json | A::Notification => return None,
+        A::NoAction | A::ServerError | A::Unknown(_) => return None,
+    })
+}
+
+fn revocation(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::Ok => D::OptionalJson,
+        A::BadRequest => D::Json(400),
+        A::InvalidClient => D::JsonChallenge(401),
+        A::InternalServerError => D::Json(500),
+        A::Unauthorized | A::Forbidden | A::UserIdentification | A::InvalidTicket => return None,
+        A::Password | A::TokenExchange | A::JwtBearer | A::IdTokenReissuable => return None,
+        A::NativeSso | A::Jwt | A::Json | A::Notification | A::NoAction => return None,
+        A::ServerError | A::Unknown(_) => return None,
+    })
+}
+
+/// `OK` goes on to the directory's claims and `/auth/userinfo/issue`.
+fn userinfo(action: &A) -> Option<Disposition> {
+    match action {
+        A::Ok => Some(D::Continue),
+        other => userinfo_refusal(other),
     }
 }
 
-fn add_extra(builder: &mut actix_web::HttpResponseBuilder, extra: &ExtraHeaders<'_>) {
-    let headers = [
-        ("DPoP-Nonce", extra.dpop_nonce),
-        (
-            "OAuth-Client-Attestation-Challenge",
-            extra.attestation_challenge,
-        ),
-    ];
-    for (name, value) in headers {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            builder.insert_header((name, value));
-        }
+fn userinfo_issue(action: &A) -> Option<Disposition> {
+    match action {
+        A::Json => Some(D::Json(200)),
+        A::Jwt => Some(D::Typed("application/jwt")),
+        other => userinfo_refusal(other),
     }
 }
 
-fn unhandled(api: Api, action: &str) -> GatewayError {
-    log::error!("api={} action {action} has no response mapping", api.name());
-    GatewayError::Internal
-}
-
-fn missing_content(api: Api, action: &str) -> GatewayError {
-    log::error!(
-        "api={} action {action} came without a usable responseContent",
-        api.name()
-    );
-    GatewayError::Internal
+/// The refusals both userinfo APIs share: Authlete's challenge, no body (RFC 6750 §3).
+fn userinfo_refusal(action: &A) -> Option<Disposition> {
+    Some(match action {
+        A::BadRequest => D::Challenge(400),
+        A::Unauthorized => D::Challenge(401),
+        A::Forbidden => D::Challenge(403),
+        A::InternalServerError => D::Challenge(500),
+        A::Ok | A::Json | A::Jwt | A::UserIdentification | A::InvalidTicket => return None,
+        A::InvalidClient | A::Password | A::TokenExchange | A::JwtBearer => return None,
+        A::IdTokenReissuable | A::NativeSso | A::Notification | A::NoAction => return None,
+        A::ServerError | A::Unknown(_) => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The actions Authlete documents for each API.
+    const DOCUMENTED: &[(Api, &[&str])] = &[
+        (
+            Api::BackchannelAuthentication,
+            &[
+                "BAD_REQUEST",
+                "UNAUTHORIZED",
+                "INTERNAL_SERVER_ERROR",
+                "USER_IDENTIFICATION",
+            ],
+        ),
+        (
+            Api::Issue,
+            &["OK", "INTERNAL_SERVER_ERROR", "INVALID_TICKET"],
+        ),
+        (
+            Api::Fail,
+            &["BAD_REQUEST", "FORBIDDEN", "INTERNAL_SERVER_ERROR"],
+        ),
+        (
+            Api::Complete,
+            &["NOTIFICATION", "NO_ACTION", "SERVER_ERROR"],
+        ),
+        (
+            Api::Token,
+            &[
+                "INVALID_CLIENT",
+                "INTERNAL_SERVER_ERROR",
+                "BAD_REQUEST",
+                "OK",
+                "PASSWORD",
+                "TOKEN_EXCHANGE",
+                "JWT_BEARER",
+                "ID_TOKEN_REISSUABLE",
+                "NATIVE_SSO",
+            ],
+        ),
+        (
+            Api::Introspection,
+            &["OK", "JWT", "BAD_REQUEST", "INTERNAL_SERVER_ERROR"],
+        ),
+        (
+            Api::Revocation,
+            &[
+                "OK",
+                "BAD_REQUEST",
+                "INVALID_CLIENT",
+                "INTERNAL_SERVER_ERROR",
+            ],
+        ),
+        (
+            Api::Userinfo,
+            &[
+                "OK",
+                "BAD_REQUEST",
+                "UNAUTHORIZED",
+                "FORBIDDEN",
+                "INTERNAL_SERVER_ERROR",
+            ],
+        ),
+        (
+            Api::UserinfoIssue,
+            &[
+                "JSON",
+                "JWT",
+                "BAD_REQUEST",
+                "UNAUTHORIZED",
+                "FORBIDDEN",
+                "INTERNAL_SERVER_ERROR",
+            ],
+        ),
+        (Api::ServiceConfiguration, &[]),
+        (Api::Jwks, &[]),
+    ];
+
     #[test]
     fn every_documented_action_has_a_disposition_or_is_handled_elsewhere() {
-        for api in [
-            Api::BackchannelAuthentication,
-            Api::Issue,
-            Api::Fail,
-            Api::Token,
-            Api::Introspection,
-            Api::Revocation,
-            Api::Userinfo,
-            Api::UserinfoIssue,
-        ] {
-            for action in api.documented_actions() {
-                assert!(disposition(api, action).is_some(), "{api:?} {action}");
+        for (api, documented) in DOCUMENTED {
+            for name in A::NAMES {
+                let action = A::from_name(name);
+                let expected = documented.contains(name);
+                assert_eq!(
+                    disposition(*api, &action).is_some(),
+                    expected,
+                    "{api:?} {name}"
+                );
             }
+            assert_eq!(disposition(*api, &A::Unknown("NEW".into())), None);
         }
     }
 }

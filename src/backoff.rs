@@ -1,10 +1,12 @@
 //! How long to wait before the next attempt: exponential backoff with jitter, and the
-//! receiver's own `Retry-After`. Shared by the outbox's deliveries, the deadline's `/complete`
-//! retries and the Authlete client's reading of rate-limit advice.
+//! receiver's own `Retry-After` (parsed by `outbound::retry_after`). Shared by the outbox's
+//! deliveries and the deadline's `/complete` retries.
 
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
+
+use crate::outbound::retry_after;
 
 /// The first retry waits about this long; each further retry doubles it up to the cap.
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
@@ -24,17 +26,6 @@ pub fn backoff(retry: u32, cap: Duration) -> Duration {
 
 fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// A `Retry-After` value (RFC 9110 §10.2.3): delay seconds or an HTTP date, relative to `now`.
-/// A date in the past means "now"; anything unparsable is ignored.
-pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The wait before the next attempt: the backoff, or the receiver's `Retry-After` when that is
@@ -77,26 +68,6 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_accepts_delay_seconds() {
-        let now = SystemTime::now();
-        assert_eq!(retry_after(" 7 ", now), Some(Duration::from_secs(7)));
-        assert_eq!(retry_after("0", now), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn retry_after_accepts_an_http_date() {
-        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-    }
-
-    #[test]
     fn the_next_wait_honours_a_longer_retry_after_within_the_deadline() {
         let now = SystemTime::now();
         let deadline = now + Duration::from_secs(10);
@@ -113,12 +84,5 @@ mod tests {
         assert_eq!(next_wait(short, Some("11"), now, deadline), None);
         assert_eq!(next_wait(short, None, deadline, deadline), None);
         assert_eq!(next_wait(short, None, deadline + short, deadline), None);
-    }
-
-    #[test]
-    fn retry_after_ignores_garbage() {
-        let now = SystemTime::now();
-        assert_eq!(retry_after("soon", now), None);
-        assert_eq!(retry_after("-5", now), None);
     }
 }

@@ -1,8 +1,13 @@
-//! The gateway's own errors and their one mapping to HTTP.
+//! The gateway's own errors and their one mapping to HTTP, through the table of wire errors
+//! (`wire`) that every handler answers with.
 //!
 //! Clients get a stable OAuth-shaped body; the cause was logged where the error was classified.
 
-use actix_web::http::header::{self, HeaderValue};
+mod wire;
+
+pub use wire::{Code, WireError};
+
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
@@ -47,6 +52,51 @@ pub enum GatewayError {
     Internal,
 }
 
+impl GatewayError {
+    /// The answer to the client.
+    pub fn wire(&self) -> WireError {
+        match self {
+            GatewayError::Upstream {
+                error,
+                retry_after_secs,
+            } if error.is_transient() => {
+                WireError::new(Code::TemporarilyUnavailable).retry_after(*retry_after_secs)
+            }
+            GatewayError::Upstream { .. } | GatewayError::Internal => {
+                WireError::new(Code::ServerError)
+            }
+            GatewayError::InvalidRequest(description) => {
+                WireError::new(Code::InvalidRequest).description(*description)
+            }
+            GatewayError::PayloadTooLarge => WireError::new(Code::PayloadTooLarge),
+            GatewayError::BodyTimeout => WireError::new(Code::BodyTimeout),
+            GatewayError::InvalidClient { reason, challenge } => {
+                WireError::new(Code::InvalidClient)
+                    .description(*reason)
+                    .challenge(challenge)
+            }
+            GatewayError::Unauthenticated { challenge } => {
+                WireError::new(Code::Unauthenticated).challenge(challenge)
+            }
+            GatewayError::InvalidDpopProof => WireError::new(Code::InvalidDpopProof),
+            GatewayError::MethodNotAllowed { allow } => {
+                WireError::new(Code::MethodNotAllowed).allow(allow)
+            }
+            GatewayError::NotFound => WireError::new(Code::NotFound),
+        }
+    }
+}
+
+impl ResponseError for GatewayError {
+    fn status_code(&self) -> StatusCode {
+        self.wire().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.wire().response()
+    }
+}
+
 /// A JSON response with the no-store headers of SPEC §3.
 pub fn json_builder(status: StatusCode) -> HttpResponseBuilder {
     let mut builder = HttpResponse::build(status);
@@ -57,85 +107,11 @@ pub fn json_builder(status: StatusCode) -> HttpResponseBuilder {
     builder
 }
 
-fn oauth_body(error: &str, description: Option<&str>) -> String {
-    let mut body = serde_json::Map::new();
-    body.insert("error".into(), error.into());
-    if let Some(description) = description {
-        body.insert("error_description".into(), description.into());
-    }
-    serde_json::Value::Object(body).to_string()
-}
-
-impl ResponseError for GatewayError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            GatewayError::Upstream { error, .. } if error.is_transient() => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            GatewayError::Upstream { .. } | GatewayError::Internal => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            GatewayError::InvalidRequest(_) | GatewayError::InvalidDpopProof => {
-                StatusCode::BAD_REQUEST
-            }
-            GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            GatewayError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            GatewayError::InvalidClient { .. } | GatewayError::Unauthenticated { .. } => {
-                StatusCode::UNAUTHORIZED
-            }
-            GatewayError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            GatewayError::NotFound => StatusCode::NOT_FOUND,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let mut builder = json_builder(status);
-        let body = match self {
-            GatewayError::Upstream {
-                retry_after_secs, ..
-            } if status == StatusCode::SERVICE_UNAVAILABLE => {
-                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
-                oauth_body("temporarily_unavailable", None)
-            }
-            GatewayError::Upstream { .. } | GatewayError::Internal => {
-                oauth_body("server_error", None)
-            }
-            GatewayError::InvalidRequest(description) => {
-                oauth_body("invalid_request", Some(description))
-            }
-            GatewayError::PayloadTooLarge => {
-                oauth_body("invalid_request", Some("request body too large"))
-            }
-            GatewayError::BodyTimeout => {
-                oauth_body("invalid_request", Some("request body not received in time"))
-            }
-            GatewayError::InvalidClient { reason, challenge } => {
-                insert_challenge(&mut builder, challenge);
-                oauth_body("invalid_client", Some(reason))
-            }
-            GatewayError::Unauthenticated { challenge } => {
-                insert_challenge(&mut builder, challenge);
-                // RFC 6750 §3: the challenge is the whole answer; an empty body has no type.
-                let mut response = builder.finish();
-                response.headers_mut().remove(header::CONTENT_TYPE);
-                return response;
-            }
-            GatewayError::InvalidDpopProof => oauth_body("invalid_dpop_proof", None),
-            GatewayError::MethodNotAllowed { allow } => {
-                builder.insert_header((header::ALLOW, *allow));
-                oauth_body("invalid_request", Some("method not allowed"))
-            }
-            GatewayError::NotFound => oauth_body("not_found", None),
-        };
-        builder.body(body)
-    }
-}
-
-fn insert_challenge(builder: &mut HttpResponseBuilder, challenge: &str) {
-    if let Ok(value) = HeaderValue::from_str(challenge) {
-        builder.insert_header((header::WWW_AUTHENTICATE, value));
-    }
+/// A `json_builder` response without a body, so without a Content-Type either.
+pub fn no_body(mut builder: HttpResponseBuilder) -> HttpResponse {
+    let mut response = builder.finish();
+    response.headers_mut().remove(header::CONTENT_TYPE);
+    response
 }
 
 /// The `WWW-Authenticate` challenge for client authentication failures.

@@ -2,7 +2,9 @@
 //!
 //! The data path: request in (`http`) → client credentials → Authlete call (`authlete`) →
 //! action (`actions`) → response. Beside it, the CIBA side path (`ciba`): user directory
-//! (`directory`) → device → complete → notification.
+//! (`directory`) → device → complete → notification (`outbox`). Every outbound HTTP call goes
+//! through `outbound`; every error answer the gateway writes itself comes from the table in
+//! `error`.
 
 pub mod actions;
 pub mod authlete;
@@ -18,6 +20,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod sink;
 pub mod startup;

@@ -1,6 +1,5 @@
-//! The Authlete APIs the gateway calls: paths, metric names and documented actions.
-
-use super::error::FAILURE_ACTIONS;
+//! The Authlete APIs the gateway calls: paths, metric names and timeouts. The actions each API
+//! documents are in `crate::actions`.
 
 /// The `action` label of a raw document (discovery, JWKS) Authlete served.
 pub const DOCUMENT_SERVED: &str = "OK";
@@ -45,6 +44,11 @@ impl Api {
         Api::Jwks,
     ];
 
+    /// True for the APIs that answer with a raw JSON document rather than an envelope.
+    pub fn is_raw_document(self) -> bool {
+        matches!(self, Api::ServiceConfiguration | Api::Jwks)
+    }
+
     /// The `api` label of the Authlete metrics.
     pub fn name(self) -> &'static str {
         match self {
@@ -85,73 +89,5 @@ impl Api {
             Api::Complete => TimeoutClass::Complete,
             _ => TimeoutClass::Request,
         }
-    }
-
-    /// The actions Authlete documents for this API; anything else is treated as a server error.
-    /// Empty for the APIs that answer with raw JSON instead of an envelope.
-    pub fn documented_actions(self) -> &'static [&'static str] {
-        match self {
-            Api::BackchannelAuthentication => &[
-                "BAD_REQUEST",
-                "UNAUTHORIZED",
-                "INTERNAL_SERVER_ERROR",
-                "USER_IDENTIFICATION",
-            ],
-            Api::Issue => &["OK", "INTERNAL_SERVER_ERROR", "INVALID_TICKET"],
-            Api::Fail => &["BAD_REQUEST", "FORBIDDEN", "INTERNAL_SERVER_ERROR"],
-            Api::Complete => &["NOTIFICATION", "NO_ACTION", "SERVER_ERROR"],
-            Api::Token => &[
-                "INVALID_CLIENT",
-                "INTERNAL_SERVER_ERROR",
-                "BAD_REQUEST",
-                "OK",
-                "PASSWORD",
-                "TOKEN_EXCHANGE",
-                "JWT_BEARER",
-                "ID_TOKEN_REISSUABLE",
-                "NATIVE_SSO",
-            ],
-            Api::Introspection => &["OK", "JWT", "BAD_REQUEST", "INTERNAL_SERVER_ERROR"],
-            Api::Revocation => &[
-                "OK",
-                "BAD_REQUEST",
-                "INVALID_CLIENT",
-                "INTERNAL_SERVER_ERROR",
-            ],
-            Api::Userinfo => &[
-                "OK",
-                "BAD_REQUEST",
-                "UNAUTHORIZED",
-                "FORBIDDEN",
-                "INTERNAL_SERVER_ERROR",
-            ],
-            Api::UserinfoIssue => &[
-                "JSON",
-                "JWT",
-                "BAD_REQUEST",
-                "UNAUTHORIZED",
-                "FORBIDDEN",
-                "INTERNAL_SERVER_ERROR",
-            ],
-            Api::ServiceConfiguration | Api::Jwks => &[],
-        }
-    }
-
-    /// Every `action` label a call to this API can be counted under (SPEC §8): its documented
-    /// actions (or `OK` for a raw document), then the failures.
-    pub fn metric_actions(self) -> impl Iterator<Item = &'static str> {
-        let answered = match self {
-            Api::ServiceConfiguration | Api::Jwks => &[DOCUMENT_SERVED],
-            _ => self.documented_actions(),
-        };
-        answered.iter().chain(FAILURE_ACTIONS.iter()).copied()
-    }
-
-    /// The documented action equal to `action`, as a `'static` metric label.
-    pub fn documented(self, action: &str) -> Option<&'static str> {
-        self.documented_actions()
-            .iter()
-            .copied()
-            .find(|known| *known == action)
     }
 }

@@ -1,7 +1,10 @@
 //! The gateway's view of Authlete's wire types: requests it sends and the response fields it
 //! reads. JSON names are camelCase, as Authlete's Java DTOs define them.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::action::Action;
+use crate::ciba::DeliveryMode;
 
 /// Client credentials and proofs forwarded to Authlete, checked here only for syntax.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -45,7 +48,7 @@ pub struct TokenRequest {
 
 /// The fields every envelope carries.
 pub trait Envelope {
-    fn action(&self) -> &str;
+    fn action(&self) -> &Action;
     fn result_code(&self) -> Option<&str>;
     /// Authlete's `warnings` about the call, logged by the client (rate-limited).
     fn warnings(&self) -> &[String];
@@ -54,7 +57,7 @@ pub trait Envelope {
 macro_rules! envelope {
     ($t:ty) => {
         impl Envelope for $t {
-            fn action(&self) -> &str {
+            fn action(&self) -> &Action {
                 &self.action
             }
             fn result_code(&self) -> Option<&str> {
@@ -67,6 +70,12 @@ macro_rules! envelope {
     };
 }
 
+/// Authlete's upper-case `deliveryMode`; a mode CIBA does not define is no mode at all.
+fn delivery_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DeliveryMode>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    Ok(name.as_deref().and_then(DeliveryMode::from_authlete))
+}
+
 /// A scope as Authlete lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Scope {
@@ -77,7 +86,7 @@ pub struct Scope {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackchannelResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -86,7 +95,8 @@ pub struct BackchannelResponse {
     #[serde(default)]
     pub client_id_alias_used: bool,
     pub client_name: Option<String>,
-    pub delivery_mode: Option<String>,
+    #[serde(default, deserialize_with = "delivery_mode")]
+    pub delivery_mode: Option<DeliveryMode>,
     pub scopes: Option<Vec<Scope>>,
     pub claim_names: Option<Vec<String>>,
     pub acrs: Option<Vec<String>>,
@@ -116,7 +126,7 @@ pub struct TicketRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -138,7 +148,7 @@ pub struct FailRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PassThroughResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
@@ -167,11 +177,12 @@ pub struct CompleteRequest<'a> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,
-    pub delivery_mode: Option<String>,
+    #[serde(default, deserialize_with = "delivery_mode")]
+    pub delivery_mode: Option<DeliveryMode>,
     pub client_notification_endpoint: Option<String>,
     pub client_notification_token: Option<String>,
     pub auth_req_id: Option<String>,
@@ -209,7 +220,7 @@ pub struct UserinfoRequest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserinfoResponse {
-    pub action: String,
+    pub action: Action,
     pub result_code: Option<String>,
     pub warnings: Option<Vec<String>>,
     pub response_content: Option<String>,

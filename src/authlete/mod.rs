@@ -1,6 +1,7 @@
 //! The Authlete client: paths for API v2 and v3, service credentials, timeouts, and the
 //! classification of every failure.
 
+mod action;
 pub mod api;
 mod client;
 pub mod dto;
@@ -9,9 +10,10 @@ mod fail;
 mod target;
 mod warnings;
 
+pub use action::Action;
 pub use api::Api;
 pub use client::{AuthleteClient, RawResponse, MAX_RETRY_AFTER_SECS};
-pub use error::UpstreamError;
+pub use error::{UpstreamError, FAILURE_ACTIONS};
 pub use fail::FailReason;
 pub use target::{AuthleteTarget, ServiceCredentials};
 pub use warnings::WarningLog;

@@ -17,6 +17,7 @@ use super::device::IssuedRequest;
 use super::pending::PendingGuard;
 use super::poll::PollControl;
 use super::registry::{Entry, Registry};
+use super::DeliveryMode;
 use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
@@ -125,9 +126,10 @@ impl Bridge {
     /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
     fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
         let lifetime = request.expires_at.saturating_sub(request.issued_at);
-        match request.delivery_mode.as_deref() {
-            Some("ping" | "push") => (lifetime as f64 * self.timeout_ratio).floor() as u64,
-            _ => lifetime,
+        if request.delivery_mode.is_some_and(DeliveryMode::notifies) {
+            (lifetime as f64 * self.timeout_ratio).floor() as u64
+        } else {
+            lifetime
         }
     }
 }
@@ -143,7 +145,7 @@ impl Bridge {
             subject: request.subject.clone(),
             client_id: request.client_id.clone(),
             client_name: request.client_name.clone(),
-            delivery_mode: request.delivery_mode.clone(),
+            delivery_mode: request.delivery_mode,
             claim_names: request.claim_names.clone(),
             acrs: request.acrs.clone(),
             issued_at: request.issued_at,

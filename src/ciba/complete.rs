@@ -6,9 +6,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::background::Context;
 use super::decision::DecisionClaims;
 use super::poll::PollControl;
-use super::request_key;
+use super::{request_key, DeliveryMode};
 use crate::authlete::dto::{CompleteRequest, CompleteResponse};
-use crate::authlete::{Api, UpstreamError};
+use crate::authlete::{Action, Api, UpstreamError};
 use crate::config::Secret;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
@@ -98,9 +98,9 @@ impl Completion<'_> {
             Ok(answer) => answer,
             Err(error) => return outcome_of_failure(&error),
         };
-        match answer.action.as_str() {
-            "NO_ACTION" => Outcome::Done,
-            "NOTIFICATION" => {
+        match answer.action {
+            Action::NoAction => Outcome::Done,
+            Action::Notification => {
                 self.notify(answer, slot, metrics);
                 Outcome::Done
             }
@@ -134,8 +134,8 @@ impl Completion<'_> {
     }
 
     fn notify(&self, answer: CompleteResponse, slot: Option<NotificationSlot>, metrics: &Metrics) {
-        let mode = match answer.delivery_mode.as_deref() {
-            Some("PUSH") => NotificationMode::Push,
+        let mode = match answer.delivery_mode {
+            Some(DeliveryMode::Push) => NotificationMode::Push,
             _ => NotificationMode::Ping,
         };
         let label = mode.label();

@@ -16,6 +16,7 @@ use super::bridge::{unix, Bridge};
 use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
 use super::registry::Entry;
+use super::DeliveryMode;
 use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
 use crate::outbox::NotificationSlot;
@@ -46,10 +47,11 @@ pub(super) fn schedule(
             if !still_open(&bridge, &entry, listed) {
                 return;
             }
-            if !matches!(
-                entry.request.delivery_mode.as_deref(),
-                Some("ping" | "push")
-            ) {
+            if !entry
+                .request
+                .delivery_mode
+                .is_some_and(DeliveryMode::notifies)
+            {
                 // Poll requests are left to Authlete's expiry.
                 if bridge.settle(&entry.request.ticket).is_some() {
                     bridge.cancel(&entry);

@@ -12,6 +12,7 @@ use super::background::Context;
 use super::bridge::Bridge;
 use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
+use super::DeliveryMode;
 use crate::directory::Query;
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
@@ -72,9 +73,10 @@ impl Bridge {
             Decided::Deny => "deny",
             Decided::Fail => "fail",
         };
-        let slot = match claims.delivery_mode.as_deref() {
-            Some("ping" | "push") => Some(self.outbox.reserve().ok_or(Refused::Unavailable)?),
-            _ => None,
+        let slot = if claims.delivery_mode.is_some_and(DeliveryMode::notifies) {
+            Some(self.outbox.reserve().ok_or(Refused::Unavailable)?)
+        } else {
+            None
         };
         let (reply, outcome) = oneshot::channel();
         let bridge = self.clone();

@@ -9,6 +9,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use super::DeliveryMode;
 use crate::config::SecretList;
 
 const PREFIX: &str = "v1.";
@@ -25,7 +26,8 @@ pub struct DecisionClaims {
     pub subject: String,
     pub client_id: Option<String>,
     pub client_name: Option<String>,
-    pub delivery_mode: Option<String>,
+    /// Lower case on the wire (`"poll"`), like every token sealed so far.
+    pub delivery_mode: Option<DeliveryMode>,
     pub claim_names: Vec<String>,
     pub acrs: Vec<String>,
     /// Unix seconds.
@@ -149,7 +151,7 @@ mod tests {
             subject: "alice".into(),
             client_id: Some("demo".into()),
             client_name: None,
-            delivery_mode: Some("poll".into()),
+            delivery_mode: Some(DeliveryMode::Poll),
             claim_names: vec!["email".into()],
             acrs: vec![],
             issued_at: 1000,
@@ -195,6 +197,19 @@ mod tests {
             "inside the grace period"
         );
         assert_eq!(keys.open(&token, 1631), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn the_delivery_mode_is_a_lower_case_string_inside_the_token() {
+        let json = serde_json::to_value(claims()).unwrap_or_default();
+        assert_eq!(json["delivery_mode"], "poll");
+        let mut ping = json;
+        ping["delivery_mode"] = "ping".into();
+        let opened: Result<DecisionClaims, _> = serde_json::from_value(ping);
+        assert_eq!(
+            opened.ok().and_then(|c| c.delivery_mode),
+            Some(DeliveryMode::Ping)
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::DeliveryMode;
+
 /// What the device side needs to know about an issued request.
 #[derive(Debug, Clone)]
 pub struct IssuedRequest {
@@ -11,7 +13,7 @@ pub struct IssuedRequest {
     pub subject: String,
     pub client_id: Option<String>,
     pub client_name: Option<String>,
-    pub delivery_mode: Option<String>,
+    pub delivery_mode: Option<DeliveryMode>,
     pub scopes: Vec<String>,
     pub claim_names: Vec<String>,
     pub acrs: Vec<String>,

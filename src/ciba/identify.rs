@@ -13,7 +13,7 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{
     BackchannelResponse, FailRequest, IssueResponse, PassThroughResponse, TicketRequest,
 };
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::GatewayError;
 
@@ -201,7 +201,7 @@ impl Identification<'_> {
             .authlete
             .call(Api::Issue, &TicketRequest { ticket }, self.request_id)
             .await?;
-        let (Some(auth_req_id), "OK") = (answer.auth_req_id.as_deref(), answer.action.as_str())
+        let (Some(auth_req_id), Action::Ok) = (answer.auth_req_id.as_deref(), &answer.action)
         else {
             return respond(
                 Api::Issue,
@@ -221,7 +221,7 @@ impl Identification<'_> {
             .map(|c| acknowledgement(c, &self.ciba.interval_warning));
         let response = respond(
             Api::Issue,
-            "OK",
+            &Action::Ok,
             content.as_deref(),
             &self.extra(),
             &self.ciba.realm,
@@ -250,7 +250,7 @@ impl Identification<'_> {
             subject: user.subject,
             client_id: self.client_id(),
             client_name: r.client_name.clone(),
-            delivery_mode: r.delivery_mode.as_ref().map(|m| m.to_ascii_lowercase()),
+            delivery_mode: r.delivery_mode,
             scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),
             claim_names: r.claim_names.clone().unwrap_or_default(),
             acrs: r.acrs.clone().unwrap_or_default(),

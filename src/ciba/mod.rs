@@ -7,6 +7,7 @@ pub mod complete;
 mod deadline;
 pub mod decide;
 pub mod decision;
+mod delivery;
 pub mod device;
 pub mod identify;
 pub mod lockout;
@@ -15,6 +16,7 @@ pub mod poll;
 pub mod registry;
 
 pub use crate::authlete::FailReason;
+pub use delivery::DeliveryMode;
 
 use std::sync::{Arc, Once};
 

@@ -3,18 +3,22 @@
 //! failing directory never holds a client request longer than that.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, HeaderValue};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{LookupError, Query, User};
 use crate::authlete::FailReason;
 use crate::config::{HttpDirectorySettings, Settings, UserSource};
+use crate::outbound::{self, Addresses, ClientSettings, Failure, ReadBody, Reply};
 
 /// Largest directory answer read; a user's claims stay far below.
-const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+const READ: ReadBody = ReadBody::Keep {
+    max_bytes: 256 * 1024,
+};
 /// Connections to the directory per worker.
 const MAX_CONNECTIONS: usize = 32;
 
@@ -35,18 +39,16 @@ impl DirectoryClient {
 
 fn build_client(settings: &HttpDirectorySettings, tls: Arc<rustls::ClientConfig>) -> awc::Client {
     let timeout = Duration::from_millis(settings.timeout_ms);
-    let connector = awc::Connector::new()
-        .timeout(timeout)
-        .limit(MAX_CONNECTIONS)
-        .rustls_0_23(tls);
-    awc::Client::builder()
-        .connector(connector)
-        .no_default_headers()
-        .add_default_header((header::USER_AGENT, crate::USER_AGENT))
-        // A directory that redirects is misconfigured; following could leak the bearer token.
-        .disable_redirects()
-        .timeout(timeout)
-        .finish()
+    ClientSettings {
+        tls,
+        connect_timeout: timeout,
+        handshake_timeout: outbound::DEFAULT_HANDSHAKE_TIMEOUT,
+        max_connections: MAX_CONNECTIONS,
+        keep_alive: outbound::DEFAULT_KEEP_ALIVE,
+        request_timeout: timeout,
+        addresses: Addresses::Resolve,
+    }
+    .build()
 }
 
 /// The directory's address and credentials; shared by every worker.
@@ -107,17 +109,9 @@ impl HttpDirectory {
             log::error!("request_id={} no directory client", query.request_id);
             return Err(LookupError::Failed);
         };
-        let exchange = self.exchange(http, query);
-        let (status, body) = match actix_web::rt::time::timeout(self.timeout, exchange).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(cause)) => {
-                log::warn!(
-                    "request_id={} user directory failed: {cause}",
-                    query.request_id
-                );
-                return Err(LookupError::Failed);
-            }
-            Err(_) => {
+        let reply = match self.exchange(http, query).await {
+            Ok(reply) => reply,
+            Err(Failure::Timeout) => {
                 log::warn!(
                     "request_id={} user directory did not answer within {:?}",
                     query.request_id,
@@ -125,16 +119,19 @@ impl HttpDirectory {
                 );
                 return Err(LookupError::Failed);
             }
+            Err(cause) => {
+                log::warn!(
+                    "request_id={} user directory failed: {cause}",
+                    query.request_id
+                );
+                return Err(LookupError::Failed);
+            }
         };
-        interpret(status, &body, query)
+        interpret(reply.status, &reply.body, query)
     }
 
-    /// One POST; the caller bounds it in time.
-    async fn exchange(
-        &self,
-        http: &awc::Client,
-        query: &Query<'_>,
-    ) -> Result<(u16, bytes::Bytes), String> {
+    /// One POST, bounded by `users.http.timeout_ms` from connecting to the last body byte.
+    async fn exchange(&self, http: &awc::Client, query: &Query<'_>) -> Result<Reply, Failure> {
         let body = Request {
             hint_type: query.kind.wire(),
             hint: query.hint,
@@ -144,22 +141,19 @@ impl HttpDirectory {
             binding_message: query.binding_message,
             user_code: query.user_code,
         };
+        // Strings and lists only: serializing cannot fail, but it is not assumed either.
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| Failure::Transport(format!("serializing the lookup: {e}")))?;
         let mut request = http
             .post(&self.url)
-            .timeout(self.timeout)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
             .insert_header((header::ACCEPT, "application/json"))
             .insert_header(("X-Request-Id", query.request_id));
         if let Some(authorization) = &self.authorization {
             request = request.insert_header((header::AUTHORIZATION, authorization.clone()));
         }
-        let mut response = request.send_json(&body).await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let body = response
-            .body()
-            .limit(MAX_RESPONSE_BYTES)
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?;
-        Ok((status, body))
+        let deadline = Instant::now() + self.timeout;
+        outbound::send(request, Some(Bytes::from(body)), READ, deadline).await
     }
 }
 

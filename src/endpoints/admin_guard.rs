@@ -9,11 +9,11 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
+use actix_web::{web, Error};
 
-use crate::error::json_builder;
+use crate::error::{Code, WireError};
 use crate::http::host::host_allowed;
 use crate::state::AppState;
 
@@ -23,10 +23,6 @@ fn is_json(req: &ServiceRequest) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn refuse(status: StatusCode, error: &str) -> HttpResponse {
-    json_builder(status).body(serde_json::json!({ "error": error }).to_string())
 }
 
 /// The Host and JSON checks, for the routes that wrap it.
@@ -45,20 +41,17 @@ pub async fn guard_admin(
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.to_string()));
     let refusal = if !host.is_some_and(|h| host_allowed(&h, &allowed)) {
-        Some(refuse(
-            StatusCode::MISDIRECTED_REQUEST,
-            "misdirected_request",
-        ))
+        Some(Code::MisdirectedRequest)
     } else if req.method() == Method::POST && !is_json(&req) {
-        Some(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request",
-        ))
+        Some(Code::UnsupportedMediaType)
     } else {
         None
     };
     match refusal {
-        Some(response) => Ok(req.into_response(response).map_into_right_body()),
+        Some(code) => {
+            let response = WireError::new(code).response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
         None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{BackchannelResponse, ParametersRequest};
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::identify::Identification;
 use crate::directory::DirectoryClient;
 use crate::error::GatewayError;
@@ -32,7 +32,7 @@ pub async fn backchannel_authentication(
             request_id.as_str(),
         )
         .await?;
-    if response.action == "USER_IDENTIFICATION" {
+    if response.action == Action::UserIdentification {
         return Identification {
             ciba: &state.ciba,
             authlete: &authlete,

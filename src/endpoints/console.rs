@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::decisions::apply;
 use crate::ciba::decide::DecisionBody;
-use crate::error::json_builder;
+use crate::error::{json_builder, Code, WireError};
+use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
@@ -49,18 +50,17 @@ fn authorized(req: &HttpRequest, state: &AppState) -> bool {
     let Some(expected) = &state.settings.admin.console_token else {
         return true;
     };
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .is_some_and(|(_, token)| expected.ct_eq(token.trim().as_bytes()))
+    authorization(req.headers())
+        .ok()
+        .flatten()
+        .filter(|found| found.is("bearer") && !found.credentials.is_empty())
+        .is_some_and(|found| expected.ct_eq(found.credentials.as_bytes()))
 }
 
 fn unauthorized() -> HttpResponse {
-    json_builder(StatusCode::UNAUTHORIZED)
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"console\""))
-        .body(json!({"error": "invalid_token"}).to_string())
+    WireError::new(Code::InvalidToken)
+        .challenge("Bearer realm=\"console\"")
+        .response()
 }
 
 pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -112,11 +112,10 @@ pub async fn decide(
         Err(e) => return e.error_response(),
     };
     let Ok(decision) = serde_json::from_slice::<ConsoleDecision>(&body) else {
-        return json_builder(StatusCode::BAD_REQUEST)
-            .body(json!({"error": "invalid_request"}).to_string());
+        return WireError::new(Code::InvalidRequest).response();
     };
     let Some(entry) = state.ciba.bridge.registry.get(&decision.request_id) else {
-        return json_builder(StatusCode::NOT_FOUND).body(json!({"error": "not_found"}).to_string());
+        return WireError::new(Code::NotFound).response();
     };
     let claims = match state
         .ciba
@@ -125,9 +124,7 @@ pub async fn decide(
         .open(&entry.decision_token, state.clock.unix_secs())
     {
         Ok(claims) => claims,
-        Err(_) => {
-            return json_builder(StatusCode::GONE).body(json!({"error": "expired"}).to_string())
-        }
+        Err(_) => return WireError::new(Code::Expired).response(),
     };
     let body = DecisionBody {
         decision: decision.decision,
@@ -149,14 +146,11 @@ pub async fn receive_notification(
         Ok(body) => body,
         Err(e) => return e.error_response(),
     };
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| match v.split_once(' ') {
-            Some((scheme, token)) => format!("{scheme} {}", cut(token)),
-            None => cut(v),
-        });
+    let presented = match authorization(req.headers()) {
+        Ok(Some(found)) if found.credentials.is_empty() => Some(cut(found.scheme)),
+        Ok(Some(found)) => Some(format!("{} {}", found.scheme, cut(found.credentials))),
+        _ => None,
+    };
     let mut payload = if body.len() > SINK_MAX_BODY_BYTES {
         Value::String("(body too large)".into())
     } else {
@@ -172,7 +166,7 @@ pub async fn receive_notification(
     }
     state.console.push(json!({
         "received_at": state.clock.unix_secs(),
-        "authorization": authorization,
+        "authorization": presented,
         "body": payload,
     }));
     HttpResponse::NoContent().finish()

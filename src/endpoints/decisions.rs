@@ -2,14 +2,13 @@
 //! with the request's decision token.
 
 use actix_web::http::header;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::ciba::complete::Outcome;
 use crate::ciba::decide::{DecisionBody, Refused};
 use crate::ciba::decision::DecisionClaims;
-use crate::error::json_builder;
+use crate::error::{Code, WireError};
+use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
 use crate::state::AppState;
@@ -21,9 +20,9 @@ pub async fn device_decisions(
     request_id: RequestId,
 ) -> HttpResponse {
     let Some(claims) = bearer(&req).and_then(|token| open(&state, token, &request_id)) else {
-        return json_builder(StatusCode::UNAUTHORIZED)
-            .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#))
-            .body(json!({"error": "invalid_token"}).to_string());
+        return WireError::new(Code::InvalidToken)
+            .challenge(r#"Bearer error="invalid_token""#)
+            .response();
     };
     let body = match read_limited(&req, payload, state.settings.server.max_body_bytes).await {
         Ok(body) => body,
@@ -31,7 +30,7 @@ pub async fn device_decisions(
     };
     let body: DecisionBody = match serde_json::from_slice(&body) {
         Ok(body) => body,
-        Err(e) => return invalid(&format!("malformed decision: {e}")),
+        Err(e) => return invalid(format!("malformed decision: {e}")).response(),
     };
     apply(&state, claims, body, request_id.as_str()).await
 }
@@ -44,40 +43,30 @@ pub async fn apply(
     request_id: &str,
 ) -> HttpResponse {
     let outcome = state.ciba.bridge.decide(claims, body, request_id).await;
-    let retry_after = state.settings.authlete.retry_after_secs;
-    match outcome {
-        Ok(Outcome::Done) => HttpResponse::NoContent()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish(),
-        Ok(Outcome::AlreadyDecided) => {
-            answer(StatusCode::CONFLICT, json!({"error": "already_decided"}))
+    let unavailable = |secs| WireError::new(Code::TemporarilyUnavailable).retry_after(secs);
+    let refusal = match outcome {
+        Ok(Outcome::Done) => {
+            return HttpResponse::NoContent()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
         }
-        Ok(Outcome::Expired) => answer(StatusCode::GONE, json!({"error": "expired"})),
-        Ok(Outcome::UpstreamError) => {
-            answer(StatusCode::BAD_GATEWAY, json!({"error": "upstream_error"}))
-        }
+        Ok(Outcome::AlreadyDecided) => WireError::new(Code::AlreadyDecided),
+        Ok(Outcome::Expired) => WireError::new(Code::Expired),
+        Ok(Outcome::UpstreamError) => WireError::new(Code::UpstreamError),
         Ok(Outcome::Unavailable { retry_after_secs }) => unavailable(retry_after_secs),
-        Err(Refused::Unavailable) => unavailable(retry_after),
-        Ok(Outcome::Unknown) => answer(
-            StatusCode::GATEWAY_TIMEOUT,
-            json!({"error": "outcome_unknown"}),
-        ),
-        Ok(Outcome::Internal) => answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": "server_error"}),
-        ),
-        Err(Refused::Invalid(description)) => invalid(&description),
-    }
+        Err(Refused::Unavailable) => unavailable(state.settings.authlete.retry_after_secs),
+        Ok(Outcome::Unknown) => WireError::new(Code::OutcomeUnknown),
+        Ok(Outcome::Internal) => WireError::new(Code::ServerError),
+        Err(Refused::Invalid(description)) => invalid(description),
+    };
+    refusal.response()
 }
 
+/// The decision token of the only `Authorization: Bearer` header.
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let value = values.next()?.to_str().ok()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let found = authorization(req.headers()).ok().flatten()?;
+    let token = found.credentials;
+    (found.is("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn open(state: &AppState, token: &str, request_id: &RequestId) -> Option<DecisionClaims> {
@@ -90,19 +79,6 @@ fn open(state: &AppState, token: &str, request_id: &RequestId) -> Option<Decisio
     }
 }
 
-fn answer(status: StatusCode, body: serde_json::Value) -> HttpResponse {
-    json_builder(status).body(body.to_string())
-}
-
-fn invalid(description: &str) -> HttpResponse {
-    answer(
-        StatusCode::BAD_REQUEST,
-        json!({"error": "invalid_request", "error_description": description}),
-    )
-}
-
-fn unavailable(retry_after_secs: u64) -> HttpResponse {
-    json_builder(StatusCode::SERVICE_UNAVAILABLE)
-        .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
-        .body(json!({"error": "temporarily_unavailable"}).to_string())
+fn invalid(description: String) -> WireError {
+    WireError::new(Code::InvalidRequest).description(description)
 }

@@ -1,14 +1,13 @@
 //! `POST /token` → Authlete `/auth/token` (SPEC §3.2), with the edge polling control.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::request_key;
-use crate::error::{json_builder, GatewayError};
+use crate::error::{Code, GatewayError, WireError};
 use crate::http::credentials::dpop;
 use crate::http::form::FormBody;
 use crate::http::RequestId;
@@ -31,7 +30,7 @@ pub async fn token(
     if let Some((key, caller)) = poll {
         if state.ciba.poll.too_early(&key, caller, arrival) {
             state.metrics.slow_down.inc();
-            return Ok(json_builder(StatusCode::BAD_REQUEST).body(r#"{"error":"slow_down"}"#));
+            return Ok(WireError::new(Code::SlowDown).response());
         }
     }
     let request = TokenRequest {
@@ -83,9 +82,9 @@ enum PollAnswer {
 }
 
 fn poll_answer(response: &PassThroughResponse) -> PollAnswer {
-    match response.action.as_str() {
-        "OK" => PollAnswer::Ready,
-        "BAD_REQUEST" => match oauth_error(response.response_content.as_deref()).as_deref() {
+    match response.action {
+        Action::Ok => PollAnswer::Ready,
+        Action::BadRequest => match oauth_error(response.response_content.as_deref()).as_deref() {
             Some("authorization_pending" | "slow_down") => PollAnswer::Pending,
             Some("access_denied" | "expired_token" | "transaction_failed") => PollAnswer::Ready,
             _ => PollAnswer::NotTheOwner,

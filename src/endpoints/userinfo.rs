@@ -8,7 +8,7 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::authlete::dto::{
     PassThroughResponse, UserinfoIssueRequest, UserinfoRequest, UserinfoResponse,
 };
-use crate::authlete::{Api, AuthleteClient};
+use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, Query};
 use crate::error::GatewayError;
 use crate::http::bearer::access_token;
@@ -67,7 +67,7 @@ async fn answer(
     };
     let id = request_id.as_str();
     let found: UserinfoResponse = authlete.call(Api::Userinfo, &request, id).await?;
-    if found.action != "OK" {
+    if found.action != Action::Ok {
         let extra = ExtraHeaders {
             dpop_nonce: found.dpop_nonce.as_deref(),
             attestation_challenge: None,

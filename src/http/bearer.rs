@@ -3,9 +3,10 @@
 //! A token in more than one place is refused; the URI query is never looked at, since URLs end
 //! up in logs and browser histories.
 
-use actix_web::http::{header, Method};
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest};
 
+use super::authorization::{authorization, AuthorizationError};
 use super::form::{is_form, read_form};
 use crate::error::GatewayError;
 
@@ -38,22 +39,16 @@ pub async fn access_token(
 
 /// `Authorization: Bearer <token>` or `DPoP <token>`; other schemes present no token.
 fn header_token(req: &HttpRequest) -> Result<Option<String>, GatewayError> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let Some(value) = values.next() else {
+    let found = authorization(req.headers()).map_err(|e| match e {
+        AuthorizationError::Repeated => TWICE,
+        AuthorizationError::Malformed => {
+            GatewayError::InvalidRequest("malformed Authorization header")
+        }
+    })?;
+    let Some(found) = found.filter(|a| a.is("bearer") || a.is("dpop")) else {
         return Ok(None);
     };
-    if values.next().is_some() {
-        return Err(TWICE);
-    }
-    let value = value
-        .to_str()
-        .map_err(|_| GatewayError::InvalidRequest("malformed Authorization header"))?
-        .trim();
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
-        return Ok(None);
-    }
-    let token = token.trim();
+    let token = found.credentials;
     if token.is_empty() || token.contains(' ') {
         return Err(GatewayError::InvalidRequest("malformed access token"));
     }

@@ -4,13 +4,11 @@
 //! authenticates callers itself: Basic credentials, secrets compared in constant time against
 //! every entry, so the answer time says nothing about which ids exist.
 
-use actix_web::http::header;
 use actix_web::HttpRequest;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use super::form::decode_component;
+use super::authorization::authorization;
 use crate::config::IntrospectionClient;
 use crate::error::{basic_challenge, GatewayError};
 
@@ -31,7 +29,12 @@ impl IntrospectionCallers {
     /// Accepts exactly one `Authorization: Basic` naming a listed caller with its secret, and
     /// returns that caller's entry.
     pub fn authenticate(&self, req: &HttpRequest) -> Result<&IntrospectionClient, GatewayError> {
-        let (id, secret) = basic(req).ok_or_else(|| self.refuse())?;
+        let (id, secret) = authorization(req.headers())
+            .ok()
+            .flatten()
+            .filter(|found| found.is("basic"))
+            .and_then(|found| found.basic_pair())
+            .ok_or_else(|| self.refuse())?;
         let given_hash = hex::encode(Sha256::digest(secret.as_bytes()));
         let mut found = Choice::from(0);
         // Selected without a branch, like the comparisons, so that which entry matched does
@@ -65,30 +68,13 @@ impl IntrospectionCallers {
     }
 }
 
-/// The id and secret of the only `Authorization: Basic` header, form-decoded.
-fn basic(req: &HttpRequest) -> Option<(String, String)> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let value = values.next()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    Some((decode_component(id).ok()?, decode_component(secret).ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Secret;
+    use actix_web::http::header;
     use actix_web::test::TestRequest;
+    use base64::Engine;
 
     fn callers() -> IntrospectionCallers {
         let hashed = hex::encode(Sha256::digest(b"s2"));

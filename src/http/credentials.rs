@@ -1,12 +1,11 @@
 //! Client credentials and proofs taken from the request, checked for syntax only: Authlete
 //! authenticates the client.
 
-use actix_web::http::header::{self, HeaderName};
+use actix_web::http::header::HeaderName;
 use actix_web::HttpRequest;
-use base64::Engine;
 
+use super::authorization::{authorization, AuthorizationError};
 use super::client_cert::{self, pem};
-use super::form::decode_component;
 use super::peer::{PeerCertificates, Proxies};
 use crate::authlete::dto::ClientCredentials;
 use crate::config::CertHeader;
@@ -45,35 +44,24 @@ impl CredentialRules {
 
     /// `Authorization: Basic` → client id and secret, each form-decoded (RFC 6749 §2.3.1).
     fn basic(&self, req: &HttpRequest) -> Result<Option<(String, String)>, GatewayError> {
-        let mut values = req.headers().get_all(header::AUTHORIZATION);
-        let Some(value) = values.next() else {
+        let found = match authorization(req.headers()) {
+            Ok(found) => found,
+            Err(AuthorizationError::Repeated) => {
+                return Err(self.invalid("more than one Authorization header"))
+            }
+            Err(AuthorizationError::Malformed) => {
+                return Err(self.invalid("malformed Authorization header"))
+            }
+        };
+        let Some(found) = found else {
             return Ok(None);
         };
-        if values.next().is_some() {
-            return Err(self.invalid("more than one Authorization header"));
-        }
-        let value = value
-            .to_str()
-            .map_err(|_| self.invalid("malformed Authorization header"))?;
-        let (scheme, encoded) = value.trim().split_once(' ').unwrap_or((value, ""));
-        if !scheme.eq_ignore_ascii_case("basic") {
+        if !found.is("basic") {
             return Err(self.invalid("only Basic client authentication is accepted here"));
         }
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| self.invalid("malformed Basic credentials"))?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| self.invalid("malformed Basic credentials"))?;
-        let id = decode_component(id).map_err(|_| self.invalid("malformed Basic credentials"))?;
-        let secret =
-            decode_component(secret).map_err(|_| self.invalid("malformed Basic credentials"))?;
-        if id.is_empty() {
-            return Err(self.invalid("malformed Basic credentials"));
-        }
-        Ok(Some((id, secret)))
+        let pair = found.basic_pair().filter(|(id, _)| !id.is_empty());
+        pair.map(Some)
+            .ok_or_else(|| self.invalid("malformed Basic credentials"))
     }
 
     /// The client certificate (PEM) and its chain: from a trusted proxy's header when

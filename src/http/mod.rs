@@ -1,6 +1,7 @@
 //! The common HTTP rules of SPEC §3: request ids and access logs, form bodies, client
 //! credentials, proxies, and the 404/405 answers.
 
+pub mod authorization;
 pub mod bearer;
 pub mod callers;
 pub mod client_cert;

@@ -7,12 +7,13 @@ use std::time::Instant;
 use awc::http::header::{self, HeaderValue};
 use sha2::{Digest, Sha256};
 
-use super::http::{post, Reply};
+use super::http::{describe, post};
 use super::queue::Place;
 use super::target::{Endpoint, Refusal, Vetting};
 use super::worker::Worker;
 use super::{Notification, NotificationMode};
 use crate::backoff::{backoff, next_wait};
+use crate::outbound::Reply;
 
 /// How one attempt ended.
 enum Attempt {
@@ -130,7 +131,6 @@ async fn exchange(
         .notifications
         .post(endpoint.uri())
         .address(address)
-        .timeout(config.attempt_timeout)
         .insert_header((header::AUTHORIZATION, bearer.clone()))
         .insert_header((header::CONTENT_TYPE, "application/json"));
     match post(request, n.body.clone(), config.attempt_timeout).await {
@@ -143,9 +143,9 @@ fn classify(reply: Reply) -> Attempt {
     match reply.status {
         200..=299 => Attempt::Delivered,
         // RFC 9110 gives Retry-After its meaning on 503, RFC 6585 on 429.
-        429 | 503 => Attempt::Retry(reply.describe(), reply.retry_after),
-        408 | 500..=599 => Attempt::Retry(reply.describe(), None),
-        _ => Attempt::Permanent(reply.describe()),
+        429 | 503 => Attempt::Retry(describe(&reply), reply.retry_after().map(str::to_owned)),
+        408 | 500..=599 => Attempt::Retry(describe(&reply), None),
+        _ => Attempt::Permanent(describe(&reply)),
     }
 }
 

@@ -12,12 +12,13 @@ use base64::{alphabet, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::http::post;
+use super::http::{describe, post};
 use super::queue::Place;
 use super::worker::Worker;
 use super::WebhookMessage;
 use crate::backoff::{backoff, next_wait};
 use crate::config::{DeviceChannel, Settings};
+use crate::outbound::{Reply, StatusClass};
 
 /// Standard base64 with or without padding, as `--check-config` accepts secrets.
 const STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
@@ -121,31 +122,17 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
     let mut attempts = 0;
     let mut last = "deadline passed before the first attempt".to_owned();
     while clock.now() < message.deadline {
-        let in_flight = worker.webhook_in_flight.acquire().await;
-        // Signed now, not when queued: receivers reject stale timestamps (replay protection).
-        let timestamp = clock.unix_secs();
-        let request = client
-            .post(&target.url)
-            .timeout(target.timeout)
-            .insert_header((header::CONTENT_TYPE, "application/json"))
-            .insert_header(("webhook-id", id.clone()))
-            .insert_header(("webhook-timestamp", timestamp.to_string()))
-            .insert_header((
-                "webhook-signature",
-                target.signer.sign(&message.id, timestamp, &message.body),
-            ))
-            .insert_header(("X-Request-Id", request_id_value.clone()));
-        let answer = post(request, message.body.clone(), target.timeout).await;
-        drop(in_flight);
+        let headers = [("webhook-id", &id), ("X-Request-Id", &request_id_value)];
+        let answer = attempt(&worker, client, target, &message, headers).await;
         attempts += 1;
         let retry_after = match answer {
-            Ok(reply) if reply.is_success() => {
+            Ok(reply) if reply.class() == StatusClass::Success => {
                 log::debug!("request_id={request_id} webhook {} accepted", message.id);
                 return;
             }
             Ok(reply) => {
-                last = reply.describe();
-                reply.retry_after
+                last = describe(&reply);
+                reply.retry_after().map(str::to_owned)
             }
             Err(error) => {
                 last = error;
@@ -168,6 +155,32 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
          attempts (last: {last})",
         message.id
     );
+}
+
+/// One signed POST, within the webhook's timeout; waiting for an in-flight place is not part
+/// of it.
+async fn attempt(
+    worker: &Worker,
+    client: &awc::Client,
+    target: &WebhookTarget,
+    message: &WebhookMessage,
+    headers: [(&str, &HeaderValue); 2],
+) -> Result<Reply, String> {
+    let _in_flight = worker.webhook_in_flight.acquire().await;
+    // Signed now, not when queued: receivers reject stale timestamps (replay protection).
+    let timestamp = worker.config.clock.unix_secs();
+    let mut request = client
+        .post(&target.url)
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header((
+            "webhook-signature",
+            target.signer.sign(&message.id, timestamp, &message.body),
+        ));
+    for (name, value) in headers {
+        request = request.insert_header((name, value.clone()));
+    }
+    post(request, message.body.clone(), target.timeout).await
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! §8), so that `increase()` and `rate()` see the first event after a restart. Here, in the
 //! composition root, because the vocabularies belong to the modules that use them.
 
-use crate::authlete::{Api, FailReason};
+use crate::actions::documented;
+use crate::authlete::api::DOCUMENT_SERVED;
+use crate::authlete::{Action, Api, FailReason, FAILURE_ACTIONS};
 use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
 use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES};
@@ -14,7 +16,7 @@ use crate::outbox::NotificationMode;
 pub fn metrics() -> Metrics {
     let metrics = Metrics::new();
     for api in Api::ALL {
-        for action in api.metric_actions() {
+        for action in action_labels(api) {
             metrics
                 .authlete_requests
                 .with_label_values(&[api.name(), action]);
@@ -42,4 +44,19 @@ pub fn metrics() -> Metrics {
         }
     }
     metrics
+}
+
+/// Every `action` label a call to `api` can be counted under: the actions it documents (or `OK`
+/// for a raw document), then the failures.
+fn action_labels(api: Api) -> Vec<&'static str> {
+    let answered: Vec<&'static str> = if api.is_raw_document() {
+        vec![DOCUMENT_SERVED]
+    } else {
+        Action::NAMES
+            .iter()
+            .copied()
+            .filter(|name| documented(api, &Action::from_name(name)))
+            .collect()
+    };
+    answered.into_iter().chain(FAILURE_ACTIONS).collect()
 }

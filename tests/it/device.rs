@@ -104,7 +104,7 @@ async fn forged_tampered_other_key_and_expired_tokens_are_refused() {
             subject: "alice".into(),
             client_id: None,
             client_name: None,
-            delivery_mode: Some("poll".into()),
+            delivery_mode: Some(authlete_gateway::ciba::DeliveryMode::Poll),
             claim_names: vec![],
             acrs: vec![],
             issued_at: 0,
@@ -224,6 +224,24 @@ async fn the_console_token_guards_its_data_when_set() {
     let listed: Value = serde_json::from_slice(&listed.body().await.unwrap()).unwrap();
     assert_eq!(listed[0]["authorization"], "Bearer client-n…");
     assert_eq!(listed[0]["body"]["access_token"], "01234567…");
+}
+
+#[actix_web::test]
+async fn the_console_refuses_a_repeated_authorization_header() {
+    let token = "console-secret-of-at-least-32-chars";
+    let gw = TestGateway::start_embedded(|s| {
+        s.admin.console_token = Some(authlete_gateway::config::Secret::new(token));
+    })
+    .await;
+    let bearer = format!("Bearer {token}");
+    let reply = client()
+        .get(format!("{}/console/requests", gw.admin))
+        .append_header(("Authorization", bearer.as_str()))
+        .append_header(("Authorization", bearer.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
 }
 
 #[actix_web::test]
