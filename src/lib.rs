@@ -14,6 +14,7 @@ pub mod ciba;
 pub mod claims;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod directory;
 pub mod emulator;
 pub mod endpoints;

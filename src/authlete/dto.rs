@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::action::Action;
-use crate::ciba::DeliveryMode;
+use crate::delivery::DeliveryMode;
 
 /// Client credentials and proofs forwarded to Authlete, checked here only for syntax.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -6,13 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
 use serde_json::json;
 
 use super::background::Background;
-use super::decision::{DecisionClaims, DecisionKeys};
+use super::decision::DecisionKeys;
 use super::device::IssuedRequest;
 use super::pending::PendingGuard;
 use super::poll::PollControl;
@@ -73,7 +70,7 @@ impl Bridge {
         }
     }
 
-    fn is_webhook(&self) -> bool {
+    pub(super) fn is_webhook(&self) -> bool {
         self.channel == DeviceChannel::Webhook
     }
 
@@ -100,7 +97,7 @@ impl Bridge {
         Some(entry)
     }
 
-    fn authentication_request(&self, entry: &Entry) -> String {
+    pub(super) fn authentication_request(&self, entry: &Entry) -> String {
         let r = &entry.request;
         json!({
             "type": "authentication_request",
@@ -124,7 +121,7 @@ impl Bridge {
     }
 
     /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
-    fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
+    pub(super) fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
         let lifetime = request.expires_at.saturating_sub(request.issued_at);
         if request.delivery_mode.is_some_and(DeliveryMode::notifies) {
             (lifetime as f64 * self.timeout_ratio).floor() as u64
@@ -134,56 +131,6 @@ impl Bridge {
     }
 }
 
-impl Bridge {
-    /// Contacts the device for an issued request (SPEC §4 step 6), once, after the
-    /// acknowledgement was built: a decision token, the webhook message or console listing,
-    /// and the deadline. Never blocks.
-    pub fn dispatch(self: &Arc<Self>, request: IssuedRequest) {
-        let bridge = self;
-        let claims = DecisionClaims {
-            ticket: request.ticket.clone(),
-            subject: request.subject.clone(),
-            client_id: request.client_id.clone(),
-            client_name: request.client_name.clone(),
-            delivery_mode: request.delivery_mode,
-            claim_names: request.claim_names.clone(),
-            acrs: request.acrs.clone(),
-            issued_at: request.issued_at,
-            expires_at: request.expires_at,
-        };
-        let decision_token = match bridge.keys.seal(&claims) {
-            Ok(token) => token,
-            Err(e) => {
-                log::error!("request_id={} {e}", request.request_id);
-                return;
-            }
-        };
-        let entry = Entry {
-            request_id: random_id(),
-            decision_token,
-            request,
-        };
-        let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
-        if bridge.is_webhook() {
-            bridge.outbox.send_webhook(WebhookMessage {
-                id: entry.request_id.clone(),
-                body: bridge.authentication_request(&entry),
-                deadline: unix(entry.request.issued_at) + after,
-                request_id: entry.request.request_id.clone(),
-            });
-        }
-        let listed = bridge.registry.insert(entry.clone());
-        super::deadline::schedule(bridge.clone(), entry, after, claims, listed);
-    }
-}
-
 pub(super) fn unix(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-/// A random 128-bit identifier, base64url.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }

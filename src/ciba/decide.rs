@@ -14,6 +14,7 @@ use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
 use super::DeliveryMode;
 use crate::directory::Query;
+use crate::outbox::NotificationSlot;
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
@@ -58,151 +59,171 @@ enum Decided {
     Fail,
 }
 
-impl Bridge {
-    /// Validates `body` against the token's `claims`, then completes the request on the
-    /// background thread and waits for the outcome.
-    pub async fn decide(
-        self: &Arc<Self>,
-        claims: DecisionClaims,
-        body: DecisionBody,
-        request_id: &str,
-    ) -> Result<Outcome, Refused> {
-        let decided = self.validate(&claims, &body)?;
-        let label = match decided {
+impl Decided {
+    /// The `decision` label of `gateway_device_decisions_total`.
+    fn label(&self) -> &'static str {
+        match self {
             Decided::Approve(_) => "approve",
             Decided::Deny => "deny",
             Decided::Fail => "fail",
-        };
-        let slot = if claims.delivery_mode.is_some_and(DeliveryMode::notifies) {
-            Some(self.outbox.reserve().ok_or(Refused::Unavailable)?)
-        } else {
-            None
-        };
-        let (reply, outcome) = oneshot::channel();
-        let bridge = self.clone();
-        let request_id = request_id.to_owned();
-        let submitted = self.background.spawn_tracked(move |context| {
-            async move {
-                let outcome = match bridge
-                    .verdict(&context, &claims, decided, &request_id)
-                    .await
-                {
-                    Ok(verdict) => {
-                        let completion = Completion {
-                            claims: &claims,
-                            verdict: &verdict,
-                            request_id: &request_id,
-                            poll: &bridge.poll,
-                        };
-                        completion.run(&context, slot, &bridge.metrics).await
-                    }
-                    Err(outcome) => outcome,
-                };
-                let label = match outcome {
-                    Outcome::Done => Some(label),
-                    Outcome::Unknown => Some("unknown"),
-                    _ => None,
-                };
-                if let Some(label) = label {
-                    bridge
-                        .metrics
-                        .device_decisions
-                        .with_label_values(&[label])
-                        .inc();
-                }
-                if matches!(
-                    outcome,
-                    Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
-                ) {
-                    bridge.settle(&claims.ticket);
-                }
-                // The client may have gone; the decision stands either way.
-                let _ = reply.send(outcome);
-            }
-            .boxed_local()
-        });
-        if !submitted {
-            return Err(Refused::Unavailable);
         }
-        outcome.await.map_err(|_| Refused::Unavailable)
     }
+}
 
-    /// The checks of SPEC §5.3 that need no I/O.
-    fn validate(&self, claims: &DecisionClaims, body: &DecisionBody) -> Result<Decided, Refused> {
-        let invalid = |m: &str| Err(Refused::Invalid(m.to_owned()));
-        match body.decision.as_str() {
-            "approve" => {}
-            "deny" => return Ok(Decided::Deny),
-            "fail" => return Ok(Decided::Fail),
-            _ => return invalid("decision must be approve, deny or fail"),
+/// Validates `body` against the token's `claims`, then completes the request on the background
+/// thread and waits for the outcome.
+pub async fn decide(
+    bridge: &Arc<Bridge>,
+    claims: DecisionClaims,
+    body: DecisionBody,
+    request_id: &str,
+) -> Result<Outcome, Refused> {
+    let decided = validate(bridge, &claims, &body)?;
+    let slot = if claims.delivery_mode.is_some_and(DeliveryMode::notifies) {
+        Some(bridge.outbox.reserve().ok_or(Refused::Unavailable)?)
+    } else {
+        None
+    };
+    let (reply, outcome) = oneshot::channel();
+    let job_bridge = bridge.clone();
+    let request_id = request_id.to_owned();
+    let submitted = bridge.background.spawn_tracked(move |context| {
+        async move {
+            let outcome = apply(&job_bridge, &context, &claims, decided, slot, &request_id).await;
+            // The client may have gone; the decision stands either way.
+            let _ = reply.send(outcome);
         }
-        let now = self.clock.unix_secs();
-        let auth_time = body.auth_time.unwrap_or(now);
-        if auth_time.saturating_add(AUTH_TIME_SKEW_SECS) < claims.issued_at
-            || auth_time > now.saturating_add(AUTH_TIME_SKEW_SECS)
-        {
-            return invalid("auth_time lies outside the request's lifetime");
-        }
-        if let Some(acr) = &body.acr {
-            if !claims.acrs.is_empty() && !claims.acrs.contains(acr) {
-                return invalid("acr is not one of the requested acr_values");
-            }
-        }
-        let decided = body.claims.clone().unwrap_or_default();
-        for name in decided.keys() {
-            if crate::claims::is_protocol_claim(name) {
-                return invalid("claims may not set registered or protocol claims");
-            }
-            if !claims.claim_names.contains(name) {
-                return invalid("claims may only name claims the request asked for");
-            }
-        }
-        Ok(Decided::Approve(Approval {
-            auth_time,
-            acr: body.acr.clone(),
-            amr: body.amr.clone(),
-            claims: decided,
-        }))
+        .boxed_local()
+    });
+    if !submitted {
+        return Err(Refused::Unavailable);
     }
+    outcome.await.map_err(|_| Refused::Unavailable)
+}
 
-    /// The `/complete` verdict: for an approval, the directory's claims for the subject
-    /// filtered to the requested names, overlaid by the decision's claims, plus `amr`.
-    async fn verdict(
-        &self,
-        context: &Context,
-        claims: &DecisionClaims,
-        decided: Decided,
-        request_id: &str,
-    ) -> Result<Verdict, Outcome> {
-        let approval = match decided {
-            Decided::Approve(approval) => approval,
-            Decided::Deny => return Ok(Verdict::Denied),
-            Decided::Fail => return Ok(Verdict::Failed),
-        };
-        let query = Query::subject(&claims.subject, request_id);
-        let user = self
-            .directory
-            .lookup(query, &context.directory)
-            .await
-            .map_err(|e| {
-                log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
-                Outcome::Unavailable {
-                    retry_after_secs: self.retry_after_secs,
-                }
-            })?;
-        let mut merged: Map<String, Value> = user
-            .claims
-            .into_iter()
-            .filter(|(name, _)| claims.claim_names.contains(name))
-            .collect();
-        merged.extend(approval.claims);
-        if let Some(amr) = approval.amr {
-            merged.insert("amr".into(), Value::from(amr));
+/// The detached part, on the background thread: the verdict, `/complete`, the metric, and the
+/// request leaving the lists once Authlete has an answer.
+async fn apply(
+    bridge: &Bridge,
+    context: &Context,
+    claims: &DecisionClaims,
+    decided: Decided,
+    slot: Option<NotificationSlot>,
+    request_id: &str,
+) -> Outcome {
+    let label = decided.label();
+    let outcome = match verdict(bridge, context, claims, decided, request_id).await {
+        Ok(verdict) => {
+            let completion = Completion {
+                claims,
+                verdict: &verdict,
+                request_id,
+                poll: &bridge.poll,
+            };
+            completion.run(context, slot, &bridge.metrics).await
         }
-        Ok(Verdict::Authorized {
-            auth_time: approval.auth_time,
-            acr: approval.acr,
-            claims: (!merged.is_empty()).then(|| Value::Object(merged).to_string()),
-        })
+        Err(outcome) => outcome,
+    };
+    let counted = match outcome {
+        Outcome::Done => Some(label),
+        Outcome::Unknown => Some("unknown"),
+        _ => None,
+    };
+    if let Some(label) = counted {
+        bridge
+            .metrics
+            .device_decisions
+            .with_label_values(&[label])
+            .inc();
     }
+    if matches!(
+        outcome,
+        Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
+    ) {
+        bridge.settle(&claims.ticket);
+    }
+    outcome
+}
+
+/// The checks of SPEC §5.3 that need no I/O.
+fn validate(
+    bridge: &Bridge,
+    claims: &DecisionClaims,
+    body: &DecisionBody,
+) -> Result<Decided, Refused> {
+    let invalid = |m: &str| Err(Refused::Invalid(m.to_owned()));
+    match body.decision.as_str() {
+        "approve" => {}
+        "deny" => return Ok(Decided::Deny),
+        "fail" => return Ok(Decided::Fail),
+        _ => return invalid("decision must be approve, deny or fail"),
+    }
+    let now = bridge.clock.unix_secs();
+    let auth_time = body.auth_time.unwrap_or(now);
+    if auth_time.saturating_add(AUTH_TIME_SKEW_SECS) < claims.issued_at
+        || auth_time > now.saturating_add(AUTH_TIME_SKEW_SECS)
+    {
+        return invalid("auth_time lies outside the request's lifetime");
+    }
+    if let Some(acr) = &body.acr {
+        if !claims.acrs.is_empty() && !claims.acrs.contains(acr) {
+            return invalid("acr is not one of the requested acr_values");
+        }
+    }
+    let decided = body.claims.clone().unwrap_or_default();
+    for name in decided.keys() {
+        if crate::claims::is_protocol_claim(name) {
+            return invalid("claims may not set registered or protocol claims");
+        }
+        if !claims.claim_names.contains(name) {
+            return invalid("claims may only name claims the request asked for");
+        }
+    }
+    Ok(Decided::Approve(Approval {
+        auth_time,
+        acr: body.acr.clone(),
+        amr: body.amr.clone(),
+        claims: decided,
+    }))
+}
+
+/// The `/complete` verdict: for an approval, the directory's claims for the subject
+/// filtered to the requested names, overlaid by the decision's claims, plus `amr`.
+async fn verdict(
+    bridge: &Bridge,
+    context: &Context,
+    claims: &DecisionClaims,
+    decided: Decided,
+    request_id: &str,
+) -> Result<Verdict, Outcome> {
+    let approval = match decided {
+        Decided::Approve(approval) => approval,
+        Decided::Deny => return Ok(Verdict::Denied),
+        Decided::Fail => return Ok(Verdict::Failed),
+    };
+    let query = Query::subject(&claims.subject, request_id);
+    let user = bridge
+        .directory
+        .lookup(query, &context.directory)
+        .await
+        .map_err(|e| {
+            log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
+            Outcome::Unavailable {
+                retry_after_secs: bridge.retry_after_secs,
+            }
+        })?;
+    let mut merged: Map<String, Value> = user
+        .claims
+        .into_iter()
+        .filter(|(name, _)| claims.claim_names.contains(name))
+        .collect();
+    merged.extend(approval.claims);
+    if let Some(amr) = approval.amr {
+        merged.insert("amr".into(), Value::from(amr));
+    }
+    Ok(Verdict::Authorized {
+        auth_time: approval.auth_time,
+        acr: approval.acr,
+        claims: (!merged.is_empty()).then(|| Value::Object(merged).to_string()),
+    })
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 
 use super::device::{authorization_details, request_context, IssuedRequest};
+use super::dispatch::dispatch;
 use super::pending::Reservation;
 use super::{request_key, Ciba, FailReason};
 use crate::actions::{respond, ExtraHeaders};
@@ -226,9 +227,7 @@ impl Identification<'_> {
             &self.extra(),
             &self.ciba.realm,
         )?;
-        self.ciba
-            .bridge
-            .dispatch(self.issued(ticket, key, user, lifetime));
+        dispatch(&self.ciba.bridge, self.issued(ticket, key, user, lifetime));
         Ok(response)
     }
 

@@ -7,8 +7,8 @@ pub mod complete;
 mod deadline;
 pub mod decide;
 pub mod decision;
-mod delivery;
 pub mod device;
+pub mod dispatch;
 pub mod identify;
 pub mod lockout;
 pub mod pending;
@@ -16,7 +16,7 @@ pub mod poll;
 pub mod registry;
 
 pub use crate::authlete::FailReason;
-pub use delivery::DeliveryMode;
+pub use crate::delivery::DeliveryMode;
 
 use std::sync::{Arc, Once};
 

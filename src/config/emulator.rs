@@ -51,13 +51,7 @@ impl Default for EmulatorSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryMode {
-    Poll,
-    Ping,
-    Push,
-}
+pub use crate::delivery::DeliveryMode;
 
 /// A client registered in the embedded emulator.
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::ciba::complete::Outcome;
-use crate::ciba::decide::{DecisionBody, Refused};
+use crate::ciba::decide::{decide, DecisionBody, Refused};
 use crate::ciba::decision::DecisionClaims;
 use crate::error::{Code, WireError};
 use crate::http::authorization::authorization;
@@ -42,7 +42,7 @@ pub async fn apply(
     body: DecisionBody,
     request_id: &str,
 ) -> HttpResponse {
-    let outcome = state.ciba.bridge.decide(claims, body, request_id).await;
+    let outcome = decide(&state.ciba.bridge, claims, body, request_id).await;
     let unavailable = |secs| WireError::new(Code::TemporarilyUnavailable).retry_after(secs);
     let refusal = match outcome {
         Ok(Outcome::Done) => {

@@ -8,8 +8,8 @@ use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::request_key;
 use crate::error::{Code, GatewayError, WireError};
-use crate::http::credentials::dpop;
 use crate::http::form::FormBody;
+use crate::http::headers::dpop;
 use crate::http::RequestId;
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, Query};
 use crate::error::GatewayError;
 use crate::http::bearer::access_token;
-use crate::http::credentials::dpop;
+use crate::http::headers::dpop;
 use crate::http::{cors, RequestId};
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use actix_web::HttpRequest;
 use base64::Engine;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
-use super::credentials::single_header;
+use super::headers::single_header;
 use crate::config::CertHeader;
 use crate::error::GatewayError;
 

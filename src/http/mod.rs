@@ -8,6 +8,7 @@ pub mod client_cert;
 pub mod cors;
 pub mod credentials;
 pub mod form;
+pub mod headers;
 pub mod host;
 pub mod peer;
 pub mod request_id;

@@ -15,7 +15,9 @@ mod limits;
 mod notify;
 mod queue;
 mod target;
+mod thread;
 mod webhook;
+mod webhook_target;
 mod worker;
 
 use std::fmt;
@@ -30,7 +32,8 @@ use crate::config::{Secret, Settings};
 use crate::metrics::Metrics;
 use address::AddressPolicy;
 use queue::{Place, Queue};
-use worker::{Job, WorkerConfig};
+use thread::Job;
+use worker::WorkerConfig;
 
 /// Webhook messages waiting or being retried at once. Messages are small; the bound only stops
 /// an unreachable receiver from growing memory without limit while requests keep coming.
@@ -158,11 +161,11 @@ impl Outbox {
             allow_insecure_http: n.allow_insecure_http,
             max_in_flight: n.max_in_flight.max(1),
             max_in_flight_per_host: n.max_in_flight_per_host.max(1),
-            webhook: webhook::WebhookTarget::from_settings(settings)?,
+            webhook: webhook_target::WebhookTarget::from_settings(settings)?,
         };
         let webhook_configured = config.webhook.is_some();
         let (jobs, receiver) = mpsc::unbounded_channel();
-        worker::spawn(config, receiver)?;
+        thread::spawn(config, receiver)?;
         Ok(Arc::new(Self {
             // The channel itself is unbounded: its length is bounded by the queues' places.
             jobs,
