@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
-use crate::authlete::UpstreamError;
+use crate::authlete::{AuthleteFailure, UpstreamError};
 
 /// Every error answer the gateway produces itself (Authlete's own error answers are passed
 /// through by `actions`, not through this type).
@@ -83,6 +83,15 @@ impl GatewayError {
                 WireError::new(Code::MethodNotAllowed).allow(allow)
             }
             GatewayError::NotFound => WireError::new(Code::NotFound),
+        }
+    }
+}
+
+impl From<AuthleteFailure> for GatewayError {
+    fn from(failure: AuthleteFailure) -> Self {
+        GatewayError::Upstream {
+            error: failure.error,
+            retry_after_secs: failure.retry_after_secs,
         }
     }
 }

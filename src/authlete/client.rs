@@ -11,9 +11,8 @@ use serde::Serialize;
 
 use super::api::{Api, TimeoutClass};
 use super::dto::Envelope;
-use super::error::UpstreamError;
+use super::error::{AuthleteFailure, UpstreamError};
 use super::target::AuthleteTarget;
-use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::outbound::{self, Addresses, ClientSettings, ReadBody};
 
@@ -65,7 +64,7 @@ impl AuthleteClient {
         api: Api,
         body: &Req,
         request_id: &str,
-    ) -> Result<Resp, GatewayError>
+    ) -> Result<Resp, AuthleteFailure>
     where
         Req: Serialize,
         Resp: DeserializeOwned + Envelope,
@@ -84,7 +83,11 @@ impl AuthleteClient {
     }
 
     /// GETs a raw JSON document (discovery, JWKS).
-    pub async fn get_raw(&self, api: Api, request_id: &str) -> Result<RawResponse, GatewayError> {
+    pub async fn get_raw(
+        &self,
+        api: Api,
+        request_id: &str,
+    ) -> Result<RawResponse, AuthleteFailure> {
         let started = Instant::now();
         let outcome = self.exchange(api, None, request_id).await;
         let label = match &outcome {
@@ -106,8 +109,8 @@ impl AuthleteClient {
             .observe(started.elapsed().as_secs_f64());
     }
 
-    /// Logs a failure once, with its cause, and turns it into the client-facing error.
-    fn failure(&self, api: Api, error: UpstreamError, request_id: &str) -> GatewayError {
+    /// Logs a failure once, with its cause, and settles the `Retry-After` clients get.
+    fn failure(&self, api: Api, error: UpstreamError, request_id: &str) -> AuthleteFailure {
         if error.is_transient() {
             log::warn!("request_id={request_id} api={} {error}", api.name());
         } else {
@@ -117,7 +120,7 @@ impl AuthleteClient {
             .retry_after()
             .unwrap_or(self.target.retry_after_secs)
             .min(MAX_RETRY_AFTER_SECS);
-        GatewayError::Upstream {
+        AuthleteFailure {
             error,
             retry_after_secs,
         }
@@ -140,7 +143,7 @@ impl AuthleteClient {
             .await?;
         let resp: Resp = serde_json::from_slice(&raw.body)
             .map_err(|e| UpstreamError::Body(format!("parsing the answer: {e}")))?;
-        if !crate::actions::documented(api, resp.action()) {
+        if !(self.target.documents)(api, resp.action()) {
             return Err(UpstreamError::UnknownAction {
                 action: resp.action().to_string().chars().take(64).collect(),
                 result_code: resp.result_code().map(str::to_owned),

@@ -48,6 +48,16 @@ pub enum UpstreamError {
     },
 }
 
+/// A failed call as the gateway's callers see it: the classified failure, logged where it
+/// happened, and the `Retry-After` a client should get (Authlete's advice, capped, else
+/// `authlete.retry_after_secs`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct AuthleteFailure {
+    pub error: UpstreamError,
+    pub retry_after_secs: u64,
+}
+
 impl UpstreamError {
     /// True when the failure is transient and the client should retry later (→ 503).
     pub fn is_transient(&self) -> bool {

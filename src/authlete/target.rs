@@ -5,6 +5,7 @@ use std::time::Duration;
 use actix_web::http::header::HeaderValue;
 use base64::Engine;
 
+use super::action::Action;
 use super::api::Api;
 use super::warnings::WarningLog;
 use crate::clock::SharedClock;
@@ -24,9 +25,15 @@ pub struct AuthleteTarget {
     pub complete_timeout: Duration,
     pub retry_after_secs: u64,
     pub max_connections: usize,
+    /// Which actions each API documents: the action table's, handed in by the composition root
+    /// (the table lives with the HTTP answers, above this module).
+    pub(super) documents: Documents,
     /// One rate limit for Authlete's warnings across every worker.
     pub(super) warnings: WarningLog,
 }
+
+/// True when an API documents an action; any other action fails the call as a server error.
+pub type Documents = fn(Api, &Action) -> bool;
 
 /// Service credentials, already resolved (from the config or from the embedded emulator).
 pub enum ServiceCredentials {
@@ -46,6 +53,7 @@ impl AuthleteTarget {
         credentials: ServiceCredentials,
         settings: &AuthleteSettings,
         clock: SharedClock,
+        documents: Documents,
     ) -> Result<Self, String> {
         let (prefix, authorization) = match credentials {
             ServiceCredentials::V3 {
@@ -78,6 +86,7 @@ impl AuthleteTarget {
             retry_after_secs: settings.retry_after_secs,
             max_connections: settings.max_connections,
             warnings: WarningLog::new(clock),
+            documents,
         })
     }
 

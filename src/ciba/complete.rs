@@ -8,9 +8,9 @@ use super::decision::DecisionClaims;
 use super::poll::PollControl;
 use super::{request_key, DeliveryMode};
 use crate::authlete::dto::{CompleteRequest, CompleteResponse};
-use crate::authlete::{Action, Api, UpstreamError};
+use crate::authlete::{Action, Api, AuthleteFailure, UpstreamError};
 use crate::config::Secret;
-use crate::error::GatewayError;
+
 use crate::metrics::Metrics;
 use crate::outbox::{Notification, NotificationMode, NotificationSlot};
 
@@ -172,18 +172,12 @@ impl Completion<'_> {
     }
 }
 
-fn outcome_of_failure(error: &GatewayError) -> Outcome {
-    match error {
-        GatewayError::Upstream {
-            error: UpstreamError::Connect(_) | UpstreamError::Unavailable { .. },
-            retry_after_secs,
-        } => Outcome::Unavailable {
-            retry_after_secs: *retry_after_secs,
+fn outcome_of_failure(failure: &AuthleteFailure) -> Outcome {
+    match failure.error {
+        UpstreamError::Connect(_) | UpstreamError::Unavailable { .. } => Outcome::Unavailable {
+            retry_after_secs: failure.retry_after_secs,
         },
-        GatewayError::Upstream {
-            error: UpstreamError::Timeout(_) | UpstreamError::Transport(_),
-            ..
-        } => Outcome::Unknown,
+        UpstreamError::Timeout(_) | UpstreamError::Transport(_) => Outcome::Unknown,
         _ => Outcome::Internal,
     }
 }

@@ -18,6 +18,7 @@ pub use check::check_files;
 pub use known_series::metrics;
 use servers::{admin_server, bind, local_addr, public_server};
 
+use crate::actions::documented;
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
 use crate::cache::Document;
 use crate::clock::SharedClock;
@@ -197,7 +198,7 @@ async fn authlete_target(
                 access_token: running.access_token.clone(),
             },
         };
-        let target = AuthleteTarget::new(&running.base_url, credentials, a, clock)?;
+        let target = AuthleteTarget::new(&running.base_url, credentials, a, clock, documented)?;
         return Ok((target, Some(running)));
     }
     let base_url = a
@@ -216,5 +217,8 @@ async fn authlete_target(
             access_token: expose(&a.access_token).ok_or("authlete.access_token is required")?,
         },
     };
-    Ok((AuthleteTarget::new(base_url, credentials, a, clock)?, None))
+    Ok((
+        AuthleteTarget::new(base_url, credentials, a, clock, documented)?,
+        None,
+    ))
 }
