@@ -80,9 +80,9 @@ impl Bridge {
             return;
         }
         self.outbox.send_webhook(WebhookMessage {
-            id: format!("{}.cancelled", entry.request_id),
-            body: json!({"type": "cancelled", "request_id": entry.request_id}).to_string(),
-            deadline: unix(entry.request.expires_at + super::decision::EXPIRY_GRACE_SECS),
+            id: format!("{}.cancelled", entry.ciba_request_id),
+            body: json!({"type": "cancelled", "request_id": entry.ciba_request_id}).to_string(),
+            deadline: unix(entry.request.claims.expires_at + super::decision::EXPIRY_GRACE_SECS),
             request_id: entry.request.request_id.clone(),
         });
     }
@@ -92,38 +92,30 @@ impl Bridge {
     pub fn settle(&self, ticket: &str) -> Option<Entry> {
         let entry = self.registry.remove_ticket(ticket)?;
         let key = &entry.request.auth_req_id_key;
-        self.pending.release(&entry.request.subject, key);
+        self.pending.release(&entry.request.claims.subject, key);
         self.poll.forget(key);
         Some(entry)
     }
 
+    /// The webhook's `authentication_request` message: the entry as the device sees it.
     pub(super) fn authentication_request(&self, entry: &Entry) -> String {
-        let r = &entry.request;
-        json!({
-            "type": "authentication_request",
-            "request_id": entry.request_id,
-            "decision_token": entry.decision_token,
-            "subject": r.subject,
-            "client_id": r.client_id,
-            "client_name": r.client_name,
-            "scopes": r.scopes,
-            "claim_names": r.claim_names,
-            "acr_values": r.acrs,
-            "binding_message": r.binding_message,
-            "authorization_details": r.authorization_details,
-            "request_context": r.request_context,
-            "resources": r.resources,
-            "delivery_mode": r.delivery_mode,
-            "expires_at": r.expires_at,
-            "decision_url": self.decision_url,
-        })
-        .to_string()
+        let mut body = entry.device_view();
+        body.insert("type".into(), "authentication_request".into());
+        body.insert("decision_url".into(), self.decision_url.clone().into());
+        serde_json::Value::Object(body).to_string()
     }
 
     /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
     pub(super) fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
-        let lifetime = request.expires_at.saturating_sub(request.issued_at);
-        if request.delivery_mode.is_some_and(DeliveryMode::notifies) {
+        let lifetime = request
+            .claims
+            .expires_at
+            .saturating_sub(request.claims.issued_at);
+        if request
+            .claims
+            .delivery_mode
+            .is_some_and(DeliveryMode::notifies)
+        {
             (lifetime as f64 * self.timeout_ratio).floor() as u64
         } else {
             lifetime

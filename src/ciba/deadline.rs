@@ -14,7 +14,6 @@ use futures_util::FutureExt;
 use super::background::Context;
 use super::bridge::{unix, Bridge};
 use super::complete::{Completion, Outcome, Verdict};
-use super::decision::DecisionClaims;
 use super::registry::Entry;
 use super::DeliveryMode;
 use crate::authlete::MAX_RETRY_AFTER_SECS;
@@ -31,13 +30,7 @@ const MAX_WAIT: Duration = Duration::from_secs(MAX_RETRY_AFTER_SECS);
 /// Ends the request `after` from now if it is still undecided on this replica. An unlisted
 /// request (the registry was full) is completed anyway; Authlete answers "already decided"
 /// when someone was first.
-pub(super) fn schedule(
-    bridge: Arc<Bridge>,
-    entry: Entry,
-    after: Duration,
-    claims: DecisionClaims,
-    listed: bool,
-) {
+pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, listed: bool) {
     let at = bridge.clock.instant() + after;
     let scheduler = bridge.clone();
     scheduler.background.spawn_timer(move |context| {
@@ -49,18 +42,17 @@ pub(super) fn schedule(
             }
             if !entry
                 .request
+                .claims
                 .delivery_mode
                 .is_some_and(DeliveryMode::notifies)
             {
                 // Poll requests are left to Authlete's expiry.
-                if bridge.settle(&entry.request.ticket).is_some() {
+                if bridge.settle(&entry.request.claims.ticket).is_some() {
                     bridge.cancel(&entry);
                 }
                 return;
             }
-            let Some(outcome) =
-                fail_until_answered(&bridge, &context, &entry, &claims, listed).await
-            else {
+            let Some(outcome) = fail_until_answered(&bridge, &context, &entry, listed).await else {
                 return;
             };
             let label = match outcome {
@@ -73,7 +65,7 @@ pub(super) fn schedule(
                 .device_decisions
                 .with_label_values(&[label])
                 .inc();
-            if bridge.settle(&entry.request.ticket).is_some() && outcome == Outcome::Done {
+            if bridge.settle(&entry.request.claims.ticket).is_some() && outcome == Outcome::Done {
                 bridge.cancel(&entry);
             }
         }
@@ -83,7 +75,7 @@ pub(super) fn schedule(
 
 /// False once a decision has settled a listed request.
 fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
-    !listed || bridge.registry.get(&entry.request_id).is_some()
+    !listed || bridge.registry.get(&entry.ciba_request_id).is_some()
 }
 
 /// Calls `/complete` with `TRANSACTION_FAILED` until Authlete answers or the request expires.
@@ -92,17 +84,16 @@ async fn fail_until_answered(
     bridge: &Bridge,
     context: &Context,
     entry: &Entry,
-    claims: &DecisionClaims,
     listed: bool,
 ) -> Option<Outcome> {
     let request_id = &entry.request.request_id;
     let completion = Completion {
-        claims,
+        claims: &entry.request.claims,
         verdict: &Verdict::Failed,
         request_id,
         poll: &bridge.poll,
     };
-    let expiry = unix(entry.request.expires_at);
+    let expiry = unix(entry.request.claims.expires_at);
     let mut retry: u32 = 0;
     loop {
         let slot = reserve_until_expiry(bridge, entry).await;
@@ -152,7 +143,7 @@ async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<Notifica
         if let Some(slot) = bridge.outbox.reserve() {
             return Some(slot);
         }
-        if bridge.clock.unix_secs() >= entry.request.expires_at {
+        if bridge.clock.unix_secs() >= entry.request.claims.expires_at {
             return None;
         }
         let retry = bridge.clock.instant() + QUEUE_RETRY;

@@ -3,30 +3,23 @@
 
 use serde_json::Value;
 
-use super::DeliveryMode;
+use super::decision::DecisionClaims;
 
-/// What the device side needs to know about an issued request.
+/// One issued request, as the gateway keeps it until it is decided: what its decision token
+/// seals, and what the device is shown besides.
 #[derive(Debug, Clone)]
 pub struct IssuedRequest {
-    pub ticket: String,
+    /// Ticket, subject, client, delivery mode, claim names, ACRs and times (SPEC §5.1).
+    pub claims: DecisionClaims,
     pub auth_req_id_key: [u8; 32],
-    pub subject: String,
-    pub client_id: Option<String>,
-    pub client_name: Option<String>,
-    pub delivery_mode: Option<DeliveryMode>,
     pub scopes: Vec<String>,
-    pub claim_names: Vec<String>,
-    pub acrs: Vec<String>,
     pub binding_message: Option<String>,
     /// The RFC 9396 array, as `authorization_details` from Authlete's wrapper.
     pub authorization_details: Option<Value>,
     /// The JSON value Authlete's `requestContext` string holds, via `request_context`.
     pub request_context: Option<Value>,
     pub resources: Option<Vec<String>>,
-    /// Unix seconds.
-    pub issued_at: u64,
-    /// Unix seconds: the auth_req_id's expiry.
-    pub expires_at: u64,
+    /// The X-Request-Id of the backchannel request, for logs and outgoing calls.
     pub request_id: String,
 }
 

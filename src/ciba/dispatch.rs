@@ -9,7 +9,6 @@ use base64::Engine;
 use rand::RngCore;
 
 use super::bridge::{unix, Bridge};
-use super::decision::DecisionClaims;
 use super::device::IssuedRequest;
 use super::registry::Entry;
 use crate::outbox::WebhookMessage;
@@ -18,18 +17,7 @@ use crate::outbox::WebhookMessage;
 /// acknowledgement was built: a decision token, the webhook message or console listing,
 /// and the deadline. Never blocks.
 pub fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) {
-    let claims = DecisionClaims {
-        ticket: request.ticket.clone(),
-        subject: request.subject.clone(),
-        client_id: request.client_id.clone(),
-        client_name: request.client_name.clone(),
-        delivery_mode: request.delivery_mode,
-        claim_names: request.claim_names.clone(),
-        acrs: request.acrs.clone(),
-        issued_at: request.issued_at,
-        expires_at: request.expires_at,
-    };
-    let decision_token = match bridge.keys.seal(&claims) {
+    let decision_token = match bridge.keys.seal(&request.claims) {
         Ok(token) => token,
         Err(e) => {
             log::error!("request_id={} {e}", request.request_id);
@@ -37,21 +25,21 @@ pub fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) {
         }
     };
     let entry = Entry {
-        request_id: random_id(),
+        ciba_request_id: random_id(),
         decision_token,
         request,
     };
     let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
     if bridge.is_webhook() {
         bridge.outbox.send_webhook(WebhookMessage {
-            id: entry.request_id.clone(),
+            id: entry.ciba_request_id.clone(),
             body: bridge.authentication_request(&entry),
-            deadline: unix(entry.request.issued_at) + after,
+            deadline: unix(entry.request.claims.issued_at) + after,
             request_id: entry.request.request_id.clone(),
         });
     }
     let listed = bridge.registry.insert(entry.clone());
-    super::deadline::schedule(bridge.clone(), entry, after, claims, listed);
+    super::deadline::schedule(bridge.clone(), entry, after, listed);
 }
 
 /// A random 128-bit identifier, base64url.

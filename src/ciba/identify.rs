@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 
+use super::decision::DecisionClaims;
 use super::device::{authorization_details, request_context, IssuedRequest};
 use super::dispatch::dispatch;
 use super::pending::Reservation;
@@ -244,21 +245,23 @@ impl Identification<'_> {
         let r = &self.response;
         let issued_at = self.ciba.clock.unix_secs();
         IssuedRequest {
-            ticket: ticket.to_owned(),
+            claims: DecisionClaims {
+                ticket: ticket.to_owned(),
+                subject: user.subject,
+                client_id: self.client_id(),
+                client_name: r.client_name.clone(),
+                delivery_mode: r.delivery_mode,
+                claim_names: r.claim_names.clone().unwrap_or_default(),
+                acrs: r.acrs.clone().unwrap_or_default(),
+                issued_at,
+                expires_at: issued_at + lifetime.as_secs(),
+            },
             auth_req_id_key: key,
-            subject: user.subject,
-            client_id: self.client_id(),
-            client_name: r.client_name.clone(),
-            delivery_mode: r.delivery_mode,
             scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),
-            claim_names: r.claim_names.clone().unwrap_or_default(),
-            acrs: r.acrs.clone().unwrap_or_default(),
             binding_message: r.binding_message.clone(),
             authorization_details: authorization_details(r.authorization_details.as_ref()),
             request_context: request_context(r.request_context.as_ref()),
             resources: r.resources.clone(),
-            issued_at,
-            expires_at: issued_at + lifetime.as_secs(),
             request_id: self.request_id.to_owned(),
         }
     }

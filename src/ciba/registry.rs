@@ -14,10 +14,40 @@ const MAX_ENTRIES: usize = 100_000;
 /// One undecided request.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// Random, unrelated to the ticket and auth_req_id; the device and console name it.
-    pub request_id: String,
+    /// The device-facing id (`request_id` in the webhook and console JSON, `ciba_request_id`
+    /// in logs): random, unrelated to the ticket, the auth_req_id and the X-Request-Id.
+    pub ciba_request_id: String,
     pub decision_token: String,
     pub request: IssuedRequest,
+}
+
+impl Entry {
+    /// The request as the device and the console see it (SPEC §5.2, §5.4): one shape for
+    /// both, `null` where absent.
+    pub fn device_view(&self) -> serde_json::Map<String, serde_json::Value> {
+        let r = &self.request;
+        let c = &r.claims;
+        let view = serde_json::json!({
+            "request_id": self.ciba_request_id,
+            "decision_token": self.decision_token,
+            "subject": c.subject,
+            "client_id": c.client_id,
+            "client_name": c.client_name,
+            "scopes": r.scopes,
+            "claim_names": c.claim_names,
+            "acr_values": c.acrs,
+            "binding_message": r.binding_message,
+            "authorization_details": r.authorization_details,
+            "request_context": r.request_context,
+            "resources": r.resources,
+            "delivery_mode": c.delivery_mode,
+            "expires_at": c.expires_at,
+        });
+        match view {
+            serde_json::Value::Object(members) => members,
+            _ => serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -53,10 +83,11 @@ impl Registry {
             );
             return false;
         }
-        inner
-            .by_ticket
-            .insert(entry.request.ticket.clone(), entry.request_id.clone());
-        inner.by_id.insert(entry.request_id.clone(), entry);
+        inner.by_ticket.insert(
+            entry.request.claims.ticket.clone(),
+            entry.ciba_request_id.clone(),
+        );
+        inner.by_id.insert(entry.ciba_request_id.clone(), entry);
         self.gauge.set(inner.by_id.len() as f64);
         true
     }
@@ -77,7 +108,7 @@ impl Registry {
     /// Every entry, oldest first.
     pub fn list(&self) -> Vec<Entry> {
         let mut entries: Vec<Entry> = self.lock().by_id.values().cloned().collect();
-        entries.sort_by_key(|e| (e.request.issued_at, e.request_id.clone()));
+        entries.sort_by_key(|e| (e.request.claims.issued_at, e.ciba_request_id.clone()));
         entries
     }
 }

@@ -73,20 +73,7 @@ pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .registry
         .list()
         .into_iter()
-        .map(|e| {
-            json!({
-                "request_id": e.request_id,
-                "subject": e.request.subject,
-                "client_id": e.request.client_id,
-                "client_name": e.request.client_name,
-                "scopes": e.request.scopes,
-                "binding_message": e.request.binding_message,
-                "authorization_details": e.request.authorization_details,
-                "request_context": e.request.request_context,
-                "expires_at": e.request.expires_at,
-                "decision_token": e.decision_token,
-            })
-        })
+        .map(|e| Value::Object(e.device_view()))
         .collect();
     json_builder(StatusCode::OK).body(Value::from(entries).to_string())
 }
