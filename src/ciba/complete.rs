@@ -12,7 +12,7 @@ use crate::authlete::{Action, Api, AuthleteFailure, UpstreamError};
 use crate::config::Secret;
 
 use crate::metrics::Metrics;
-use crate::outbox::{Notification, NotificationMode, NotificationSlot};
+use crate::outbox::{Notification, NotificationMode, NotificationPlace};
 
 /// What the device decided (or the gateway, at the deadline).
 #[derive(Debug, Clone)]
@@ -67,11 +67,11 @@ pub struct Completion<'a> {
 }
 
 impl Completion<'_> {
-    /// Calls Authlete and enqueues the notification into `slot` when it asks for one.
+    /// Calls Authlete and enqueues the notification into `place` when it asks for one.
     pub async fn run(
         &self,
         context: &Context,
-        slot: Option<NotificationSlot>,
+        place: Option<NotificationPlace>,
         metrics: &Metrics,
     ) -> Outcome {
         let (auth_time, acr, claims) = match self.verdict {
@@ -101,7 +101,7 @@ impl Completion<'_> {
         match answer.action {
             Action::NoAction => Outcome::Done,
             Action::Notification => {
-                self.notify(answer, slot, metrics);
+                self.notify(answer, place, metrics);
                 Outcome::Done
             }
             _ => self.server_error(answer.result_code.as_deref()),
@@ -133,19 +133,24 @@ impl Completion<'_> {
         }
     }
 
-    fn notify(&self, answer: CompleteResponse, slot: Option<NotificationSlot>, metrics: &Metrics) {
+    fn notify(
+        &self,
+        answer: CompleteResponse,
+        place: Option<NotificationPlace>,
+        metrics: &Metrics,
+    ) {
         let mode = match answer.delivery_mode {
             Some(DeliveryMode::Push) => NotificationMode::Push,
             _ => NotificationMode::Ping,
         };
         let label = mode.label();
         let parts = (
-            slot,
+            place,
             answer.client_notification_endpoint,
             answer.client_notification_token,
             answer.response_content,
         );
-        let (Some(slot), Some(endpoint), Some(token), Some(body)) = parts else {
+        let (Some(place), Some(endpoint), Some(token), Some(body)) = parts else {
             log::error!(
                 "request_id={} a {label} notification could not be queued (no queue place or \
                  incomplete /complete answer)",
@@ -160,7 +165,7 @@ impl Completion<'_> {
         if let Some(auth_req_id) = &answer.auth_req_id {
             self.poll.forget(&request_key(auth_req_id));
         }
-        slot.send(Notification {
+        place.send(Notification {
             mode,
             endpoint,
             token: Secret::new(token),

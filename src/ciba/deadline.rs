@@ -18,7 +18,7 @@ use super::registry::Entry;
 use super::DeliveryMode;
 use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
-use crate::outbox::NotificationSlot;
+use crate::outbox::NotificationPlace;
 
 /// How often a deadline retries for a notification queue place.
 const QUEUE_RETRY: Duration = Duration::from_secs(1);
@@ -96,8 +96,8 @@ async fn fail_until_answered(
     let expiry = unix(entry.request.claims.expires_at);
     let mut retry: u32 = 0;
     loop {
-        let slot = reserve_until_expiry(bridge, entry).await;
-        let outcome = completion.run(context, slot, &bridge.metrics).await;
+        let place = reserve_until_expiry(bridge, entry).await;
+        let outcome = completion.run(context, place, &bridge.metrics).await;
         retry = retry.saturating_add(1);
         let Some(wait) = retry_wait(retry, &outcome) else {
             return Some(outcome);
@@ -138,10 +138,10 @@ fn retry_wait(retry: u32, outcome: &Outcome) -> Option<Duration> {
 
 /// A notification queue place for the deadline's `/complete`, waiting for one while the
 /// queue is full, until the request expires.
-async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationSlot> {
+async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationPlace> {
     loop {
-        if let Some(slot) = bridge.outbox.reserve() {
-            return Some(slot);
+        if let Some(place) = bridge.outbox.reserve() {
+            return Some(place);
         }
         if bridge.clock.unix_secs() >= entry.request.claims.expires_at {
             return None;

@@ -14,7 +14,7 @@ use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
 use super::DeliveryMode;
 use crate::directory::Query;
-use crate::outbox::NotificationSlot;
+use crate::outbox::NotificationPlace;
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
@@ -36,7 +36,7 @@ pub struct DecisionBody {
 
 /// Why a decision was not sent to Authlete.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refused {
+pub enum DecisionRejected {
     /// 400 `invalid_request` with this description.
     Invalid(String),
     /// 503: no notification queue place, or the directory or background thread is unavailable.
@@ -77,10 +77,15 @@ pub async fn decide(
     claims: DecisionClaims,
     body: DecisionBody,
     request_id: &str,
-) -> Result<Outcome, Refused> {
+) -> Result<Outcome, DecisionRejected> {
     let decided = validate(bridge, &claims, &body)?;
-    let slot = if claims.delivery_mode.is_some_and(DeliveryMode::notifies) {
-        Some(bridge.outbox.reserve().ok_or(Refused::Unavailable)?)
+    let place = if claims.delivery_mode.is_some_and(DeliveryMode::notifies) {
+        Some(
+            bridge
+                .outbox
+                .reserve()
+                .ok_or(DecisionRejected::Unavailable)?,
+        )
     } else {
         None
     };
@@ -89,16 +94,16 @@ pub async fn decide(
     let request_id = request_id.to_owned();
     let submitted = bridge.background.spawn_tracked(move |context| {
         async move {
-            let outcome = apply(&job_bridge, &context, &claims, decided, slot, &request_id).await;
+            let outcome = apply(&job_bridge, &context, &claims, decided, place, &request_id).await;
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
         }
         .boxed_local()
     });
     if !submitted {
-        return Err(Refused::Unavailable);
+        return Err(DecisionRejected::Unavailable);
     }
-    outcome.await.map_err(|_| Refused::Unavailable)
+    outcome.await.map_err(|_| DecisionRejected::Unavailable)
 }
 
 /// The detached part, on the background thread: the verdict, `/complete`, the metric, and the
@@ -108,7 +113,7 @@ async fn apply(
     context: &Context,
     claims: &DecisionClaims,
     decided: Decided,
-    slot: Option<NotificationSlot>,
+    place: Option<NotificationPlace>,
     request_id: &str,
 ) -> Outcome {
     let label = decided.label();
@@ -120,7 +125,7 @@ async fn apply(
                 request_id,
                 poll: &bridge.poll,
             };
-            completion.run(context, slot, &bridge.metrics).await
+            completion.run(context, place, &bridge.metrics).await
         }
         Err(outcome) => outcome,
     };
@@ -150,8 +155,8 @@ fn validate(
     bridge: &Bridge,
     claims: &DecisionClaims,
     body: &DecisionBody,
-) -> Result<Decided, Refused> {
-    let invalid = |m: &str| Err(Refused::Invalid(m.to_owned()));
+) -> Result<Decided, DecisionRejected> {
+    let invalid = |m: &str| Err(DecisionRejected::Invalid(m.to_owned()));
     match body.decision.as_str() {
         "approve" => {}
         "deny" => return Ok(Decided::Deny),

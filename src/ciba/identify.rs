@@ -20,24 +20,24 @@ use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::GatewayError;
 
 /// Why identification stopped: the `/fail` reason and the metric label.
-struct Refusal {
+struct IdentificationFailure {
     reason: FailReason,
     metric: &'static str,
 }
 
-impl Refusal {
+impl IdentificationFailure {
     /// The user-code lockout: `ACCESS_DENIED`, counted as `USER_CODE_LOCKED`.
     fn locked() -> Self {
-        Refusal {
+        IdentificationFailure {
             reason: FailReason::AccessDenied,
             metric: super::USER_CODE_LOCKED,
         }
     }
 }
 
-impl From<FailReason> for Refusal {
+impl From<FailReason> for IdentificationFailure {
     fn from(reason: FailReason) -> Self {
-        Refusal {
+        IdentificationFailure {
             reason,
             metric: reason.as_str(),
         }
@@ -78,7 +78,7 @@ impl Identification<'_> {
     }
 
     /// Steps 1–4: subject (and the grant's), user code, binding message, pending cap.
-    async fn check(&self) -> Result<(User, Reservation), Refusal> {
+    async fn check(&self) -> Result<(User, Reservation), IdentificationFailure> {
         let user = self.resolve_subject().await?;
         self.check_grant_subject(&user)?;
         self.check_user_code(&user)?;
@@ -91,11 +91,11 @@ impl Identification<'_> {
             .ciba
             .pending
             .try_reserve(&user.subject)
-            .ok_or(Refusal::from(FailReason::AccessDenied))?;
+            .ok_or(IdentificationFailure::from(FailReason::AccessDenied))?;
         Ok((user, reservation))
     }
 
-    async fn resolve_subject(&self) -> Result<User, Refusal> {
+    async fn resolve_subject(&self) -> Result<User, IdentificationFailure> {
         let r = &self.response;
         let (kind, hint) = match r.hint_type.as_deref() {
             Some("ID_TOKEN_HINT") => (HintKind::Subject, r.sub.as_deref()),
@@ -121,22 +121,22 @@ impl Identification<'_> {
         // its refusals are counted against the hint.
         let hint_key = format!("hint:{hint}");
         if r.user_code.is_some() && self.ciba.lockout.is_locked(&hint_key) {
-            return Err(Refusal::locked());
+            return Err(IdentificationFailure::locked());
         }
         match self.ciba.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
-            Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
+            Err(LookupError::DecisionRejected(FailReason::InvalidUserCode)) => {
                 self.ciba.lockout.record_failure(&hint_key);
                 Err(FailReason::InvalidUserCode.into())
             }
-            Err(LookupError::Refused(reason)) => Err(reason.into()),
+            Err(LookupError::DecisionRejected(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
         }
     }
 
     /// Grant management: a request naming an existing grant must be for that grant's user, or
     /// the user the hint names would approve, and bind, another user's grant.
-    fn check_grant_subject(&self, user: &User) -> Result<(), Refusal> {
+    fn check_grant_subject(&self, user: &User) -> Result<(), IdentificationFailure> {
         match self.response.grant_subject.as_deref() {
             Some(grant_subject) if grant_subject != user.subject => {
                 // Neither subject is logged: they identify users.
@@ -151,13 +151,13 @@ impl Identification<'_> {
         }
     }
 
-    fn check_user_code(&self, user: &User) -> Result<(), Refusal> {
+    fn check_user_code(&self, user: &User) -> Result<(), IdentificationFailure> {
         if !(self.response.user_code_required || user.user_code_required) {
             return Ok(());
         }
         let lockout = &self.ciba.lockout;
         if lockout.is_locked(&user.subject) {
-            return Err(Refusal::locked());
+            return Err(IdentificationFailure::locked());
         }
         if self.response.user_code.as_deref().is_none_or(str::is_empty) {
             return Err(FailReason::MissingUserCode.into());
@@ -169,7 +169,11 @@ impl Identification<'_> {
         Ok(())
     }
 
-    async fn fail(&self, ticket: &str, refusal: Refusal) -> Result<HttpResponse, GatewayError> {
+    async fn fail(
+        &self,
+        ticket: &str,
+        refusal: IdentificationFailure,
+    ) -> Result<HttpResponse, GatewayError> {
         self.ciba
             .metrics
             .backchannel_failures

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::ciba::complete::Outcome;
-use crate::ciba::decide::{decide, DecisionBody, Refused};
+use crate::ciba::decide::{decide, DecisionBody, DecisionRejected};
 use crate::ciba::decision::DecisionClaims;
 use crate::error::{Code, WireError};
 use crate::http::authorization::authorization;
@@ -54,10 +54,10 @@ pub async fn apply(
         Ok(Outcome::Expired) => WireError::new(Code::Expired),
         Ok(Outcome::UpstreamError) => WireError::new(Code::UpstreamError),
         Ok(Outcome::Unavailable { retry_after_secs }) => unavailable(retry_after_secs),
-        Err(Refused::Unavailable) => unavailable(state.settings.authlete.retry_after_secs),
+        Err(DecisionRejected::Unavailable) => unavailable(state.settings.authlete.retry_after_secs),
         Ok(Outcome::Unknown) => WireError::new(Code::OutcomeUnknown),
         Ok(Outcome::Internal) => WireError::new(Code::ServerError),
-        Err(Refused::Invalid(description)) => invalid(description),
+        Err(DecisionRejected::Invalid(description)) => invalid(description),
     };
     refusal.response()
 }

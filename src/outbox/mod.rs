@@ -108,13 +108,13 @@ pub struct Outbox {
 }
 
 /// One held place in the notification queue; dropping it unused gives the place back.
-pub struct NotificationSlot {
+pub struct NotificationPlace {
     place: Place,
     jobs: UnboundedSender<Job>,
     metrics: Metrics,
 }
 
-impl NotificationSlot {
+impl NotificationPlace {
     /// Queues `notification` in the place held.
     pub fn send(self, notification: Notification) {
         let mode = notification.mode.label();
@@ -179,11 +179,11 @@ impl Outbox {
 
     /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3).
     /// None when the queue is full or shutting down.
-    pub fn reserve(&self) -> Option<NotificationSlot> {
+    pub fn reserve(&self) -> Option<NotificationPlace> {
         if self.closing.load(Ordering::SeqCst) {
             return None;
         }
-        Some(NotificationSlot {
+        Some(NotificationPlace {
             place: self.notifications.try_hold()?,
             jobs: self.jobs.clone(),
             metrics: self.metrics.clone(),
@@ -219,7 +219,7 @@ impl Outbox {
     }
 
     /// Stops accepting, then waits until everything queued or in flight (and every reserved
-    /// slot) is done, or `timeout` has passed.
+    /// place) is done, or `timeout` has passed.
     pub async fn drain(&self, timeout: Duration) {
         self.closing.store(true, Ordering::SeqCst);
         let idle = async {
