@@ -8,10 +8,9 @@ use serde::Deserialize;
 use super::secret::Secret;
 use super::values;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionFailedError {
-    #[default]
     ExpiredToken,
     TransactionFailed,
 }
@@ -82,15 +81,18 @@ pub struct EmulatorClient {
     pub notification_endpoint: Option<String>,
     #[serde(default)]
     pub user_code_required: bool,
-    #[serde(default = "default_token_auth_method")]
+    #[serde(default = "EmulatorClient::default_token_auth_method")]
     pub token_auth_method: String,
-    #[serde(default = "default_grant_types")]
+    #[serde(default = "EmulatorClient::default_grant_types")]
     pub grant_types: Vec<String>,
 }
 
-fn default_token_auth_method() -> String {
-    "client_secret_basic".into()
-}
-fn default_grant_types() -> Vec<String> {
-    vec!["ciba".into(), "refresh_token".into()]
+/// The defaults of an `[[emulator.clients]]` entry (`client_id` and `delivery_mode` are required).
+impl EmulatorClient {
+    fn default_token_auth_method() -> String {
+        "client_secret_basic".into()
+    }
+    fn default_grant_types() -> Vec<String> {
+        vec!["ciba".into(), "refresh_token".into()]
+    }
 }

@@ -1,6 +1,12 @@
 //! Typed settings: one struct per `config.toml` table, every key with its default.
 //!
 //! Every struct rejects unknown keys, so a misspelt key is reported instead of ignored.
+//!
+//! Each table states its defaults in one place. A table without required keys has a `Default`
+//! impl, used for every missing key. A table with one (`[authlete]`'s `backend`, a webhook's
+//! `url`) cannot have a `Default` without inventing that value, and serde has no way to exempt one
+//! key from a table-wide default, so its defaults are the functions of one `impl` block beside
+//! it; keys whose default is unset, `false` or empty simply say `#[serde(default)]`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -125,7 +131,7 @@ pub struct AuthleteSettings {
     pub backend: Backend,
     #[serde(default, deserialize_with = "values::opt_http_url")]
     pub base_url: Option<Url>,
-    #[serde(default = "default_api_version")]
+    #[serde(default = "AuthleteSettings::default_api_version")]
     pub api_version: u8,
     /// The numeric service id; a TOML string or integer.
     #[serde(default)]
@@ -136,60 +142,48 @@ pub struct AuthleteSettings {
     pub api_key: Option<Secret>,
     #[serde(default)]
     pub api_secret: Option<Secret>,
-    #[serde(
-        rename = "connect_timeout_ms",
-        default = "default_connect_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "connect_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_connect_timeout")]
     pub connect_timeout: Duration,
-    #[serde(
-        rename = "request_timeout_ms",
-        default = "default_request_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "request_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_request_timeout")]
     pub request_timeout: Duration,
-    #[serde(
-        rename = "token_timeout_ms",
-        default = "default_token_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "token_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_token_timeout")]
     pub token_timeout: Duration,
-    #[serde(
-        rename = "complete_timeout_ms",
-        default = "default_complete_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "complete_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_complete_timeout")]
     pub complete_timeout: Duration,
-    #[serde(
-        rename = "retry_after_secs",
-        default = "default_retry_after",
-        deserialize_with = "values::secs"
-    )]
+    #[serde(rename = "retry_after_secs", deserialize_with = "values::secs")]
+    #[serde(default = "AuthleteSettings::default_retry_after")]
     pub retry_after: Duration,
-    #[serde(default = "default_max_connections")]
+    #[serde(default = "AuthleteSettings::default_max_connections")]
     pub max_connections: usize,
 }
 
-fn default_api_version() -> u8 {
-    3
-}
-fn default_connect_timeout() -> Duration {
-    Duration::from_millis(2000)
-}
-fn default_request_timeout() -> Duration {
-    Duration::from_millis(5000)
-}
-fn default_token_timeout() -> Duration {
-    Duration::from_millis(10000)
-}
-fn default_complete_timeout() -> Duration {
-    Duration::from_millis(30000)
-}
-fn default_retry_after() -> Duration {
-    Duration::from_secs(2)
-}
-fn default_max_connections() -> usize {
-    64
+/// `[authlete]`'s defaults (`backend` is required; the location and credentials are unset).
+impl AuthleteSettings {
+    fn default_api_version() -> u8 {
+        3
+    }
+    fn default_connect_timeout() -> Duration {
+        Duration::from_millis(2000)
+    }
+    fn default_request_timeout() -> Duration {
+        Duration::from_millis(5000)
+    }
+    fn default_token_timeout() -> Duration {
+        Duration::from_millis(10000)
+    }
+    fn default_complete_timeout() -> Duration {
+        Duration::from_millis(30000)
+    }
+    fn default_retry_after() -> Duration {
+        Duration::from_secs(2)
+    }
+    fn default_max_connections() -> usize {
+        64
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,21 +209,30 @@ impl Default for CacheSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserSource {
-    #[default]
     Static,
     Http,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UsersSettings {
     pub source: UserSource,
     #[serde(rename = "static")]
     pub static_users: Vec<StaticUser>,
     pub http: Option<HttpDirectorySettings>,
+}
+
+impl Default for UsersSettings {
+    fn default() -> Self {
+        Self {
+            source: UserSource::Static,
+            static_users: Vec::new(),
+            http: None,
+        }
+    }
 }
 
 /// One user of the static directory.
@@ -257,18 +260,18 @@ pub struct HttpDirectorySettings {
     pub url: Url,
     #[serde(default)]
     pub bearer_token: Option<Secret>,
-    #[serde(
-        rename = "timeout_ms",
-        default = "default_directory_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "HttpDirectorySettings::default_timeout")]
     pub timeout: Duration,
     #[serde(default)]
     pub allow_insecure_http: bool,
 }
 
-fn default_directory_timeout() -> Duration {
-    Duration::from_millis(2000)
+/// `[users.http]`'s defaults (`url` is required).
+impl HttpDirectorySettings {
+    fn default_timeout() -> Duration {
+        Duration::from_millis(2000)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -326,10 +329,9 @@ impl Default for CibaSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChannel {
-    #[default]
     Console,
     Webhook,
 }
@@ -361,18 +363,18 @@ pub struct WebhookSettings {
     pub url: Url,
     #[serde(default)]
     pub secrets: SecretList,
-    #[serde(
-        rename = "timeout_ms",
-        default = "default_webhook_timeout",
-        deserialize_with = "values::millis"
-    )]
+    #[serde(rename = "timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "WebhookSettings::default_timeout")]
     pub timeout: Duration,
     #[serde(default)]
     pub allow_insecure_http: bool,
 }
 
-fn default_webhook_timeout() -> Duration {
-    Duration::from_millis(2500)
+/// `[device.webhook]`'s defaults (`url` is required; `secrets` are checked by validation).
+impl WebhookSettings {
+    fn default_timeout() -> Duration {
+        Duration::from_millis(2500)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,10 +432,9 @@ pub struct IntrospectionClient {
     pub rs_uri: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    #[default]
     Text,
     Json,
 }
