@@ -125,10 +125,10 @@ impl MetadataCache {
     pub fn new(settings: &Settings, metrics: Metrics) -> Self {
         let c = &settings.cache;
         let ttl = Lifetimes {
-            discovery: Duration::from_secs(c.metadata_ttl_secs),
-            jwks: Duration::from_secs(c.jwks_ttl_secs),
+            discovery: c.metadata_ttl,
+            jwks: c.jwks_ttl,
         };
-        let stale = Duration::from_secs(c.stale_if_error_secs);
+        let stale = c.stale_if_error;
         let kept = Lifetimes {
             discovery: ttl.discovery + stale,
             jwks: ttl.jwks + stale,

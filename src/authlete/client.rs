@@ -118,7 +118,7 @@ impl AuthleteClient {
         }
         let retry_after_secs = error
             .retry_after()
-            .unwrap_or(self.target.retry_after_secs)
+            .unwrap_or(self.target.retry_after.as_secs())
             .min(MAX_RETRY_AFTER_SECS);
         AuthleteFailure {
             error,

@@ -63,7 +63,7 @@ impl Bridge {
             metrics: parts.metrics,
             clock: parts.clock,
             directory: parts.directory,
-            retry_after_secs: settings.authlete.retry_after_secs,
+            retry_after_secs: settings.authlete.retry_after.as_secs(),
             channel: settings.device.channel,
             decision_url: format!("{}/device/decisions", settings.public_base()),
             timeout_ratio: settings.device.timeout_ratio,

@@ -1,15 +1,16 @@
 //! The `[emulator]` table: the embedded Authlete emulator's service settings and clients.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::secret::Secret;
+use super::values;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionFailedError {
-    #[default]
     ExpiredToken,
     TransactionFailed,
 }
@@ -18,13 +19,27 @@ pub enum TransactionFailedError {
 #[serde(deny_unknown_fields, default)]
 pub struct EmulatorSettings {
     /// Listen address of the standalone `emulator` subcommand.
-    #[serde(deserialize_with = "super::values::socket_addr")]
+    #[serde(deserialize_with = "values::socket_addr")]
     pub listen: SocketAddr,
-    pub auth_req_id_lifetime_secs: u64,
-    pub polling_interval_secs: u64,
-    pub access_token_lifetime_secs: u64,
-    pub refresh_token_lifetime_secs: u64,
-    pub id_token_lifetime_secs: u64,
+    #[serde(
+        rename = "auth_req_id_lifetime_secs",
+        deserialize_with = "values::secs"
+    )]
+    pub auth_req_id_lifetime: Duration,
+    #[serde(rename = "polling_interval_secs", deserialize_with = "values::secs")]
+    pub polling_interval: Duration,
+    #[serde(
+        rename = "access_token_lifetime_secs",
+        deserialize_with = "values::secs"
+    )]
+    pub access_token_lifetime: Duration,
+    #[serde(
+        rename = "refresh_token_lifetime_secs",
+        deserialize_with = "values::secs"
+    )]
+    pub refresh_token_lifetime: Duration,
+    #[serde(rename = "id_token_lifetime_secs", deserialize_with = "values::secs")]
+    pub id_token_lifetime: Duration,
     pub user_code_supported: bool,
     pub transaction_failed_error: TransactionFailedError,
     /// PEM; empty means a key generated once at start.
@@ -37,11 +52,11 @@ impl Default for EmulatorSettings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8081)),
-            auth_req_id_lifetime_secs: 600,
-            polling_interval_secs: 5,
-            access_token_lifetime_secs: 3600,
-            refresh_token_lifetime_secs: 86400,
-            id_token_lifetime_secs: 3600,
+            auth_req_id_lifetime: Duration::from_secs(600),
+            polling_interval: Duration::from_secs(5),
+            access_token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(86400),
+            id_token_lifetime: Duration::from_secs(3600),
             user_code_supported: true,
             transaction_failed_error: TransactionFailedError::ExpiredToken,
             signing_key_file: None,
@@ -66,15 +81,18 @@ pub struct EmulatorClient {
     pub notification_endpoint: Option<String>,
     #[serde(default)]
     pub user_code_required: bool,
-    #[serde(default = "default_token_auth_method")]
+    #[serde(default = "EmulatorClient::default_token_auth_method")]
     pub token_auth_method: String,
-    #[serde(default = "default_grant_types")]
+    #[serde(default = "EmulatorClient::default_grant_types")]
     pub grant_types: Vec<String>,
 }
 
-fn default_token_auth_method() -> String {
-    "client_secret_basic".into()
-}
-fn default_grant_types() -> Vec<String> {
-    vec!["ciba".into(), "refresh_token".into()]
+/// The defaults of an `[[emulator.clients]]` entry (`client_id` and `delivery_mode` are required).
+impl EmulatorClient {
+    fn default_token_auth_method() -> String {
+        "client_secret_basic".into()
+    }
+    fn default_grant_types() -> Vec<String> {
+        vec!["ciba".into(), "refresh_token".into()]
+    }
 }

@@ -134,6 +134,50 @@ fn the_shipped_config_documents_every_key_and_its_variable() {
     assert!(missing.is_empty(), "undocumented keys: {missing:#?}");
 }
 
+/// Every number and boolean the shipped `config.toml` shows commented out is its key's default:
+/// uncommenting it changes nothing. A commented-out table is uncommented with its `url` in both
+/// readings; `[server.tls]` is left out, since it needs files that exist.
+#[test]
+fn the_shipped_config_shows_the_defaults_of_its_numbers_and_booleans() {
+    let shipped = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
+    let lines: Vec<&str> = shipped.lines().collect();
+    let load = |lines: &[String]| match Settings::from_toml_str(&lines.join("\n"), Vec::new()) {
+        Ok(settings) => format!("{settings:?}"),
+        Err(e) => panic!("rejected:\n{e}"),
+    };
+    let mut header = 0;
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start_matches("# ").starts_with('[') {
+            header = i;
+        }
+        let Some((key, value)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = ")) else {
+            continue;
+        };
+        let literal = value.parse::<f64>().is_ok() || value == "true" || value == "false";
+        let is_key = key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !literal || !is_key || lines[header] == "# [server.tls]" {
+            continue;
+        }
+        let mut base: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        if lines[header].starts_with("# ") {
+            for j in (header..i).filter(|&j| j == header || lines[j].starts_with("# url = ")) {
+                base[j] = lines[j][2..].to_owned();
+            }
+        }
+        let mut probe = base.clone();
+        probe[i] = line[2..].to_owned();
+        assert!(
+            load(&probe) == load(&base),
+            "config.toml line {}: `{}` is not the default",
+            i + 1,
+            &probe[i]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} commented-out defaults found");
+}
+
 #[test]
 fn deserialization_errors_name_the_key_in_one_line() {
     let first_line = |text: &str| Settings::from_toml_str(text, Vec::new()).unwrap_err().0;

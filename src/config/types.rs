@@ -1,8 +1,15 @@
 //! Typed settings: one struct per `config.toml` table, every key with its default.
 //!
 //! Every struct rejects unknown keys, so a misspelt key is reported instead of ignored.
+//!
+//! Each table states its defaults in one place. A table without required keys has a `Default`
+//! impl, used for every missing key. A table with one (`[authlete]`'s `backend`, a webhook's
+//! `url`) cannot have a `Default` without inventing that value, and serde has no way to exempt one
+//! key from a table-wide default, so its defaults are the functions of one `impl` block beside
+//! it; keys whose default is unset, `false` or empty simply say `#[serde(default)]`.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -52,7 +59,8 @@ pub struct ServerSettings {
     /// 0 means one worker per CPU.
     pub workers: usize,
     pub max_body_bytes: usize,
-    pub shutdown_timeout_secs: u64,
+    #[serde(rename = "shutdown_timeout_secs", deserialize_with = "values::secs")]
+    pub shutdown_timeout: Duration,
     #[serde(deserialize_with = "values::networks")]
     pub trusted_proxies: Vec<IpNet>,
     #[serde(deserialize_with = "values::opt_cert_header")]
@@ -69,7 +77,7 @@ impl Default for ServerSettings {
             realm: None,
             workers: 0,
             max_body_bytes: 65536,
-            shutdown_timeout_secs: 20,
+            shutdown_timeout: Duration::from_secs(20),
             trusted_proxies: Vec::new(),
             client_cert_header: None,
             cors_allowed_origins: Vec::new(),
@@ -123,7 +131,7 @@ pub struct AuthleteSettings {
     pub backend: Backend,
     #[serde(default, deserialize_with = "values::opt_http_url")]
     pub base_url: Option<Url>,
-    #[serde(default = "default_api_version")]
+    #[serde(default = "AuthleteSettings::default_api_version")]
     pub api_version: u8,
     /// The numeric service id; a TOML string or integer.
     #[serde(default)]
@@ -134,77 +142,97 @@ pub struct AuthleteSettings {
     pub api_key: Option<Secret>,
     #[serde(default)]
     pub api_secret: Option<Secret>,
-    #[serde(default = "default_connect_timeout_ms")]
-    pub connect_timeout_ms: u64,
-    #[serde(default = "default_request_timeout_ms")]
-    pub request_timeout_ms: u64,
-    #[serde(default = "default_token_timeout_ms")]
-    pub token_timeout_ms: u64,
-    #[serde(default = "default_complete_timeout_ms")]
-    pub complete_timeout_ms: u64,
-    #[serde(default = "default_retry_after_secs")]
-    pub retry_after_secs: u64,
-    #[serde(default = "default_max_connections")]
+    #[serde(rename = "connect_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_connect_timeout")]
+    pub connect_timeout: Duration,
+    #[serde(rename = "request_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_request_timeout")]
+    pub request_timeout: Duration,
+    #[serde(rename = "token_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_token_timeout")]
+    pub token_timeout: Duration,
+    #[serde(rename = "complete_timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "AuthleteSettings::default_complete_timeout")]
+    pub complete_timeout: Duration,
+    #[serde(rename = "retry_after_secs", deserialize_with = "values::secs")]
+    #[serde(default = "AuthleteSettings::default_retry_after")]
+    pub retry_after: Duration,
+    #[serde(default = "AuthleteSettings::default_max_connections")]
     pub max_connections: usize,
 }
 
-fn default_api_version() -> u8 {
-    3
-}
-fn default_connect_timeout_ms() -> u64 {
-    2000
-}
-fn default_request_timeout_ms() -> u64 {
-    5000
-}
-fn default_token_timeout_ms() -> u64 {
-    10000
-}
-fn default_complete_timeout_ms() -> u64 {
-    30000
-}
-fn default_retry_after_secs() -> u64 {
-    2
-}
-fn default_max_connections() -> usize {
-    64
+/// `[authlete]`'s defaults (`backend` is required; the location and credentials are unset).
+impl AuthleteSettings {
+    fn default_api_version() -> u8 {
+        3
+    }
+    fn default_connect_timeout() -> Duration {
+        Duration::from_millis(2000)
+    }
+    fn default_request_timeout() -> Duration {
+        Duration::from_millis(5000)
+    }
+    fn default_token_timeout() -> Duration {
+        Duration::from_millis(10000)
+    }
+    fn default_complete_timeout() -> Duration {
+        Duration::from_millis(30000)
+    }
+    fn default_retry_after() -> Duration {
+        Duration::from_secs(2)
+    }
+    fn default_max_connections() -> usize {
+        64
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheSettings {
-    pub metadata_ttl_secs: u64,
-    pub jwks_ttl_secs: u64,
-    pub stale_if_error_secs: u64,
+    #[serde(rename = "metadata_ttl_secs", deserialize_with = "values::secs")]
+    pub metadata_ttl: Duration,
+    #[serde(rename = "jwks_ttl_secs", deserialize_with = "values::secs")]
+    pub jwks_ttl: Duration,
+    #[serde(rename = "stale_if_error_secs", deserialize_with = "values::secs")]
+    pub stale_if_error: Duration,
     pub poll_max_entries: u64,
 }
 
 impl Default for CacheSettings {
     fn default() -> Self {
         Self {
-            metadata_ttl_secs: 300,
-            jwks_ttl_secs: 60,
-            stale_if_error_secs: 3600,
+            metadata_ttl: Duration::from_secs(300),
+            jwks_ttl: Duration::from_secs(60),
+            stale_if_error: Duration::from_secs(3600),
             poll_max_entries: 100_000,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserSource {
-    #[default]
     Static,
     Http,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UsersSettings {
     pub source: UserSource,
     #[serde(rename = "static")]
     pub static_users: Vec<StaticUser>,
     pub http: Option<HttpDirectorySettings>,
+}
+
+impl Default for UsersSettings {
+    fn default() -> Self {
+        Self {
+            source: UserSource::Static,
+            static_users: Vec::new(),
+            http: None,
+        }
+    }
 }
 
 /// One user of the static directory.
@@ -232,28 +260,42 @@ pub struct HttpDirectorySettings {
     pub url: Url,
     #[serde(default)]
     pub bearer_token: Option<Secret>,
-    #[serde(default = "default_directory_timeout_ms")]
-    pub timeout_ms: u64,
+    #[serde(rename = "timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "HttpDirectorySettings::default_timeout")]
+    pub timeout: Duration,
     #[serde(default)]
     pub allow_insecure_http: bool,
 }
 
-fn default_directory_timeout_ms() -> u64 {
-    2000
+/// `[users.http]`'s defaults (`url` is required).
+impl HttpDirectorySettings {
+    fn default_timeout() -> Duration {
+        Duration::from_millis(2000)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CibaSettings {
     pub enforce_interval: bool,
-    pub poll_leeway_ms: u64,
-    pub default_interval_secs: u64,
-    pub max_request_lifetime_secs: u64,
+    #[serde(rename = "poll_leeway_ms", deserialize_with = "values::millis")]
+    pub poll_leeway: Duration,
+    #[serde(rename = "default_interval_secs", deserialize_with = "values::secs")]
+    pub default_interval: Duration,
+    #[serde(
+        rename = "max_request_lifetime_secs",
+        deserialize_with = "values::secs"
+    )]
+    pub max_request_lifetime: Duration,
     #[serde(deserialize_with = "values::pattern")]
     pub binding_message_pattern: Pattern,
     pub max_pending_per_user: usize,
     pub user_code_max_failures: usize,
-    pub user_code_failure_window_secs: u64,
+    #[serde(
+        rename = "user_code_failure_window_secs",
+        deserialize_with = "values::secs"
+    )]
+    pub user_code_failure_window: Duration,
 }
 
 pub const DEFAULT_BINDING_MESSAGE_PATTERN: &str = r"^[\p{L}\p{N} ._+/!?#-]{1,20}$";
@@ -276,21 +318,20 @@ impl Default for CibaSettings {
     fn default() -> Self {
         Self {
             enforce_interval: true,
-            poll_leeway_ms: 500,
-            default_interval_secs: 5,
-            max_request_lifetime_secs: 3600,
+            poll_leeway: Duration::from_millis(500),
+            default_interval: Duration::from_secs(5),
+            max_request_lifetime: Duration::from_secs(3600),
             binding_message_pattern: default_binding_message_pattern(),
             max_pending_per_user: 5,
             user_code_max_failures: 5,
-            user_code_failure_window_secs: 900,
+            user_code_failure_window: Duration::from_secs(900),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChannel {
-    #[default]
     Console,
     Webhook,
 }
@@ -322,21 +363,27 @@ pub struct WebhookSettings {
     pub url: Url,
     #[serde(default)]
     pub secrets: SecretList,
-    #[serde(default = "default_webhook_timeout_ms")]
-    pub timeout_ms: u64,
+    #[serde(rename = "timeout_ms", deserialize_with = "values::millis")]
+    #[serde(default = "WebhookSettings::default_timeout")]
+    pub timeout: Duration,
     #[serde(default)]
     pub allow_insecure_http: bool,
 }
 
-fn default_webhook_timeout_ms() -> u64 {
-    2500
+/// `[device.webhook]`'s defaults (`url` is required; `secrets` are checked by validation).
+impl WebhookSettings {
+    fn default_timeout() -> Duration {
+        Duration::from_millis(2500)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationSettings {
-    pub timeout_ms: u64,
-    pub max_backoff_ms: u64,
+    #[serde(rename = "timeout_ms", deserialize_with = "values::millis")]
+    pub timeout: Duration,
+    #[serde(rename = "max_backoff_ms", deserialize_with = "values::millis")]
+    pub max_backoff: Duration,
     pub queue_capacity: usize,
     pub max_in_flight: usize,
     pub max_in_flight_per_host: usize,
@@ -350,8 +397,8 @@ pub struct NotificationSettings {
 impl Default for NotificationSettings {
     fn default() -> Self {
         Self {
-            timeout_ms: 2500,
-            max_backoff_ms: 30000,
+            timeout: Duration::from_millis(2500),
+            max_backoff: Duration::from_millis(30000),
             queue_capacity: 10000,
             max_in_flight: 256,
             max_in_flight_per_host: 16,
@@ -385,10 +432,9 @@ pub struct IntrospectionClient {
     pub rs_uri: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    #[default]
     Text,
     Json,
 }

@@ -10,6 +10,7 @@ mod server;
 mod users;
 
 use std::fmt::Display;
+use std::time::Duration;
 
 use url::Url;
 
@@ -34,10 +35,17 @@ impl Problems {
         self.0.push(format!("{key}: {message}"));
     }
 
-    /// `value` ≥ `min` (1 for counts and durations where 0 would disable the feature silently).
+    /// `value` ≥ `min` (1 for counts where 0 would disable the feature silently).
     fn at_least(&mut self, key: impl Display, value: u64, min: u64) {
         if value < min {
             self.add(key, format!("must be at least {min}"));
+        }
+    }
+
+    /// At least one of the key's unit, for durations where 0 would disable the feature silently.
+    fn not_zero(&mut self, key: impl Display, value: Duration) {
+        if value.is_zero() {
+            self.add(key, "must be at least 1");
         }
     }
 

@@ -2,10 +2,12 @@
 //! what is expected and never repeat the value (it may be a misplaced secret).
 //!
 //! Used with `#[serde(deserialize_with = ...)]`, so that the rest of the gateway receives a
-//! `SocketAddr`, a `Url`, an `IpNet`, a `Regex` or an enum, never a string to parse again.
+//! `SocketAddr`, a `Url`, an `IpNet`, a `Regex`, a `Duration` or an enum, never a string to parse
+//! or a number to convert again.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use regex::Regex;
@@ -138,6 +140,34 @@ pub fn networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error>
     }
 }
 
+/// A whole number of `unit`s, as the `*_ms` and `*_secs` keys hold them.
+struct Whole(&'static str);
+
+impl Visitor<'_> for Whole {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a whole number of {}", self.0)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v)
+            .map_err(|_| E::invalid_value(de::Unexpected::Other("a negative number"), &self))
+    }
+}
+
+/// A `*_ms` key.
+pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    d.deserialize_u64(Whole("milliseconds"))
+        .map(Duration::from_millis)
+}
+
+/// A `*_secs` key.
+pub fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    d.deserialize_u64(Whole("seconds")).map(Duration::from_secs)
+}
+
 pub fn pattern<'de, D: Deserializer<'de>>(d: D) -> Result<Pattern, D::Error> {
     parse_str(d, |text| {
         Regex::new(text).map(Pattern).map_err(|e| {
@@ -167,6 +197,36 @@ mod tests {
         assert_eq!(to_network("::1").ok(), "::1/128".parse().ok());
         assert!(to_network("10.0.0.0/33").is_err());
         assert!(to_network("proxy.local").is_err());
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Timing {
+        #[serde(deserialize_with = "millis")]
+        timeout_ms: Duration,
+        #[serde(deserialize_with = "secs")]
+        lifetime_secs: Duration,
+    }
+
+    #[test]
+    fn durations_are_whole_numbers_of_the_unit_their_key_names() {
+        let timing: Timing = toml::from_str("timeout_ms = 1500\nlifetime_secs = 0").unwrap();
+        assert_eq!(timing.timeout_ms, Duration::from_millis(1500));
+        assert_eq!(timing.lifetime_secs, Duration::ZERO);
+        for (text, expected) in [
+            ("timeout_ms = -7\nlifetime_secs = 1", "milliseconds"),
+            ("timeout_ms = 1\nlifetime_secs = 2.5", "seconds"),
+            ("timeout_ms = \"7s\"\nlifetime_secs = 1", "milliseconds"),
+        ] {
+            let message = toml::from_str::<Timing>(text)
+                .unwrap_err()
+                .message()
+                .to_owned();
+            assert!(
+                message.contains(&format!("expected a whole number of {expected}")),
+                "{message}"
+            );
+            assert!(!message.contains("-7"), "{message}");
+        }
     }
 
     #[test]

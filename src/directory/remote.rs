@@ -38,7 +38,7 @@ impl DirectoryClient {
 }
 
 fn build_client(settings: &HttpDirectorySettings, tls: Arc<rustls::ClientConfig>) -> awc::Client {
-    let timeout = Duration::from_millis(settings.timeout_ms);
+    let timeout = settings.timeout;
     ClientSettings {
         tls,
         connect_timeout: timeout,
@@ -96,7 +96,7 @@ impl HttpDirectory {
         Ok(Self {
             url: settings.url.to_string(),
             authorization,
-            timeout: Duration::from_millis(settings.timeout_ms),
+            timeout: settings.timeout,
         })
     }
 

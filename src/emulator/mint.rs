@@ -86,13 +86,13 @@ pub(crate) async fn mint(state: &Emulator, grant: Grant) -> Result<Minted, Strin
     let duration = |given: Option<u64>, default: u64| given.filter(|d| *d > 0).unwrap_or(default);
     let access_duration = duration(
         authz.map(|a| a.access_token_duration),
-        state.settings.access_token_lifetime_secs,
+        state.settings.access_token_lifetime.as_secs(),
     );
     let with_refresh = authz.is_some() && grant.client.allows("REFRESH_TOKEN");
     let refresh_duration = if with_refresh {
         duration(
             authz.map(|a| a.refresh_token_duration),
-            state.settings.refresh_token_lifetime_secs,
+            state.settings.refresh_token_lifetime.as_secs(),
         )
     } else {
         0
@@ -149,7 +149,10 @@ fn id_token_claims(
         ("sub", json!(a.sub.as_deref().unwrap_or(&a.subject))),
         ("aud", aud),
         ("iat", json!(now)),
-        ("exp", json!(now + state.settings.id_token_lifetime_secs)),
+        (
+            "exp",
+            json!(now + state.settings.id_token_lifetime.as_secs()),
+        ),
     ];
     claims.extend(standard.into_iter().map(|(k, v)| (k.to_owned(), v)));
     if a.auth_time > 0 {

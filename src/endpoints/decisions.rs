@@ -54,7 +54,9 @@ pub async fn apply(
         Ok(Outcome::Expired) => WireError::new(Code::Expired),
         Ok(Outcome::UpstreamError) => WireError::new(Code::UpstreamError),
         Ok(Outcome::Unavailable { retry_after_secs }) => unavailable(retry_after_secs),
-        Err(DecisionRejected::Unavailable) => unavailable(state.settings.authlete.retry_after_secs),
+        Err(DecisionRejected::Unavailable) => {
+            unavailable(state.settings.authlete.retry_after.as_secs())
+        }
         Ok(Outcome::Unknown) => WireError::new(Code::OutcomeUnknown),
         Ok(Outcome::Internal) => WireError::new(Code::ServerError),
         Err(DecisionRejected::Invalid(description)) => invalid(description),

@@ -44,7 +44,7 @@ impl WebhookTarget {
         }
         Ok(Some(Self {
             url: webhook.url.to_string(),
-            timeout: Duration::from_millis(webhook.timeout_ms),
+            timeout: webhook.timeout,
             tls: Arc::new(crate::tls::client_config(&[])?),
             signer: Signer::new(webhook.secrets.0.iter().map(|s| s.expose()))?,
         }))

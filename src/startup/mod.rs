@@ -57,7 +57,7 @@ impl ShutdownHandle {
         log::info!("shutting down: readiness is now 503");
         let started = Instant::now();
         self.state.set_ready(false);
-        let budget = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+        let budget = self.state.settings.server.shutdown_timeout;
         let left = || budget.saturating_sub(started.elapsed());
         stop_within(&self.public, left()).await;
         self.state.ciba.bridge.background.drain(left()).await;

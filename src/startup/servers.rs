@@ -59,7 +59,7 @@ pub(super) fn public_server(
     })
     .workers(workers(settings))
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
     .disable_signals();
     let server = match &settings.server.tls {
         Some(tls_settings) => {
@@ -88,7 +88,7 @@ pub(super) fn admin_server(
     })
     .workers(1)
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
     .disable_signals()
     .listen(listener)
     .map_err(|e| format!("admin.listen: {e}"))?;

@@ -4,7 +4,6 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Once};
-use std::time::Duration;
 
 use crate::authlete::AuthleteTarget;
 use crate::cache::MetadataCache;
@@ -77,9 +76,9 @@ fn ciba(
     ));
     let poll = Arc::new(PollControl::new(
         s.cache.poll_max_entries,
-        Duration::from_secs(s.ciba.max_request_lifetime_secs),
-        Duration::from_millis(s.ciba.poll_leeway_ms),
-        s.ciba.default_interval_secs.max(1),
+        s.ciba.max_request_lifetime,
+        s.ciba.poll_leeway,
+        s.ciba.default_interval.as_secs().max(1),
     ));
     let bridge = Arc::new(Bridge::new(
         s,
@@ -97,7 +96,7 @@ fn ciba(
     Ok(Ciba {
         lockout: UserCodeLockout::new(
             s.ciba.user_code_max_failures,
-            Duration::from_secs(s.ciba.user_code_failure_window_secs),
+            s.ciba.user_code_failure_window,
             clock.clone(),
         ),
         directory,

@@ -21,7 +21,7 @@ async fn gateway(directory: &MockServer) -> TestGateway {
         s.users.http = Some(HttpDirectorySettings {
             url,
             bearer_token: Some(Secret::new("dir-token")),
-            timeout_ms: 300,
+            timeout: Duration::from_millis(300),
             allow_insecure_http: true,
         });
     })
@@ -197,7 +197,7 @@ async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
         s.users.http = Some(HttpDirectorySettings {
             url,
             bearer_token: None,
-            timeout_ms: 300,
+            timeout: Duration::from_millis(300),
             allow_insecure_http: true,
         });
         s.ciba.user_code_max_failures = 2;

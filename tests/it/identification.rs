@@ -160,7 +160,7 @@ async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
     identification["userCode"] = json!("0000");
     let gw = gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
         s.ciba.user_code_max_failures = 3;
-        s.ciba.user_code_failure_window_secs = 60;
+        s.ciba.user_code_failure_window = Duration::from_secs(60);
     })
     .await;
     for _ in 0..3 {

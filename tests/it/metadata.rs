@@ -145,7 +145,7 @@ async fn head_options_and_other_methods_follow_the_metadata_rules() {
 async fn a_stale_copy_is_served_while_authlete_fails_and_a_fresh_one_after_it_recovers() {
     let first = discovery(PUBLIC_URL);
     let doc = ResponseTemplate::new(200).set_body_json(&first);
-    let gw = gateway_serving(doc, |s| s.cache.metadata_ttl_secs = 1).await;
+    let gw = gateway_serving(doc, |s| s.cache.metadata_ttl = Duration::from_secs(1)).await;
     let fresh = gw.send("GET", DISCOVERY, &[], None).await;
     assert_eq!(fresh.header("cache-control"), Some("public, max-age=1"));
 

@@ -224,7 +224,7 @@ async fn other_grants_are_not_throttled() {
 
 #[actix_web::test]
 async fn an_issued_interval_of_zero_counts_as_five_seconds() {
-    let gw = TestGateway::start_with(|s| s.ciba.default_interval_secs = 2).await;
+    let gw = TestGateway::start_with(|s| s.ciba.default_interval = Duration::from_secs(2)).await;
     gw.answer(
         "backchannel/authentication",
         user_identification("alice@example.com"),

@@ -53,7 +53,8 @@ async fn authlete_unreachable_gives_503_with_the_default_retry_after() {
 
 #[actix_web::test]
 async fn authlete_too_slow_gives_503() {
-    let gw = TestGateway::start_with(|s| s.authlete.request_timeout_ms = 200).await;
+    let gw =
+        TestGateway::start_with(|s| s.authlete.request_timeout = Duration::from_millis(200)).await;
     answer(
         &gw.authlete,
         "backchannel/authentication",
@@ -91,7 +92,7 @@ async fn authlete_429_passes_its_retry_after_capped_at_60() {
 
 #[actix_web::test]
 async fn a_configured_retry_after_is_the_default() {
-    let gw = TestGateway::start_with(|s| s.authlete.retry_after_secs = 9).await;
+    let gw = TestGateway::start_with(|s| s.authlete.retry_after = Duration::from_secs(9)).await;
     answer(
         &gw.authlete,
         "backchannel/authentication",
@@ -130,8 +131,8 @@ async fn garbage_from_authlete_gives_500() {
 #[actix_web::test]
 async fn the_token_call_has_its_own_timeout() {
     let gw = TestGateway::start_with(|s| {
-        s.authlete.request_timeout_ms = 100;
-        s.authlete.token_timeout_ms = 3000;
+        s.authlete.request_timeout = Duration::from_millis(100);
+        s.authlete.token_timeout = Duration::from_millis(3000);
     })
     .await;
     answer(

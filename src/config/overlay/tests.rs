@@ -123,6 +123,25 @@ fn numbers_and_booleans_are_read_as_toml() {
 }
 
 #[test]
+fn durations_are_read_in_the_unit_their_key_names() {
+    let settings = load(&[
+        ("GATEWAY_AUTHLETE__CONNECT_TIMEOUT_MS", "750"),
+        ("GATEWAY_CACHE__JWKS_TTL_SECS", "90"),
+    ]);
+    assert_eq!(
+        settings.authlete.connect_timeout,
+        std::time::Duration::from_millis(750)
+    );
+    assert_eq!(settings.cache.jwks_ttl, std::time::Duration::from_secs(90));
+    let message = load_err(&[("GATEWAY_NOTIFICATIONS__TIMEOUT_MS", "soon")]);
+    assert_eq!(
+        message,
+        "notifications.timeout_ms: invalid type: string, expected a whole number of \
+         milliseconds (set by GATEWAY_NOTIFICATIONS__TIMEOUT_MS)"
+    );
+}
+
+#[test]
 fn string_keys_keep_numeric_looking_values_verbatim() {
     let settings = load(&[
         ("GATEWAY_SERVER__REALM", "12345"),

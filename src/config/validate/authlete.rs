@@ -1,10 +1,12 @@
 //! `[authlete]` and `[cache]`.
 
+use std::time::Duration;
+
 use super::{is_blank, Problems};
 use crate::config::{AuthleteSettings, Backend, Secret, Settings};
 
 /// Upper bound for durations handed to the caches (moka refuses absurd ones): one year.
-const MAX_CACHE_SECS: u64 = 365 * 24 * 3600;
+const MAX_CACHE_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let authlete = &settings.authlete;
@@ -16,15 +18,19 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
         Backend::Remote => check_remote(authlete, p),
     }
     for (key, value) in [
-        ("connect_timeout_ms", authlete.connect_timeout_ms),
-        ("request_timeout_ms", authlete.request_timeout_ms),
-        ("token_timeout_ms", authlete.token_timeout_ms),
-        ("complete_timeout_ms", authlete.complete_timeout_ms),
-        ("retry_after_secs", authlete.retry_after_secs),
-        ("max_connections", authlete.max_connections as u64),
+        ("connect_timeout_ms", authlete.connect_timeout),
+        ("request_timeout_ms", authlete.request_timeout),
+        ("token_timeout_ms", authlete.token_timeout),
+        ("complete_timeout_ms", authlete.complete_timeout),
+        ("retry_after_secs", authlete.retry_after),
     ] {
-        p.at_least(format!("authlete.{key}"), value, 1);
+        p.not_zero(format!("authlete.{key}"), value);
     }
+    p.at_least(
+        "authlete.max_connections",
+        authlete.max_connections as u64,
+        1,
+    );
     check_cache(settings, p);
 }
 
@@ -93,13 +99,15 @@ fn check_remote(authlete: &AuthleteSettings, p: &mut Problems) {
 
 fn check_cache(settings: &Settings, p: &mut Problems) {
     let cache = &settings.cache;
-    for (key, value, min) in [
-        ("metadata_ttl_secs", cache.metadata_ttl_secs, 1),
-        ("jwks_ttl_secs", cache.jwks_ttl_secs, 1),
-        ("stale_if_error_secs", cache.stale_if_error_secs, 0),
+    for (key, value, zero_allowed) in [
+        ("metadata_ttl_secs", cache.metadata_ttl, false),
+        ("jwks_ttl_secs", cache.jwks_ttl, false),
+        ("stale_if_error_secs", cache.stale_if_error, true),
     ] {
-        p.at_least(format!("cache.{key}"), value, min);
-        if value > MAX_CACHE_SECS {
+        if !zero_allowed {
+            p.not_zero(format!("cache.{key}"), value);
+        }
+        if value > MAX_CACHE_TTL {
             p.add(
                 format!("cache.{key}"),
                 "must be at most one year (31536000)",

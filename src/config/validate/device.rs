@@ -68,7 +68,7 @@ fn check_webhook(device: &DeviceSettings, p: &mut Problems) {
         &webhook.url,
         webhook.allow_insecure_http,
     );
-    p.at_least("device.webhook.timeout_ms", webhook.timeout_ms, 1);
+    p.not_zero("device.webhook.timeout_ms", webhook.timeout);
     if webhook.secrets.0.is_empty() {
         p.add("device.webhook.secrets", "at least one secret is required");
     }
@@ -92,9 +92,9 @@ fn is_webhook_secret(secret: &Secret) -> bool {
 
 fn check_notifications(settings: &Settings, p: &mut Problems) {
     let n = &settings.notifications;
+    p.not_zero("notifications.timeout_ms", n.timeout);
+    p.not_zero("notifications.max_backoff_ms", n.max_backoff);
     for (key, value) in [
-        ("timeout_ms", n.timeout_ms),
-        ("max_backoff_ms", n.max_backoff_ms),
         ("queue_capacity", n.queue_capacity as u64),
         ("max_in_flight", n.max_in_flight as u64),
         ("max_in_flight_per_host", n.max_in_flight_per_host as u64),

@@ -16,22 +16,16 @@ const GRANT_TYPES: [&str; 3] = ["ciba", "refresh_token", "client_credentials"];
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let emulator = &settings.emulator;
     for (key, value) in [
-        (
-            "auth_req_id_lifetime_secs",
-            emulator.auth_req_id_lifetime_secs,
-        ),
-        ("polling_interval_secs", emulator.polling_interval_secs),
-        (
-            "access_token_lifetime_secs",
-            emulator.access_token_lifetime_secs,
-        ),
+        ("auth_req_id_lifetime_secs", emulator.auth_req_id_lifetime),
+        ("polling_interval_secs", emulator.polling_interval),
+        ("access_token_lifetime_secs", emulator.access_token_lifetime),
         (
             "refresh_token_lifetime_secs",
-            emulator.refresh_token_lifetime_secs,
+            emulator.refresh_token_lifetime,
         ),
-        ("id_token_lifetime_secs", emulator.id_token_lifetime_secs),
+        ("id_token_lifetime_secs", emulator.id_token_lifetime),
     ] {
-        p.at_least(format!("emulator.{key}"), value, 1);
+        p.not_zero(format!("emulator.{key}"), value);
     }
     if let Some(path) = path_set(&emulator.signing_key_file) {
         p.readable_file("emulator.signing_key_file", path);

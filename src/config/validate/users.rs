@@ -13,7 +13,7 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             None => p.add("users.http", "is required with users.source = \"http\""),
             Some(http) => {
                 p.https_unless("users.http.url", &http.url, http.allow_insecure_http);
-                p.at_least("users.http.timeout_ms", http.timeout_ms, 1);
+                p.not_zero("users.http.timeout_ms", http.timeout);
                 if http.bearer_token.as_ref().is_some_and(Secret::is_empty) {
                     p.add("users.http.bearer_token", "must not be empty when set");
                 }
@@ -83,12 +83,8 @@ fn check_user_code(key: &str, user: &StaticUser, p: &mut Problems) {
 }
 
 fn check_ciba(ciba: &CibaSettings, p: &mut Problems) {
-    p.at_least("ciba.default_interval_secs", ciba.default_interval_secs, 1);
-    p.at_least(
-        "ciba.max_request_lifetime_secs",
-        ciba.max_request_lifetime_secs,
-        1,
-    );
+    p.not_zero("ciba.default_interval_secs", ciba.default_interval);
+    p.not_zero("ciba.max_request_lifetime_secs", ciba.max_request_lifetime);
     p.at_least(
         "ciba.max_pending_per_user",
         ciba.max_pending_per_user as u64,
@@ -99,9 +95,8 @@ fn check_ciba(ciba: &CibaSettings, p: &mut Problems) {
         ciba.user_code_max_failures as u64,
         1,
     );
-    p.at_least(
+    p.not_zero(
         "ciba.user_code_failure_window_secs",
-        ciba.user_code_failure_window_secs,
-        1,
+        ciba.user_code_failure_window,
     );
 }

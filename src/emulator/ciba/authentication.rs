@@ -212,7 +212,7 @@ fn id_token_hint_sub(
 /// Stores the `bc_auth` record; its lifetime is the configured one, or `requested_expiry`
 /// when that is shorter.
 fn store_record(state: &Emulator, client: &Authenticated<'_>, request: &Request) -> String {
-    let configured = state.settings.auth_req_id_lifetime_secs;
+    let configured = state.settings.auth_req_id_lifetime.as_secs();
     let lifetime = match request.requested_expiry {
         0 => configured,
         requested => requested.min(configured),

@@ -180,7 +180,10 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
                 .set("idToken", minted.id_token.clone())
                 .set("accessTokenDuration", minted.access_duration)
                 .set("refreshTokenDuration", minted.refresh_duration)
-                .set("idTokenDuration", state.settings.id_token_lifetime_secs);
+                .set(
+                    "idTokenDuration",
+                    state.settings.id_token_lifetime.as_secs(),
+                );
             state.store().insert_tokens(minted.record);
             envelope
         }

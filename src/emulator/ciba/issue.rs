@@ -36,7 +36,7 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
         .tickets_by_auth_req_id
         .insert(auth_req_id.clone(), ticket);
     drop(store);
-    let interval = state.settings.polling_interval_secs;
+    let interval = state.settings.polling_interval.as_secs();
     let content =
         json!({"auth_req_id": auth_req_id, "interval": interval, "expires_in": expires_in});
     Envelope::new(codes::A183001, &[])

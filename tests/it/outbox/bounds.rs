@@ -71,7 +71,7 @@ async fn max_in_flight_bounds_every_request_together() {
 
 #[actix_web::test]
 async fn an_attempt_slower_than_timeout_ms_is_abandoned_and_retried() {
-    let h = Harness::start_with(|s| s.notifications.timeout_ms = 100);
+    let h = Harness::start_with(|s| s.notifications.timeout = Duration::from_millis(100));
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))

@@ -36,8 +36,8 @@ pub fn settings() -> Settings {
     let n = &mut settings.notifications;
     n.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
     n.allow_insecure_http = true;
-    n.max_backoff_ms = MAX_BACKOFF.as_secs() * 1000;
-    n.timeout_ms = 2000;
+    n.max_backoff = MAX_BACKOFF;
+    n.timeout = Duration::from_millis(2000);
     settings
 }
 

@@ -23,7 +23,7 @@ fn webhook_harness(server: &MockServer) -> Harness {
         s.device.webhook = Some(WebhookSettings {
             url,
             secrets: SecretList(SECRETS.iter().map(|s| Secret::new(*s)).collect()),
-            timeout_ms: 2000,
+            timeout: Duration::from_millis(2000),
             allow_insecure_http: true,
         });
     })
@@ -163,7 +163,7 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
     settings.device.webhook = Some(WebhookSettings {
         url: "http://device.example.com/hook".parse().unwrap(),
         secrets: SecretList(vec![Secret::new(SECRETS[0])]),
-        timeout_ms: 2000,
+        timeout: Duration::from_millis(2000),
         allow_insecure_http: false,
     });
     let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
