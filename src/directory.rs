@@ -76,7 +76,7 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {
     /// The directory answers with a `/fail` reason (unknown user, expired hint token, ...).
-    DecisionRejected(FailReason),
+    Refused(FailReason),
     /// The directory could not answer; logged where it happened.
     Failed,
 }
@@ -121,7 +121,7 @@ impl StaticDirectory {
             // Login hint tokens need a directory that can read them.
             HintKind::LoginHintToken => None,
         };
-        let user = found.ok_or(LookupError::DecisionRejected(FailReason::UnknownUserId))?;
+        let user = found.ok_or(LookupError::Refused(FailReason::UnknownUserId))?;
         Ok(User {
             subject: user.subject.clone(),
             user_code_required: user.user_code_required,

@@ -83,6 +83,19 @@ impl Background {
         self.submit(Box::new(job), true)
     }
 
+    /// `future`, counted as work that shutdown waits for (a timer's `/complete` call).
+    pub fn track<F: std::future::Future>(
+        &self,
+        future: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        self.tracker.track_future(future)
+    }
+
+    /// True once shutdown has begun: timers should not start new calls.
+    pub fn is_closing(&self) -> bool {
+        self.tracker.is_closed()
+    }
+
     /// Runs `job` (a timer) on the background thread; it is abandoned at shutdown.
     pub fn spawn_timer(
         &self,

@@ -52,20 +52,15 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
                 }
                 return;
             }
-            let Some(outcome) = fail_until_answered(&bridge, &context, &entry, listed).await else {
+            let Some(ended) = fail_until_answered(&bridge, &context, &entry, listed).await else {
                 return;
-            };
-            let label = match outcome {
-                Outcome::Done => "timeout",
-                Outcome::AlreadyDecided => "late",
-                _ => "unknown",
             };
             bridge
                 .metrics
                 .device_decisions
-                .with_label_values(&[label])
+                .with_label_values(&[ended.label()])
                 .inc();
-            if bridge.settle(&entry.request.claims.ticket).is_some() && outcome == Outcome::Done {
+            if bridge.settle(&entry.request.claims.ticket).is_some() && ended.ends_the_request() {
                 bridge.cancel(&entry);
             }
         }
@@ -78,14 +73,46 @@ fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
     !listed || bridge.registry.get(&entry.ciba_request_id).is_some()
 }
 
+/// How the deadline's calls ended.
+#[derive(Debug)]
+enum Ended {
+    /// Authlete's answer to the last call.
+    Answered(Outcome),
+    /// A196203 after an earlier call timed out: that call was applied, its answer (and the
+    /// notification it carried) is lost.
+    AppliedUnseen,
+    /// No answer before the request expired, no queue place, or shutdown.
+    GaveUp,
+}
+
+impl Ended {
+    /// The `decision` label of `gateway_device_decisions_total`.
+    fn label(&self) -> &'static str {
+        match self {
+            Ended::Answered(Outcome::Done) => "timeout",
+            Ended::Answered(Outcome::AlreadyDecided) => "late",
+            _ => "unknown",
+        }
+    }
+
+    /// True when the gateway's own call ended the request, so the device hears `cancelled`.
+    fn ends_the_request(&self) -> bool {
+        matches!(
+            self,
+            Ended::Answered(Outcome::Done | Outcome::Expired) | Ended::AppliedUnseen
+        )
+    }
+}
+
 /// Calls `/complete` with `TRANSACTION_FAILED` until Authlete answers or the request expires.
-/// None when a decision settled the request between two attempts.
+/// None when a decision settled the request between two attempts. Each call is work that
+/// shutdown waits for; no new call starts once shutdown has begun.
 async fn fail_until_answered(
     bridge: &Bridge,
     context: &Context,
     entry: &Entry,
     listed: bool,
-) -> Option<Outcome> {
+) -> Option<Ended> {
     let request_id = &entry.request.request_id;
     let completion = Completion {
         claims: &entry.request.claims,
@@ -95,19 +122,38 @@ async fn fail_until_answered(
     };
     let expiry = unix(entry.request.claims.expires_at);
     let mut retry: u32 = 0;
+    let mut maybe_applied = false;
     loop {
-        let place = reserve_until_expiry(bridge, entry).await;
-        let outcome = completion.run(context, place, &bridge.metrics).await;
+        let Some(place) = reserve_until_expiry(bridge, entry).await else {
+            log::error!(
+                "request_id={request_id} no notification queue place until the request \
+                 expired; the deadline's /complete was not sent"
+            );
+            return Some(Ended::GaveUp);
+        };
+        if bridge.background.is_closing() {
+            return Some(Ended::GaveUp);
+        }
+        let call = completion.run(context, Some(place), &bridge.metrics);
+        let outcome = bridge.background.track(call).await;
+        if outcome == Outcome::AlreadyDecided && maybe_applied {
+            log::warn!(
+                "request_id={request_id} an earlier deadline /complete that timed out was \
+                 applied; its notification is lost"
+            );
+            return Some(Ended::AppliedUnseen);
+        }
+        maybe_applied |= outcome == Outcome::Unknown;
         retry = retry.saturating_add(1);
         let Some(wait) = retry_wait(retry, &outcome) else {
-            return Some(outcome);
+            return Some(Ended::Answered(outcome));
         };
         if bridge.clock.now() + wait >= expiry {
             log::error!(
                 "request_id={request_id} the deadline's /complete got no answer before the \
                  request expired ({outcome:?}); the client is not notified"
             );
-            return Some(outcome);
+            return Some(Ended::GaveUp);
         }
         log::warn!(
             "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
@@ -154,6 +200,16 @@ async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<Notifica
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_applied_call_whose_answer_was_lost_ends_the_request_but_is_not_late() {
+        assert_eq!(Ended::AppliedUnseen.label(), "unknown");
+        assert!(Ended::AppliedUnseen.ends_the_request());
+        assert_eq!(Ended::Answered(Outcome::AlreadyDecided).label(), "late");
+        assert!(!Ended::Answered(Outcome::AlreadyDecided).ends_the_request());
+        assert!(Ended::Answered(Outcome::Expired).ends_the_request());
+        assert!(!Ended::GaveUp.ends_the_request());
+    }
 
     #[test]
     fn only_unanswered_calls_are_retried() {

@@ -125,11 +125,11 @@ impl Identification<'_> {
         }
         match self.ciba.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
-            Err(LookupError::DecisionRejected(FailReason::InvalidUserCode)) => {
+            Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
                 self.ciba.lockout.record_failure(&hint_key);
                 Err(FailReason::InvalidUserCode.into())
             }
-            Err(LookupError::DecisionRejected(reason)) => Err(reason.into()),
+            Err(LookupError::Refused(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
         }
     }

@@ -42,6 +42,9 @@ pub struct PollControl {
     last_poll: moka::sync::Cache<[u8; 32], Polled>,
     /// The interval this replica saw in `/issue`, per request key.
     intervals: moka::sync::Cache<[u8; 32], u64>,
+    /// Requests whose result is ready: a pending answer that arrives after the decision (its
+    /// poll was sent before) must not bring the entry back.
+    ready: moka::sync::Cache<[u8; 32], ()>,
     /// HMAC key of the caller digests, random per process: the digests never leave it.
     caller_key: [u8; 32],
     leeway: Duration,
@@ -63,6 +66,10 @@ impl PollControl {
                 .time_to_live(lifetime)
                 .build(),
             intervals: moka::sync::Cache::builder()
+                .max_capacity(max_entries)
+                .time_to_live(lifetime)
+                .build(),
+            ready: moka::sync::Cache::builder()
                 .max_capacity(max_entries)
                 .time_to_live(lifetime)
                 .build(),
@@ -134,18 +141,25 @@ impl PollControl {
     /// Records a poll that Authlete answered `authorization_pending` or `slow_down`: proof that
     /// `caller`'s credentials are valid and own the id.
     pub fn record_poll(&self, key: [u8; 32], caller: Caller, arrival: Instant) {
-        self.last_poll.insert(
-            key,
-            Polled {
-                caller,
-                at: arrival,
-            },
-        );
+        if self.ready.contains_key(&key) {
+            return;
+        }
+        let polled = Polled {
+            caller,
+            at: arrival,
+        };
+        self.last_poll.insert(key, polled);
+        // `forget` may have run between the check and the insert: it marks before it removes,
+        // so looking again settles every interleaving.
+        if self.ready.contains_key(&key) {
+            self.last_poll.invalidate(&key);
+        }
     }
 
     /// Forgets a request whose result is ready (decided, expired or redeemed): its next poll
     /// goes to Authlete at once.
     pub fn forget(&self, key: &[u8; 32]) {
+        self.ready.insert(*key, ());
         self.last_poll.invalidate(key);
         self.intervals.invalidate(key);
     }
@@ -213,6 +227,16 @@ mod tests {
             poll.caller(&basic("ab", "c"), &body),
             poll.caller(&basic("a", "bc"), &body)
         );
+    }
+
+    #[test]
+    fn a_pending_answer_that_arrives_after_the_result_is_ready_records_nothing() {
+        let poll = control();
+        let caller = poll.caller(&basic("c", "s"), &form(""));
+        let sent = Instant::now();
+        poll.forget(&[2; 32]);
+        poll.record_poll([2; 32], caller, sent);
+        assert!(!poll.too_early(&[2; 32], caller, sent));
     }
 
     #[test]

@@ -168,7 +168,7 @@ fn interpret(status: u16, body: &[u8], query: &Query<'_>) -> Result<User, Lookup
         .and_then(Value::as_str)
     {
         if let Some(reason) = FailReason::from_error_code(code) {
-            return Err(LookupError::DecisionRejected(reason));
+            return Err(LookupError::Refused(reason));
         }
         if status != 404 {
             log::warn!(
@@ -178,7 +178,7 @@ fn interpret(status: u16, body: &[u8], query: &Query<'_>) -> Result<User, Lookup
         }
     }
     if status == 404 {
-        return Err(LookupError::DecisionRejected(FailReason::UnknownUserId));
+        return Err(LookupError::Refused(FailReason::UnknownUserId));
     }
     if status != 200 {
         log::warn!("request_id={id} user directory answered HTTP {status}");
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn named_errors_win_over_the_status_and_404_means_unknown() {
-        let refused = |r| Err(LookupError::DecisionRejected(r));
+        let refused = |r| Err(LookupError::Refused(r));
         assert_eq!(
             run(400, r#"{"error":"expired_login_hint_token"}"#).map(|u| u.subject),
             refused(FailReason::ExpiredLoginHintToken)

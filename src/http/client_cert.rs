@@ -6,12 +6,19 @@
 //! else is the client's (or the proxy's) error and gets 400 here, before Authlete sees it.
 
 use actix_web::HttpRequest;
-use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{alphabet, Engine};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::headers::single_header;
 use crate::config::CertHeader;
 use crate::error::GatewayError;
+
+/// Standard base64, padded or not.
+const STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The leaf certificate and the rest of the chain, each as PEM.
 pub type CertAndChain = (String, Vec<String>);
@@ -53,7 +60,8 @@ fn sf_binary(item: &str) -> Result<Vec<u8>, GatewayError> {
         .strip_prefix(':')
         .and_then(|s| s.strip_suffix(':'))
         .ok_or(MALFORMED_CERT)?;
-    let der = base64::engine::general_purpose::STANDARD
+    // RFC 8941 §4.2.7: parsers should not fail on missing `=` padding.
+    let der = STANDARD_ANY_PADDING
         .decode(inner)
         .map_err(|_| MALFORMED_CERT)?;
     x509(der)

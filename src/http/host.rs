@@ -43,12 +43,16 @@ fn is_reg_name(name: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// A loopback literal, `localhost`, or an allowed name (case-insensitive).
+/// A loopback literal, `localhost`, or an allowed name or address (names case-insensitive,
+/// addresses compared as addresses, so `[fd00::1]` and `fd00:0::1` are one).
 pub fn host_allowed(value: &str, allowed: &[String]) -> bool {
     match parse_host(value.trim()) {
         Some(Host::Ip(ip)) => {
             ip.is_loopback()
                 || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+                || allowed
+                    .iter()
+                    .any(|a| a.trim_matches(['[', ']']).parse::<IpAddr>() == Ok(ip))
         }
         Some(Host::Name(name)) => {
             name.eq_ignore_ascii_case("localhost")
@@ -64,7 +68,11 @@ mod tests {
 
     #[test]
     fn accepts_loopback_localhost_and_allowed_names_only() {
-        let allowed = vec!["admin.internal".to_owned()];
+        let allowed = vec![
+            "admin.internal".to_owned(),
+            "10.1.2.3".to_owned(),
+            "[fd00::1]".to_owned(),
+        ];
         for ok in [
             "127.0.0.1:9464",
             "127.1.2.3",
@@ -74,6 +82,8 @@ mod tests {
             "LOCALHOST:9464",
             "localhost:",
             "Admin.Internal:9464",
+            "10.1.2.3:9464",
+            "[fd00:0::1]:9464",
         ] {
             assert!(host_allowed(ok, &allowed), "{ok}");
         }

@@ -80,7 +80,7 @@ pub enum ConnectFailure {
     /// Not connected (or not through the TLS handshake) within the client's timeouts.
     #[error("Timeout while establishing connection")]
     TimedOut,
-    /// DecisionRejected, reset, unreachable, or a TLS failure such as an untrusted certificate: the I/O
+    /// Connection refused, reset, unreachable, or a TLS failure such as an untrusted certificate: the I/O
     /// error names the cause and nothing else.
     #[error("{0}")]
     Io(String),

@@ -11,21 +11,54 @@ fn module_of(relative: &Path) -> Option<String> {
     (!matches!(name, "lib" | "main")).then(|| name.to_owned())
 }
 
-/// Every `crate::<module>` a file's text names, outside comments.
+/// Every `crate::<module>` a file's text names, outside comments, grouped imports included
+/// (`use crate::{a::X, b};` names `a` and `b`).
 fn crate_references(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut found = BTreeSet::new();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-        for (at, _) in line.match_indices("crate::") {
-            let name: String = line[at + "crate::".len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                found.insert(name);
-            }
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => found.extend(top_level_names(group)),
+            None => found.extend(leading_name(rest)),
         }
     }
     found
+}
+
+/// The identifier `text` starts with.
+fn leading_name(text: &str) -> Option<String> {
+    let name: String = text
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The first identifier of each top-level item of a `{...}` group (`text` starts after `{`).
+fn top_level_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut depth = 0;
+    let mut item_start = true;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => item_start = true,
+            c if item_start && !c.is_whitespace() => {
+                names.extend(leading_name(&text[i..]));
+                item_start = false;
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 fn visit(dir: &Path, root: &Path, graph: &mut BTreeMap<String, BTreeSet<String>>) {
@@ -95,7 +128,13 @@ fn the_reader_sees_a_cycle_when_there_is_one() {
     );
     assert_eq!(cycle_from("d", &graph), None);
     assert_eq!(
-        crate_references("use crate::ciba::x;\n// crate::nope\nlet y = crate::metrics::M;"),
-        ["ciba", "metrics"].into_iter().map(str::to_owned).collect()
+        crate_references(
+            "use crate::ciba::x;\n// crate::nope\nlet y = crate::metrics::M;\n\
+             use crate::{\n    config::{A, B},\n    http,\n};"
+        ),
+        ["ciba", "config", "http", "metrics"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     );
 }
