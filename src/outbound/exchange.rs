@@ -144,46 +144,50 @@ impl Failure {
 
 /// Sends `request` (with `body`, if any) and reads its answer's body as `read` says, all before
 /// `deadline`. awc's own timeouts stop at the response head, so the deadline bounds the body
-/// read too; whichever bound fires first, the outcome is `Failure::Timeout`.
+/// read too. Without the head by then, the outcome is `Failure::Timeout`; a body that does not
+/// arrive in time is a timeout only when it was to be kept — a discarded body costs the
+/// connection, never the answer the head already gave.
 pub async fn send(
     request: awc::ClientRequest,
     body: Option<Bytes>,
     read: ReadBody,
     deadline: Instant,
 ) -> Result<Reply, Failure> {
-    let exchange = async {
+    let head = async {
         let request = request.timeout(remaining(deadline));
         let sent = match body {
             Some(body) => request.send_body(body).await,
             None => request.send().await,
         };
-        let response = sent.map_err(Failure::from_send)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let mut response = response.timeout(remaining(deadline));
-        let (max_bytes, keep) = match read {
-            ReadBody::Keep { max_bytes } => (max_bytes, true),
-            ReadBody::Discard { max_bytes } => (max_bytes, false),
-        };
-        let body = match response.body().limit(max_bytes).await {
-            Ok(body) if keep => body,
-            Ok(_) => Bytes::new(),
-            Err(PayloadError::Io(e)) if e.kind() == io::ErrorKind::TimedOut => {
-                return Err(Failure::Timeout)
-            }
-            Err(_) if !keep => Bytes::new(),
-            Err(PayloadError::Overflow) => return Err(Failure::BodyTooLarge(max_bytes)),
-            Err(other) => return Err(Failure::BodyUnreadable(other.to_string())),
-        };
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        sent.map_err(Failure::from_send)
     };
-    tokio::time::timeout_at(deadline.into(), exchange)
+    let response = tokio::time::timeout_at(deadline.into(), head)
         .await
-        .unwrap_or(Err(Failure::Timeout))
+        .unwrap_or(Err(Failure::Timeout))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut response = response.timeout(remaining(deadline));
+    let (max_bytes, keep) = match read {
+        ReadBody::Keep { max_bytes } => (max_bytes, true),
+        ReadBody::Discard { max_bytes } => (max_bytes, false),
+    };
+    let read = tokio::time::timeout_at(deadline.into(), response.body().limit(max_bytes)).await;
+    let body = match read {
+        Ok(Ok(body)) if keep => body,
+        Ok(Ok(_)) => Bytes::new(),
+        _ if !keep => Bytes::new(),
+        Ok(Err(PayloadError::Io(e))) if e.kind() == io::ErrorKind::TimedOut => {
+            return Err(Failure::Timeout)
+        }
+        Err(_elapsed) => return Err(Failure::Timeout),
+        Ok(Err(PayloadError::Overflow)) => return Err(Failure::BodyTooLarge(max_bytes)),
+        Ok(Err(other)) => return Err(Failure::BodyUnreadable(other.to_string())),
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The time left before `deadline` for awc's own timers, never zero: once the deadline has

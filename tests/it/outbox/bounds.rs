@@ -88,3 +88,33 @@ async fn an_attempt_slower_than_timeout_ms_is_abandoned_and_retried() {
     assert_eq!(h.count("ping", "retried"), 1.0);
     assert_eq!(received(&server).await.len(), 2);
 }
+
+/// A receiver that answers `200` with a declared body it never sends, holding the connection.
+async fn stalling_receiver() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+                .await;
+            held.push(stream);
+        }
+    });
+    (format!("http://{address}/cb"), task)
+}
+
+#[actix_web::test]
+async fn a_2xx_whose_body_never_arrives_is_delivered_not_retried() {
+    let h = Harness::start_with(|s| s.notifications.timeout = Duration::from_millis(300));
+    let (endpoint, receiver) = stalling_receiver().await;
+    h.send(h.notification(&endpoint));
+    h.counted("delivered", 1.0).await;
+    assert_eq!(h.count("ping", "retried"), 0.0);
+    assert_eq!(h.count("ping", "failed"), 0.0);
+    receiver.abort();
+}
