@@ -69,6 +69,15 @@ pub fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
         .map_err(|e| format!("{path}: {e}"))
 }
 
+/// Reads a CA file: at least one certificate, or the file is not what its key says.
+pub fn read_ca_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = read_certs(path)?;
+    if certs.is_empty() {
+        return Err(format!("{path} holds no certificate"));
+    }
+    Ok(certs)
+}
+
 fn read_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
     let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     PrivateKeyDer::from_pem_slice(&text).map_err(|e| match e {
@@ -94,9 +103,11 @@ pub fn server_config(tls: &TlsSettings) -> Result<rustls::ServerConfig, String> 
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
-    let builder = match &tls.client_ca_file {
+    // An empty path means unset, as validation reads it.
+    let client_ca_file = tls.client_ca_file.as_deref().filter(|p| !p.is_empty());
+    let builder = match client_ca_file {
         Some(ca_file) => {
-            let hints = root_hints(&read_certs(ca_file)?)?;
+            let hints = root_hints(&read_ca_certs(ca_file)?)?;
             builder.with_client_cert_verifier(Arc::new(AnyClientCert { provider, hints }))
         }
         None => builder.with_no_client_auth(),

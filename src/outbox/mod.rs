@@ -148,7 +148,8 @@ impl Outbox {
         let n = &settings.notifications;
         warn_relaxations(settings);
         let extra_roots = match &n.ca_file {
-            Some(path) if !path.is_empty() => crate::tls::read_certs(path)?,
+            Some(path) if !path.is_empty() => crate::tls::read_ca_certs(path)
+                .map_err(|e| format!("notifications.ca_file: {e}"))?,
             _ => Vec::new(),
         };
         let config = WorkerConfig {

@@ -20,10 +20,7 @@ pub fn check_files(settings: &Settings) -> Vec<String> {
     }
     let ca_file = settings.notifications.ca_file.as_deref();
     if let Some(path) = ca_file.filter(|p| !p.is_empty()) {
-        let checked = tls::read_certs(path).and_then(|certs| match certs.is_empty() {
-            true => Err(format!("{path} holds no certificate")),
-            false => tls::client_config(&certs).map(|_| ()),
-        });
+        let checked = tls::read_ca_certs(path).and_then(|certs| tls::client_config(&certs));
         if let Err(e) = checked {
             problems.push(format!("notifications.ca_file: {e}"));
         }
