@@ -7,6 +7,7 @@
 //! `error`.
 
 pub mod actions;
+pub mod app;
 pub mod authlete;
 pub mod backoff;
 pub mod cache;
@@ -25,7 +26,6 @@ pub mod outbound;
 pub mod outbox;
 pub mod sink;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 pub mod tls;
 

@@ -11,7 +11,7 @@ use crate::error::{Code, GatewayError, WireError};
 use crate::http::form::FormBody;
 use crate::http::headers::dpop;
 use crate::http::RequestId;
-use crate::state::AppState;
+use crate::app::AppState;
 
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 

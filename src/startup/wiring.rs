@@ -22,7 +22,7 @@ use crate::http::peer::Proxies;
 use crate::http::CredentialRules;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
-use crate::state::AppState;
+use crate::app::AppState;
 
 /// Builds what handlers share; `target` and `tls` serve the background thread's Authlete
 /// client.
