@@ -26,6 +26,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod sink;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod tls;
 

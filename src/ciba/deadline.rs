@@ -47,7 +47,7 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
                 .is_some_and(DeliveryMode::notifies)
             {
                 // Poll requests are left to Authlete's expiry.
-                if bridge.settle(&entry.request.claims.ticket).is_some() {
+                if bridge.settle(&entry.request.claims.ticket).await.is_some() {
                     bridge.cancel(&entry);
                 }
                 return;
@@ -65,7 +65,9 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
                 .device_decisions
                 .with_label_values(&[label])
                 .inc();
-            if bridge.settle(&entry.request.claims.ticket).is_some() && outcome == Outcome::Done {
+            if bridge.settle(&entry.request.claims.ticket).await.is_some()
+                && outcome == Outcome::Done
+            {
                 bridge.cancel(&entry);
             }
         }
