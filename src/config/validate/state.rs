@@ -9,21 +9,16 @@ const MIN_KEY_HASH_SECRET_BYTES: usize = 32;
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let redis = &settings.state.redis;
     let required = settings.state.backend == StateBackend::Redis;
-    match redis.url.as_ref().map(Secret::expose) {
-        url if is_blank(url) => {
-            if required {
-                p.add(
-                    "state.redis.url",
-                    "is required with state.backend = \"redis\"",
-                );
-            }
+    let url = redis.url.as_ref().map(Secret::expose);
+    if is_blank(url) {
+        if required {
+            p.add(
+                "state.redis.url",
+                "is required with state.backend = \"redis\"",
+            );
         }
-        Some(url) => {
-            if let Err(message) = parse_redis_url(url.trim()) {
-                p.add("state.redis.url", message);
-            }
-        }
-        None => {}
+    } else if let Err(message) = parse_redis_url(url.unwrap_or_default().trim()) {
+        p.add("state.redis.url", message);
     }
     if redis.key_prefix.is_empty() {
         p.add("state.redis.key_prefix", "must not be empty");
@@ -33,20 +28,19 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             "must not contain { or } (it becomes the hash tag)",
         );
     }
-    match redis.key_hash_secret.as_ref().map(Secret::expose) {
-        secret if is_blank(secret) => {
-            if required {
-                p.add(
-                    "state.redis.key_hash_secret",
-                    "is required with state.backend = \"redis\"",
-                );
-            }
+    let secret = redis.key_hash_secret.as_ref().map(Secret::expose);
+    if is_blank(secret) {
+        if required {
+            p.add(
+                "state.redis.key_hash_secret",
+                "is required with state.backend = \"redis\"",
+            );
         }
-        Some(secret) if secret.len() < MIN_KEY_HASH_SECRET_BYTES => p.add(
+    } else if secret.unwrap_or_default().len() < MIN_KEY_HASH_SECRET_BYTES {
+        p.add(
             "state.redis.key_hash_secret",
             format!("must be at least {MIN_KEY_HASH_SECRET_BYTES} bytes"),
-        ),
-        _ => {}
+        );
     }
     p.not_zero("state.redis.connect_timeout_ms", redis.connect_timeout);
     p.not_zero("state.redis.command_timeout_ms", redis.command_timeout);
