@@ -10,6 +10,7 @@ pub mod keys;
 mod link;
 mod poll;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,11 +86,34 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Whether `url` names this host. `redis://` is not a special scheme to the URL parser, so an
+/// IPv4 address arrives as a domain name.
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Domain(name)) => {
+            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised_in_redis_urls() {
+        for url in [
+            "redis://127.0.0.1:6379",
+            "redis://localhost",
+            "redis://[::1]:6379",
+        ] {
+            assert!(is_loopback(&parse_redis_url(url).unwrap()), "{url}");
+        }
+        for url in ["redis://10.0.0.5:6379", "redis://redis.internal"] {
+            assert!(!is_loopback(&parse_redis_url(url).unwrap()), "{url}");
+        }
     }
 }
