@@ -32,8 +32,8 @@ pub enum StateError {
 }
 
 /// When a poll arrived, in microseconds on the backend's clock (memory: the injected monotonic
-/// clock; redis: the Redis server's clock, one for the fleet). Only the backend that stamped it can
-/// compare it.
+/// clock; redis: the Redis server's clock, one for the fleet). Only the backend that stamped it
+/// can compare it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival(pub u64);
 

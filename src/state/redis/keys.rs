@@ -4,10 +4,11 @@
 //! slot (SPEC §12). Ids in key names are HMAC-SHA256 under `state.redis.key_hash_secret`, in
 //! lowercase hex; nothing in a key name or value is an auth_req_id or a credential.
 //!
-//! | key                     | type | fields                                                  | TTL                                        |
-//! |-------------------------|------|---------------------------------------------------------|--------------------------------------------|
-//! | `{p}:poll:<hmac(key)>`  | hash | `interval_ms` (from `/issue`), `caller` (32-byte digest) | `ciba.max_request_lifetime_secs` + 60 s,   |
-//! |                         |      | and `at` (µs on Redis's `TIME`) of the last pending poll | set again by every write                   |
+//! | key                    | type | fields                                 | TTL                  |
+//! |------------------------|------|----------------------------------------|----------------------|
+//! | `{p}:poll:<hmac(key)>` | hash | `interval_ms` from `/issue`; `caller`  | request lifetime     |
+//! |                        |      | (32-byte digest) and `at` (µs, `TIME`) | + 60 s, set again by |
+//! |                        |      | of the last poll answered pending      | every write          |
 //!
 //! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`).
 
