@@ -7,6 +7,7 @@
 //! `error`.
 
 pub mod actions;
+pub mod app;
 pub mod authlete;
 pub mod backoff;
 pub mod cache;

@@ -18,6 +18,8 @@ pub const DECISIONS: [&str; 6] = ["approve", "deny", "fail", "timeout", "late", 
 pub const NOTIFICATION_OUTCOMES: [&str; 4] = ["delivered", "failed", "blocked", "retried"];
 /// The `result` labels of `gateway_cache_requests_total`.
 pub const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
+/// The `result` labels of `gateway_state_operations_total`.
+pub const STATE_RESULTS: [&str; 3] = ["ok", "error", "timeout"];
 
 /// The registry and its metrics; built once and shared by all workers.
 #[derive(Clone)]
@@ -35,6 +37,10 @@ pub struct Metrics {
     pub pending_requests: Gauge,
     pub slow_down: IntCounter,
     pub metadata_mismatch: GaugeVec,
+    pub state_operations: IntCounterVec,
+    pub state_duration: HistogramVec,
+    /// 1 while the state backend answers; always 1 for `memory`.
+    pub state_backend_up: Gauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -88,6 +94,12 @@ impl Metrics {
         )
         .expect("valid gauge");
         register(r, Box::new(metadata_mismatch.clone()));
+        let state_backend_up = Gauge::new(
+            "gateway_state_backend_up",
+            "1 while the state backend answers (always 1 for memory), 0 while it does not",
+        )
+        .expect("valid gauge");
+        register(r, Box::new(state_backend_up.clone()));
         Self {
             http_requests: counter(
                 r,
@@ -143,6 +155,19 @@ impl Metrics {
                 "Metadata cache lookups",
                 &["cache", "result"],
             ),
+            state_operations: counter(
+                r,
+                "gateway_state_operations_total",
+                "Operations on the state backend by operation and result",
+                &["op", "result"],
+            ),
+            state_duration: histogram(
+                r,
+                "gateway_state_operation_duration_seconds",
+                "Duration of operations on the state backend",
+                &["op"],
+            ),
+            state_backend_up,
             pending_requests,
             slow_down,
             metadata_mismatch,

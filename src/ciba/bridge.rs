@@ -89,11 +89,11 @@ impl Bridge {
 
     /// A decision was applied (here or elsewhere): the request leaves this replica's lists,
     /// and its next poll goes straight to Authlete, since the result is ready (SPEC §3.2).
-    pub fn settle(&self, ticket: &str) -> Option<Entry> {
+    pub async fn settle(&self, ticket: &str) -> Option<Entry> {
         let entry = self.registry.remove_ticket(ticket)?;
         let key = &entry.request.auth_req_id_key;
         self.pending.release(&entry.request.claims.subject, key);
-        self.poll.forget(key);
+        self.poll.forget(key).await;
         Some(entry)
     }
 

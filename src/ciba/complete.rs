@@ -101,7 +101,7 @@ impl Completion<'_> {
         match answer.action {
             Action::NoAction => Outcome::Done,
             Action::Notification => {
-                self.notify(answer, place, metrics);
+                self.notify(answer, place, metrics).await;
                 Outcome::Done
             }
             _ => self.server_error(answer.result_code.as_deref()),
@@ -133,7 +133,7 @@ impl Completion<'_> {
         }
     }
 
-    fn notify(
+    async fn notify(
         &self,
         answer: CompleteResponse,
         place: Option<NotificationPlace>,
@@ -163,7 +163,7 @@ impl Completion<'_> {
             return;
         };
         if let Some(auth_req_id) = &answer.auth_req_id {
-            self.poll.forget(&request_key(auth_req_id));
+            self.poll.forget(&request_key(auth_req_id)).await;
         }
         place.send(Notification {
             mode,

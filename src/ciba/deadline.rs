@@ -47,7 +47,7 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
                 .is_some_and(DeliveryMode::notifies)
             {
                 // Poll requests are left to Authlete's expiry.
-                if bridge.settle(&entry.request.claims.ticket).is_some() {
+                if bridge.settle(&entry.request.claims.ticket).await.is_some() {
                     bridge.cancel(&entry);
                 }
                 return;
@@ -60,7 +60,9 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
                 .device_decisions
                 .with_label_values(&[ended.label()])
                 .inc();
-            if bridge.settle(&entry.request.claims.ticket).is_some() && ended.ends_the_request() {
+            if bridge.settle(&entry.request.claims.ticket).await.is_some()
+                && ended.ends_the_request()
+            {
                 bridge.cancel(&entry);
             }
         }

@@ -145,7 +145,7 @@ async fn apply(
         outcome,
         Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
     ) {
-        bridge.settle(&claims.ticket);
+        bridge.settle(&claims.ticket).await;
     }
     outcome
 }

@@ -220,7 +220,7 @@ impl Identification<'_> {
         let key = request_key(auth_req_id);
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
         reservation.commit(key, lifetime);
-        self.ciba.poll.record_interval(key, answer.interval);
+        self.ciba.poll.record_interval(key, answer.interval).await;
         let content = answer
             .response_content
             .as_deref()

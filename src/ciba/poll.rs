@@ -4,13 +4,14 @@
 //! secret, another client, none at all) always reaches Authlete and gets its RFC 6749 / CIBA
 //! answer, and learns nothing about the request's state from the gateway.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 
 use crate::authlete::dto::ClientCredentials;
+use crate::state::{Arrival, PollCheck, PollEntries, State};
 
 /// The interval CIBA Core §7.3 tells clients to use when none (or ≤ 0) was given.
 const CIBA_DEFAULT_INTERVAL_SECS: u64 = 5;
@@ -30,52 +31,28 @@ const CREDENTIAL_PARAMETERS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller([u8; 32]);
 
-/// The last poll Authlete answered pending for one auth_req_id.
-#[derive(Clone, Copy)]
-struct Polled {
-    caller: Caller,
-    at: Instant,
+/// What to do with a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// Answer `slow_down` without calling Authlete.
+    TooEarly,
+    /// Forward it; `arrival` is unknown when the state backend failed (the control fails open).
+    Forward { arrival: Option<Arrival> },
 }
 
+/// The edge polling control: the caller digests and the rules, over the poll entries of the
+/// state backend. A failing backend never refuses a poll: it goes to Authlete (SPEC §12).
 pub struct PollControl {
-    /// The last poll Authlete answered pending/slow_down, per request key.
-    last_poll: moka::sync::Cache<[u8; 32], Polled>,
-    /// The interval this replica saw in `/issue`, per request key.
-    intervals: moka::sync::Cache<[u8; 32], u64>,
-    /// Requests whose result is ready: a pending answer that arrives after the decision (its
-    /// poll was sent before) must not bring the entry back.
-    ready: moka::sync::Cache<[u8; 32], ()>,
-    /// HMAC key of the caller digests, random per process: the digests never leave it.
+    state: Arc<State>,
+    /// HMAC key of the caller digests (see `State::caller_key`).
     caller_key: [u8; 32],
-    leeway: Duration,
-    default_interval_secs: u64,
 }
 
 impl PollControl {
-    pub fn new(
-        max_entries: u64,
-        lifetime: Duration,
-        leeway: Duration,
-        default_interval_secs: u64,
-    ) -> Self {
-        let mut caller_key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut caller_key);
+    pub fn new(state: Arc<State>) -> Self {
         Self {
-            last_poll: moka::sync::Cache::builder()
-                .max_capacity(max_entries)
-                .time_to_live(lifetime)
-                .build(),
-            intervals: moka::sync::Cache::builder()
-                .max_capacity(max_entries)
-                .time_to_live(lifetime)
-                .build(),
-            ready: moka::sync::Cache::builder()
-                .max_capacity(max_entries)
-                .time_to_live(lifetime)
-                .build(),
-            caller_key,
-            leeway,
-            default_interval_secs,
+            caller_key: state.caller_key(),
+            state,
         }
     }
 
@@ -112,56 +89,49 @@ impl PollControl {
     }
 
     /// Remembers the `interval` of an issued request; a value ≤ 0 counts as 5 s (CIBA §7.3).
-    pub fn record_interval(&self, key: [u8; 32], interval: i64) {
-        let secs = if interval > 0 {
-            interval as u64
-        } else {
-            CIBA_DEFAULT_INTERVAL_SECS
-        };
-        self.intervals.insert(key, secs);
+    /// On failure the default interval applies to the request.
+    pub async fn record_interval(&self, key: [u8; 32], interval: i64) {
+        let secs = u64::try_from(interval)
+            .ok()
+            .filter(|secs| *secs > 0)
+            .unwrap_or(CIBA_DEFAULT_INTERVAL_SECS);
+        if let Err(e) = self
+            .state
+            .record_interval(&key, Duration::from_secs(secs))
+            .await
+        {
+            log::debug!("polling control: the interval was not recorded: {e}");
+        }
     }
 
-    fn interval(&self, key: &[u8; 32]) -> Duration {
-        let secs = self
-            .intervals
-            .get(key)
-            .unwrap_or(self.default_interval_secs);
-        Duration::from_secs(secs)
-    }
-
-    /// True when `caller`'s poll arriving at `arrival` comes too soon after its last one.
-    pub fn too_early(&self, key: &[u8; 32], caller: Caller, arrival: Instant) -> bool {
-        let Some(last) = self.last_poll.get(key).filter(|p| p.caller == caller) else {
-            return false;
-        };
-        let minimum = self.interval(key).saturating_sub(self.leeway);
-        arrival.saturating_duration_since(last.at) < minimum
+    /// Whether `caller`'s poll, arriving now, comes too soon after its last one.
+    pub async fn check(&self, key: &[u8; 32], caller: Caller) -> Poll {
+        match self.state.check(key, &caller.0).await {
+            Ok(PollCheck::TooEarly) => Poll::TooEarly,
+            Ok(PollCheck::Forward(arrival)) => Poll::Forward {
+                arrival: Some(arrival),
+            },
+            Err(e) => {
+                log::debug!("polling control: check failed, forwarding the poll: {e}");
+                Poll::Forward { arrival: None }
+            }
+        }
     }
 
     /// Records a poll that Authlete answered `authorization_pending` or `slow_down`: proof that
     /// `caller`'s credentials are valid and own the id.
-    pub fn record_poll(&self, key: [u8; 32], caller: Caller, arrival: Instant) {
-        if self.ready.contains_key(&key) {
-            return;
-        }
-        let polled = Polled {
-            caller,
-            at: arrival,
-        };
-        self.last_poll.insert(key, polled);
-        // `forget` may have run between the check and the insert: it marks before it removes,
-        // so looking again settles every interleaving.
-        if self.ready.contains_key(&key) {
-            self.last_poll.invalidate(&key);
+    pub async fn record_poll(&self, key: &[u8; 32], caller: Caller, arrival: Option<Arrival>) {
+        if let Err(e) = self.state.record_poll(key, &caller.0, arrival).await {
+            log::debug!("polling control: the poll was not recorded: {e}");
         }
     }
 
     /// Forgets a request whose result is ready (decided, expired or redeemed): its next poll
-    /// goes to Authlete at once.
-    pub fn forget(&self, key: &[u8; 32]) {
-        self.ready.insert(*key, ());
-        self.last_poll.invalidate(key);
-        self.intervals.invalidate(key);
+    /// goes to Authlete at once. On failure the entry expires with the request.
+    pub async fn forget(&self, key: &[u8; 32]) {
+        if let Err(e) = self.state.forget(key).await {
+            log::debug!("polling control: the entry was not removed: {e}");
+        }
     }
 }
 
@@ -174,9 +144,20 @@ fn absorb(mac: &mut Hmac<Sha256>, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{SharedClock, SystemClock};
+    use crate::config::Settings;
+    use crate::metrics::Metrics;
 
     fn control() -> PollControl {
-        PollControl::new(100, Duration::from_secs(600), Duration::from_millis(500), 5)
+        let settings = Settings::from_toml_str(
+            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n",
+            Vec::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let clock: SharedClock = Arc::new(SystemClock);
+        let state = State::from_settings(&settings, clock, Metrics::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        PollControl::new(Arc::new(state))
     }
 
     fn basic(id: &str, secret: &str) -> ClientCredentials {
@@ -195,15 +176,11 @@ mod tests {
     }
 
     #[test]
-    fn only_the_recorded_caller_is_throttled() {
+    fn other_credentials_make_another_caller() {
         let poll = control();
-        let key = [7; 32];
         let body = form("grant_type=x&auth_req_id=a");
         let owner = poll.caller(&basic("c", "s"), &body);
-        let start = Instant::now();
-        poll.record_poll(key, owner, start);
-        let soon = start + Duration::from_secs(1);
-        assert!(poll.too_early(&key, owner, soon));
+        assert_eq!(owner, poll.caller(&basic("c", "s"), &body));
         for other in [
             poll.caller(&basic("c", "wrong"), &body),
             poll.caller(&basic("other", "s"), &body),
@@ -214,9 +191,7 @@ mod tests {
             ),
         ] {
             assert_ne!(other, owner);
-            assert!(!poll.too_early(&key, other, soon));
         }
-        assert!(!poll.too_early(&key, owner, start + Duration::from_millis(4500)));
     }
 
     #[test]
@@ -229,23 +204,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_pending_answer_that_arrives_after_the_result_is_ready_records_nothing() {
+    #[tokio::test]
+    async fn only_the_recorded_caller_is_throttled() {
         let poll = control();
-        let caller = poll.caller(&basic("c", "s"), &form(""));
-        let sent = Instant::now();
-        poll.forget(&[2; 32]);
-        poll.record_poll([2; 32], caller, sent);
-        assert!(!poll.too_early(&[2; 32], caller, sent));
-    }
-
-    #[test]
-    fn a_forgotten_request_is_never_too_early() {
-        let poll = control();
-        let caller = poll.caller(&basic("c", "s"), &form(""));
-        let now = Instant::now();
-        poll.record_poll([1; 32], caller, now);
-        poll.forget(&[1; 32]);
-        assert!(!poll.too_early(&[1; 32], caller, now));
+        let key = [7; 32];
+        let body = form("");
+        let owner = poll.caller(&basic("c", "s"), &body);
+        let Poll::Forward { arrival } = poll.check(&key, owner).await else {
+            panic!("the first poll is forwarded");
+        };
+        poll.record_poll(&key, owner, arrival).await;
+        assert_eq!(poll.check(&key, owner).await, Poll::TooEarly);
+        let other = poll.caller(&basic("c", "wrong"), &body);
+        assert!(matches!(
+            poll.check(&key, other).await,
+            Poll::Forward { .. }
+        ));
+        poll.forget(&key).await;
+        assert!(matches!(
+            poll.check(&key, owner).await,
+            Poll::Forward { .. }
+        ));
     }
 }

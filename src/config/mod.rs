@@ -17,7 +17,7 @@ use std::path::Path;
 pub use emulator::*;
 pub use secret::{Secret, SecretList};
 pub use types::*;
-pub use values::{parse_http_url, CertHeader, Pattern};
+pub use values::{parse_http_url, parse_redis_url, CertHeader, Pattern};
 
 /// Every problem found in a configuration, one message per entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,6 +114,8 @@ fn the_shipped_config_documents_every_key_and_its_variable() {
         ("[emulator]", "emulator", false),
         ("[[emulator.clients]]", "emulator.clients", true),
         ("[log]", "log", false),
+        ("[state]", "state", false),
+        ("[state.redis]", "state.redis", false),
     ];
     let mut missing = Vec::new();
     for (header, path, is_array) in tables {

@@ -44,6 +44,8 @@ pub struct Settings {
     pub emulator: EmulatorSettings,
     #[serde(default)]
     pub log: LogSettings,
+    #[serde(default)]
+    pub state: StateSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -451,6 +453,50 @@ impl Default for LogSettings {
         Self {
             level: "info".into(),
             format: LogFormat::Text,
+        }
+    }
+}
+
+/// Where the gateway keeps its own state (SPEC §12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSettings {
+    pub backend: StateBackend,
+    pub redis: RedisSettings,
+}
+
+/// `[state.redis]`; `url` and `key_hash_secret` are required with `backend = "redis"`, which
+/// validation checks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    /// `redis://` or `rediss://`; may hold a password, hence a secret.
+    pub url: Option<Secret>,
+    pub key_prefix: String,
+    /// HMAC-SHA256 key of the ids in key names.
+    pub key_hash_secret: Option<Secret>,
+    #[serde(rename = "connect_timeout_ms", deserialize_with = "values::millis")]
+    pub connect_timeout: Duration,
+    #[serde(rename = "command_timeout_ms", deserialize_with = "values::millis")]
+    pub command_timeout: Duration,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "agw".into(),
+            key_hash_secret: None,
+            connect_timeout: Duration::from_millis(1000),
+            command_timeout: Duration::from_millis(500),
         }
     }
 }

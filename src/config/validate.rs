@@ -7,6 +7,7 @@ mod authlete;
 mod device;
 mod emulator;
 mod server;
+mod state;
 mod users;
 
 use std::fmt::Display;
@@ -23,6 +24,7 @@ pub(super) fn validate(settings: &Settings) -> Vec<String> {
     users::check(settings, &mut problems);
     device::check(settings, &mut problems);
     emulator::check(settings, &mut problems);
+    state::check(settings, &mut problems);
     problems.0
 }
 

@@ -112,6 +112,23 @@ pub fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::E
     parse_str(d, parse_http_url).map(Some)
 }
 
+/// A Redis URL for `state.redis.url`: `redis://` or `rediss://` (certificates verified), with a
+/// host. The messages never repeat the value, which may hold a password.
+pub fn parse_redis_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("must be an absolute redis URL ({e})"))?;
+    if !matches!(url.scheme(), "redis" | "rediss") {
+        return Err("must be a redis:// or rediss:// URL".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    if url.fragment().is_some() {
+        // `#insecure` would turn certificate verification off.
+        return Err("must not have a fragment (#...)".into());
+    }
+    Ok(url)
+}
+
 /// A CIDR (`10.0.0.0/8`) or a single address (a /32 or /128).
 fn to_network(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()

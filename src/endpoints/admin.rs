@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::state::AppState;
+use crate::app::AppState;
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

@@ -13,9 +13,9 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
+use crate::app::AppState;
 use crate::error::{Code, WireError};
 use crate::http::host::host_allowed;
-use crate::state::AppState;
 
 fn is_json(req: &ServiceRequest) -> bool {
     req.headers()

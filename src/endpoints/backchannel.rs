@@ -4,13 +4,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
+use crate::app::AppState;
 use crate::authlete::dto::{BackchannelResponse, ParametersRequest};
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::ciba::identify::Identification;
 use crate::directory::DirectoryClient;
 use crate::error::GatewayError;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 pub async fn backchannel_authentication(
     req: HttpRequest,

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::decisions::apply;
+use crate::app::AppState;
 use crate::ciba::decide::DecisionBody;
 use crate::error::{json_builder, Code, WireError};
 use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 /// Characters of a token value the sink shows.
 const TOKEN_PREFIX_CHARS: usize = 8;

@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::app::AppState;
 use crate::ciba::complete::Outcome;
 use crate::ciba::decide::{decide, DecisionBody, DecisionRejected};
 use crate::ciba::decision::DecisionClaims;
@@ -11,7 +12,6 @@ use crate::error::{Code, WireError};
 use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 pub async fn device_decisions(
     req: HttpRequest,

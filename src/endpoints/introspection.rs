@@ -5,12 +5,12 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::actions::{respond, ExtraHeaders};
+use crate::app::AppState;
 use crate::authlete::dto::{IntrospectionRequest, PassThroughResponse};
 use crate::authlete::{Api, AuthleteClient};
 use crate::error::GatewayError;
 use crate::http::form::read_form;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 pub async fn introspection(
     req: HttpRequest,

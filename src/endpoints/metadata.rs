@@ -6,10 +6,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 
+use crate::app::AppState;
 use crate::authlete::AuthleteClient;
 use crate::cache::{Document, Served};
 use crate::http::RequestId;
-use crate::state::AppState;
 
 pub async fn discovery(
     req: HttpRequest,

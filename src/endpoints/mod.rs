@@ -16,11 +16,11 @@ pub mod userinfo;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::app::AppState;
 use crate::authlete::dto::ClientCredentials;
 use crate::error::GatewayError;
 use crate::http::form::read_form;
 use crate::http::FormBody;
-use crate::state::AppState;
 use admin_guard::guard_admin;
 
 /// The client's credentials and form body, for the endpoints that forward both to Authlete

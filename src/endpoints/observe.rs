@@ -9,8 +9,8 @@ use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
+use crate::app::AppState;
 use crate::http::request_id::{RequestId, X_REQUEST_ID};
-use crate::state::AppState;
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {

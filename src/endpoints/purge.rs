@@ -5,7 +5,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::state::AppState;
+use crate::app::AppState;
 
 pub async fn purge(state: web::Data<AppState>) -> HttpResponse {
     state.metadata.purge();

@@ -5,11 +5,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
+use crate::app::AppState;
 use crate::authlete::dto::{ParametersRequest, PassThroughResponse};
 use crate::authlete::{Api, AuthleteClient};
 use crate::error::GatewayError;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 pub async fn revocation(
     req: HttpRequest,

@@ -4,14 +4,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_form;
 use crate::actions::{respond, ExtraHeaders};
+use crate::app::AppState;
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Action, Api, AuthleteClient};
+use crate::ciba::poll::Poll;
 use crate::ciba::request_key;
 use crate::error::{Code, GatewayError, WireError};
 use crate::http::form::FormBody;
 use crate::http::headers::dpop;
 use crate::http::RequestId;
-use crate::state::AppState;
 
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
@@ -22,15 +23,18 @@ pub async fn token(
     authlete: web::Data<AuthleteClient>,
     request_id: RequestId,
 ) -> Result<HttpResponse, GatewayError> {
-    let arrival = state.clock.instant();
     let dpop = dpop(&req)?;
     let (credentials, form) = client_form(&req, payload, &state).await?;
     let poll =
         poll_key(&state, &form).map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
+    let mut arrival = None;
     if let Some((key, caller)) = poll {
-        if state.ciba.poll.too_early(&key, caller, arrival) {
-            state.metrics.slow_down.inc();
-            return Ok(WireError::new(Code::SlowDown).response());
+        match state.ciba.poll.check(&key, caller).await {
+            Poll::TooEarly => {
+                state.metrics.slow_down.inc();
+                return Ok(WireError::new(Code::SlowDown).response());
+            }
+            Poll::Forward { arrival: at } => arrival = at,
         }
     }
     let request = TokenRequest {
@@ -44,8 +48,8 @@ pub async fn token(
         .await?;
     if let Some((key, caller)) = poll {
         match poll_answer(&response) {
-            PollAnswer::Pending => state.ciba.poll.record_poll(key, caller, arrival),
-            PollAnswer::Ready => state.ciba.poll.forget(&key),
+            PollAnswer::Pending => state.ciba.poll.record_poll(&key, caller, arrival).await,
+            PollAnswer::Ready => state.ciba.poll.forget(&key).await,
             PollAnswer::NotTheOwner => {}
         }
     }

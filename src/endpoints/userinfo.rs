@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use crate::actions::{respond, ExtraHeaders};
+use crate::app::AppState;
 use crate::authlete::dto::{
     PassThroughResponse, UserinfoIssueRequest, UserinfoRequest, UserinfoResponse,
 };
@@ -14,7 +15,6 @@ use crate::error::GatewayError;
 use crate::http::bearer::access_token;
 use crate::http::headers::dpop;
 use crate::http::{cors, RequestId};
-use crate::state::AppState;
 
 pub async fn userinfo(
     req: HttpRequest,

@@ -7,8 +7,9 @@ use crate::authlete::api::DOCUMENT_SERVED;
 use crate::authlete::{Action, Api, FailReason, FAILURE_ACTIONS};
 use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
-use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES};
+use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES, STATE_RESULTS};
 use crate::outbox::NotificationMode;
+use crate::state::Op;
 
 /// A fresh registry with every known series at 0. HTTP statuses are not known in advance and
 /// appear with their first request; the mismatch gauges appear with the first discovery check,
@@ -42,6 +43,12 @@ pub fn metrics() -> Metrics {
                 .cache_requests
                 .with_label_values(&[document.label(), result]);
         }
+    }
+    for op in Op::ALL.map(Op::label) {
+        for result in STATE_RESULTS {
+            metrics.state_operations.with_label_values(&[op, result]);
+        }
+        metrics.state_duration.with_label_values(&[op]);
     }
     metrics
 }

@@ -19,12 +19,12 @@ pub use known_series::metrics;
 use servers::{admin_server, bind, local_addr, public_server};
 
 use crate::actions::documented;
+use crate::app::AppState;
 use crate::authlete::{AuthleteClient, AuthleteTarget, ServiceCredentials};
 use crate::cache::Document;
 use crate::clock::SharedClock;
 use crate::config::{Backend, Settings};
 use crate::emulator::{self, EmulatorOptions, RunningEmulator};
-use crate::state::AppState;
 use crate::tls;
 
 /// A built gateway whose listeners are bound but not yet serving.

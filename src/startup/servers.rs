@@ -9,12 +9,12 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
+use crate::app::AppState;
 use crate::authlete::{AuthleteClient, AuthleteTarget};
 use crate::config::Settings;
 use crate::directory::DirectoryClient;
 use crate::endpoints;
 use crate::endpoints::observe::observe;
-use crate::state::AppState;
 use crate::tls;
 
 /// How long a client may take to send its request head before the connection is closed.

@@ -5,6 +5,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Once};
 
+use crate::app::AppState;
 use crate::authlete::AuthleteTarget;
 use crate::cache::MetadataCache;
 use crate::ciba::background::Background;
@@ -22,7 +23,7 @@ use crate::http::peer::Proxies;
 use crate::http::CredentialRules;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
-use crate::state::AppState;
+use crate::state::State;
 
 /// Builds what handlers share; `target` and `tls` serve the background thread's Authlete
 /// client.
@@ -74,12 +75,8 @@ fn ciba(
         s.ciba.max_pending_per_user,
         clock.clone(),
     ));
-    let poll = Arc::new(PollControl::new(
-        s.cache.poll_max_entries,
-        s.ciba.max_request_lifetime,
-        s.ciba.poll_leeway,
-        s.ciba.default_interval.as_secs().max(1),
-    ));
+    let state = State::from_settings(s, clock.clone(), metrics.clone())?;
+    let poll = Arc::new(PollControl::new(Arc::new(state)));
     let bridge = Arc::new(Bridge::new(
         s,
         BridgeParts {

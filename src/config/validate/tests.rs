@@ -2,6 +2,7 @@ mod authlete;
 mod device;
 mod emulator;
 mod server;
+mod state;
 mod users;
 
 use crate::config::fixtures::{problems, EMBEDDED, REMOTE};

@@ -16,12 +16,14 @@ mod ciba;
 mod configs;
 mod eventually;
 mod outside;
+mod redis_server;
 mod webhooks;
 
 pub use answers::*;
 pub use configs::*;
 pub use eventually::{eventually, received_at_least};
 pub use outside::installed_or_skipped;
+pub use redis_server::{free_port, RedisServer};
 pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 
 pub const SERVICE_ID: &str = "1234";

@@ -1,0 +1,57 @@
+//! The `memory` backend: this process only, soft (lost on restart), time from the injected
+//! clock. Right for one replica and the embedded demo.
+
+mod poll;
+
+use std::time::{Duration, Instant};
+
+use super::{CallerDigest, PollPolicy, RequestKey};
+use crate::clock::SharedClock;
+
+/// The last poll Authlete answered pending for one request key.
+#[derive(Clone, Copy)]
+struct Polled {
+    caller: CallerDigest,
+    /// Microseconds since `MemoryState::origin`.
+    at: u64,
+}
+
+pub struct MemoryState {
+    polls: moka::sync::Cache<RequestKey, Polled>,
+    intervals: moka::sync::Cache<RequestKey, Duration>,
+    /// Requests whose result is ready: a pending answer that arrives after the decision (its
+    /// poll was sent before) must not bring the entry back.
+    ready: moka::sync::Cache<RequestKey, ()>,
+    policy: PollPolicy,
+    clock: SharedClock,
+    origin: Instant,
+}
+
+impl MemoryState {
+    /// At most `max_entries` (`cache.poll_max_entries`) of each kind are kept.
+    pub fn new(policy: PollPolicy, max_entries: u64, clock: SharedClock) -> Self {
+        Self {
+            polls: bounded(max_entries, policy.lifetime),
+            intervals: bounded(max_entries, policy.lifetime),
+            ready: bounded(max_entries, policy.lifetime),
+            policy,
+            origin: clock.instant(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        let elapsed = self.clock.instant().saturating_duration_since(self.origin);
+        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+fn bounded<V: Clone + Send + Sync + 'static>(
+    max_entries: u64,
+    lifetime: Duration,
+) -> moka::sync::Cache<RequestKey, V> {
+    moka::sync::Cache::builder()
+        .max_capacity(max_entries)
+        .time_to_live(lifetime)
+        .build()
+}

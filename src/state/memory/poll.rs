@@ -1,0 +1,68 @@
+//! The poll entries of SPEC §3.2 in two bounded caches.
+
+use std::time::Duration;
+
+use super::{MemoryState, Polled};
+use crate::state::{Arrival, CallerDigest, PollCheck, PollEntries, RequestKey, StateError};
+
+impl PollEntries for MemoryState {
+    async fn record_interval(
+        &self,
+        key: &RequestKey,
+        interval: Duration,
+    ) -> Result<(), StateError> {
+        self.intervals.insert(*key, interval);
+        Ok(())
+    }
+
+    async fn check(
+        &self,
+        key: &RequestKey,
+        caller: &CallerDigest,
+    ) -> Result<PollCheck, StateError> {
+        let now = self.now();
+        let Some(last) = self.polls.get(key).filter(|p| p.caller == *caller) else {
+            return Ok(PollCheck::Forward(Arrival(now)));
+        };
+        let interval = self
+            .intervals
+            .get(key)
+            .unwrap_or(self.policy.default_interval);
+        let minimum = interval.saturating_sub(self.policy.leeway).as_micros();
+        if u128::from(now.saturating_sub(last.at)) < minimum {
+            Ok(PollCheck::TooEarly)
+        } else {
+            Ok(PollCheck::Forward(Arrival(now)))
+        }
+    }
+
+    async fn record_poll(
+        &self,
+        key: &RequestKey,
+        caller: &CallerDigest,
+        arrival: Option<Arrival>,
+    ) -> Result<(), StateError> {
+        if self.ready.contains_key(key) {
+            return Ok(());
+        }
+        let at = arrival.map_or_else(|| self.now(), |a| a.0);
+        let polled = Polled {
+            caller: *caller,
+            at,
+        };
+        self.polls.insert(*key, polled);
+        // `forget` may have run between the check and the insert: it marks before it removes,
+        // so looking again settles every interleaving.
+        if self.ready.contains_key(key) {
+            self.polls.invalidate(key);
+        }
+        Ok(())
+    }
+
+    async fn forget(&self, key: &RequestKey) -> Result<(), StateError> {
+        self.ready.insert(*key, ());
+        self.polls.invalidate(key);
+        self.intervals.invalidate(key);
+        Ok(())
+    }
+}

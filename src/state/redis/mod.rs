@@ -1,0 +1,121 @@
+//! The `redis` backend: state shared by every replica, on a Redis 7 server (SPEC §12).
+//!
+//! Commands travel over one `ConnectionManager` (it reconnects by itself), driven by a
+//! runtime on a thread of its own, so the connection does not belong to whichever worker
+//! happened to use it first. Every operation is bounded by `command_timeout_ms`; while Redis
+//! is unreachable the backend fails fast and tries again once a second. Nothing outside this
+//! module names a Redis command.
+
+pub mod keys;
+mod link;
+mod poll;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::Gauge;
+use redis::Script;
+
+use self::keys::Keys;
+use self::link::Link;
+use super::PollPolicy;
+use crate::config::{parse_redis_url, RedisSettings, Secret};
+
+/// How much longer than a request's lifetime its keys live (SPEC §12).
+const TTL_GRACE: Duration = Duration::from_secs(60);
+
+/// The Lua scripts, loaded by `EVALSHA` with a fallback to `SCRIPT LOAD` after `NOSCRIPT`.
+struct Scripts {
+    poll_check: Script,
+    poll_record: Script,
+    poll_interval: Script,
+    poll_forget: Script,
+}
+
+pub struct RedisState {
+    link: Arc<Link>,
+    keys: Keys,
+    scripts: Arc<Scripts>,
+    policy: PollPolicy,
+}
+
+impl RedisState {
+    /// Starts connecting in the background; `up` follows the connection.
+    pub fn new(settings: &RedisSettings, policy: PollPolicy, up: Gauge) -> Result<Self, String> {
+        let url = settings
+            .url
+            .as_ref()
+            .map(|url| url.expose().trim())
+            .ok_or("state.redis.url is required with state.backend = \"redis\"")?;
+        let parsed = parse_redis_url(url).map_err(|e| format!("state.redis.url: {e}"))?;
+        if parsed.scheme() == "redis" && !is_loopback(&parsed) {
+            log::warn!(
+                "state.redis.url is plain redis:// to a non-loopback host: state and any password \
+                 cross the network in the clear; use rediss://"
+            );
+        }
+        let secret = settings
+            .key_hash_secret
+            .as_ref()
+            .map(Secret::expose)
+            .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
+        let link = Link::start(url, settings, up)?;
+        Ok(Self {
+            link,
+            keys: Keys::new(&settings.key_prefix, secret.as_bytes()),
+            scripts: Arc::new(Scripts {
+                poll_check: Script::new(include_str!("poll_check.lua")),
+                poll_record: Script::new(include_str!("poll_record.lua")),
+                poll_interval: Script::new(include_str!("poll_interval.lua")),
+                poll_forget: Script::new(include_str!("poll_forget.lua")),
+            }),
+            policy,
+        })
+    }
+
+    pub(crate) fn caller_key(&self) -> [u8; 32] {
+        self.keys.derive("poll-caller")
+    }
+
+    /// The TTL of every key of a request, in ms.
+    fn ttl_ms(&self) -> u64 {
+        millis(self.policy.lifetime + TTL_GRACE)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whether `url` names this host. `redis://` is not a special scheme to the URL parser, so an
+/// IPv4 address arrives as a domain name.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => {
+            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised_in_redis_urls() {
+        for url in [
+            "redis://127.0.0.1:6379",
+            "redis://localhost",
+            "redis://[::1]:6379",
+        ] {
+            assert!(is_loopback(&parse_redis_url(url).unwrap()), "{url}");
+        }
+        for url in ["redis://10.0.0.5:6379", "redis://redis.internal"] {
+            assert!(!is_loopback(&parse_redis_url(url).unwrap()), "{url}");
+        }
+    }
+}
