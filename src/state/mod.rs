@@ -94,7 +94,8 @@ pub trait PollEntries: Send + Sync {
         arrival: Option<Arrival>,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    /// Removes the entry of a request whose result is ready.
+    /// Removes the entry of a request whose result is ready, and marks it so that a pending
+    /// answer arriving afterwards (to a poll sent before) records nothing.
     fn forget(&self, key: &RequestKey) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
