@@ -41,7 +41,10 @@ impl PendingGuard {
     /// frees itself at the request's expiry.
     pub async fn release(&self, subject: &str, key: &RequestKey) {
         if let Err(e) = self.state.release(subject, key).await {
-            log::warn!("push-bombing guard: a decided request's place was not freed: {e}; it is at the request's expiry");
+            log::warn!(
+                "push-bombing guard: a decided request's place was not freed: {e}; it frees \
+                 itself at the request's expiry"
+            );
         }
     }
 }
