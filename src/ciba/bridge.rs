@@ -92,7 +92,9 @@ impl Bridge {
     pub async fn settle(&self, ticket: &str) -> Option<Entry> {
         let entry = self.registry.remove_ticket(ticket)?;
         let key = &entry.request.auth_req_id_key;
-        self.pending.release(&entry.request.claims.subject, key);
+        self.pending
+            .release(&entry.request.claims.subject, key)
+            .await;
         self.poll.forget(key).await;
         Some(entry)
     }

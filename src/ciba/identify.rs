@@ -17,7 +17,7 @@ use crate::authlete::dto::{
 };
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
-use crate::error::GatewayError;
+use crate::error::{Code, GatewayError, WireError};
 
 /// Why identification stopped: the `/fail` reason and the metric label.
 struct IdentificationFailure {
@@ -32,6 +32,35 @@ impl IdentificationFailure {
             reason: FailReason::AccessDenied,
             metric: super::USER_CODE_LOCKED,
         }
+    }
+}
+
+/// Why a request stops before `/issue`.
+enum Stop {
+    /// Refused: `/fail` with the reason.
+    Refused(IdentificationFailure),
+    /// The state backend could not check or record what the guards need (SPEC §12): the
+    /// client gets 503 and nothing is issued. The ticket is left to expire at Authlete: only
+    /// this gateway knows it, and `/fail` would cost another call to Authlete while answering
+    /// nothing the client sees.
+    Untracked,
+}
+
+impl From<IdentificationFailure> for Stop {
+    fn from(refusal: IdentificationFailure) -> Self {
+        Stop::Refused(refusal)
+    }
+}
+
+impl From<FailReason> for Stop {
+    fn from(reason: FailReason) -> Self {
+        Stop::Refused(reason.into())
+    }
+}
+
+impl From<crate::state::StateError> for Stop {
+    fn from(_: crate::state::StateError) -> Self {
+        Stop::Untracked
     }
 }
 
@@ -66,7 +95,16 @@ impl Identification<'_> {
         };
         match self.check().await {
             Ok((user, reservation)) => self.issue(&ticket, user, reservation).await,
-            Err(refusal) => self.fail(&ticket, refusal).await,
+            Err(Stop::Refused(refusal)) => self.fail(&ticket, refusal).await,
+            Err(Stop::Untracked) => {
+                log::warn!(
+                    "request_id={} not issued: the state backend cannot track its guards",
+                    self.request_id
+                );
+                Ok(WireError::new(Code::TemporarilyUnavailable)
+                    .retry_after(self.ciba.bridge.retry_after_secs)
+                    .response())
+            }
         }
     }
 
@@ -78,10 +116,10 @@ impl Identification<'_> {
     }
 
     /// Steps 1–4: subject (and the grant's), user code, binding message, pending cap.
-    async fn check(&self) -> Result<(User, Reservation), IdentificationFailure> {
+    async fn check(&self) -> Result<(User, Reservation), Stop> {
         let user = self.resolve_subject().await?;
         self.check_grant_subject(&user)?;
-        self.check_user_code(&user)?;
+        self.check_user_code(&user).await?;
         if let Some(message) = &self.response.binding_message {
             if !self.ciba.binding_message.is_match(message) {
                 return Err(FailReason::InvalidBindingMessage.into());
@@ -91,11 +129,12 @@ impl Identification<'_> {
             .ciba
             .pending
             .try_reserve(&user.subject)
-            .ok_or(IdentificationFailure::from(FailReason::AccessDenied))?;
+            .await?
+            .ok_or(Stop::from(FailReason::AccessDenied))?;
         Ok((user, reservation))
     }
 
-    async fn resolve_subject(&self) -> Result<User, IdentificationFailure> {
+    async fn resolve_subject(&self) -> Result<User, Stop> {
         let r = &self.response;
         let (kind, hint) = match r.hint_type.as_deref() {
             Some("ID_TOKEN_HINT") => (HintKind::Subject, r.sub.as_deref()),
@@ -120,13 +159,14 @@ impl Identification<'_> {
         // A directory that judges user codes itself names no subject when it refuses one, so
         // its refusals are counted against the hint.
         let hint_key = format!("hint:{hint}");
-        if r.user_code.is_some() && self.ciba.lockout.is_locked(&hint_key) {
-            return Err(IdentificationFailure::locked());
+        // A failing check fails closed: the lock must not open because the backend is down.
+        if r.user_code.is_some() && self.ciba.lockout.is_locked(&hint_key).await? {
+            return Err(IdentificationFailure::locked().into());
         }
         match self.ciba.directory.lookup(query, self.directory).await {
             Ok(user) => Ok(user),
             Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
-                self.ciba.lockout.record_failure(&hint_key);
+                self.ciba.lockout.record_failure(&hint_key).await;
                 Err(FailReason::InvalidUserCode.into())
             }
             Err(LookupError::Refused(reason)) => Err(reason.into()),
@@ -151,19 +191,21 @@ impl Identification<'_> {
         }
     }
 
-    fn check_user_code(&self, user: &User) -> Result<(), IdentificationFailure> {
+    /// A failing lockout check fails closed (503): the lock must not open because the state
+    /// backend is down.
+    async fn check_user_code(&self, user: &User) -> Result<(), Stop> {
         if !(self.response.user_code_required || user.user_code_required) {
             return Ok(());
         }
         let lockout = &self.ciba.lockout;
-        if lockout.is_locked(&user.subject) {
-            return Err(IdentificationFailure::locked());
+        if lockout.is_locked(&user.subject).await? {
+            return Err(IdentificationFailure::locked().into());
         }
         if self.response.user_code.as_deref().is_none_or(str::is_empty) {
             return Err(FailReason::MissingUserCode.into());
         }
         if !user.user_code_valid {
-            lockout.record_failure(&user.subject);
+            lockout.record_failure(&user.subject).await;
             return Err(FailReason::InvalidUserCode.into());
         }
         Ok(())
@@ -203,12 +245,20 @@ impl Identification<'_> {
         user: User,
         reservation: Reservation,
     ) -> Result<HttpResponse, GatewayError> {
-        let answer: IssueResponse = self
+        let answer = self
             .authlete
-            .call(Api::Issue, &TicketRequest { ticket }, self.request_id)
-            .await?;
+            .call::<_, IssueResponse>(Api::Issue, &TicketRequest { ticket }, self.request_id)
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(failure) => {
+                reservation.cancel().await;
+                return Err(failure.into());
+            }
+        };
         let (Some(auth_req_id), Action::Ok) = (answer.auth_req_id.as_deref(), &answer.action)
         else {
+            reservation.cancel().await;
             return respond(
                 Api::Issue,
                 &answer.action,
@@ -219,7 +269,7 @@ impl Identification<'_> {
         };
         let key = request_key(auth_req_id);
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
-        reservation.commit(key, lifetime);
+        reservation.commit(key, lifetime).await;
         self.ciba.poll.record_interval(key, answer.interval).await;
         let content = answer
             .response_content

@@ -1,5 +1,5 @@
-//! The CIBA side path: user identification, soft per-replica state (poll timestamps, pending
-//! requests, user-code failures), and the seam to the authentication device.
+//! The CIBA side path: user identification, its guards (poll timestamps, pending requests,
+//! user-code failures — kept by the state backend), and the seam to the authentication device.
 
 pub mod background;
 pub mod bridge;

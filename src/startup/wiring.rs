@@ -71,12 +71,9 @@ fn ciba(
     background: Background,
 ) -> Result<Ciba, String> {
     let directory = Arc::new(directory(s)?);
-    let pending = Arc::new(PendingGuard::new(
-        s.ciba.max_pending_per_user,
-        clock.clone(),
-    ));
-    let state = State::from_settings(s, clock.clone(), metrics.clone())?;
-    let poll = Arc::new(PollControl::new(Arc::new(state)));
+    let state = Arc::new(State::from_settings(s, clock.clone(), metrics.clone())?);
+    let pending = Arc::new(PendingGuard::new(state.clone()));
+    let poll = Arc::new(PollControl::new(state.clone()));
     let bridge = Arc::new(Bridge::new(
         s,
         BridgeParts {
@@ -91,11 +88,7 @@ fn ciba(
         },
     ));
     Ok(Ciba {
-        lockout: UserCodeLockout::new(
-            s.ciba.user_code_max_failures,
-            s.ciba.user_code_failure_window,
-            clock.clone(),
-        ),
+        lockout: UserCodeLockout::new(state),
         directory,
         pending,
         poll,

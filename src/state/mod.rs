@@ -3,8 +3,9 @@
 //! fleet, Redis's clock). Handlers and the CIBA path see only the seam: the traits here and the
 //! `State` facade, which picks the backend and counts every operation (SPEC §8).
 //!
-//! This release moves the poll entries of the edge polling control (SPEC §3.2) behind the seam;
-//! the other per-replica state still lives in `ciba` and `outbox`.
+//! This release moves the poll entries of the edge polling control (SPEC §3.2), the pending
+//! places of the push-bombing guard and the user-code failures of the lockout (SPEC §4) behind
+//! the seam; the other per-replica state still lives in `ciba` and `outbox`.
 
 pub mod memory;
 pub mod redis;
@@ -99,6 +100,84 @@ pub trait PollEntries: Send + Sync {
     fn forget(&self, key: &RequestKey) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
+/// The rules of the push-bombing guard and the user-code lockout that every backend applies
+/// (SPEC §4 steps 2 and 4).
+#[derive(Debug, Clone, Copy)]
+pub struct GuardPolicy {
+    /// `ciba.max_pending_per_user`.
+    pub max_pending: usize,
+    /// How long a reservation may wait for `/issue` before it stops counting.
+    pub reservation_ttl: Duration,
+    /// `ciba.user_code_max_failures`.
+    pub max_failures: usize,
+    /// `ciba.user_code_failure_window_secs`.
+    pub failure_window: Duration,
+}
+
+impl GuardPolicy {
+    /// How long a reservation holds a place without `/issue` committing it.
+    pub const RESERVATION_TTL: Duration = Duration::from_secs(60);
+
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            max_pending: s.ciba.max_pending_per_user,
+            reservation_ttl: Self::RESERVATION_TTL,
+            max_failures: s.ciba.user_code_max_failures,
+            failure_window: s.ciba.user_code_failure_window,
+        }
+    }
+}
+
+/// A place held for a subject between the pending check and `/issue` (SPEC §4 step 4). Only the
+/// backend that handed it out knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place(pub u128);
+
+/// The pending places of the push-bombing guard (SPEC §4 step 4): per subject, at most
+/// `max_pending` reservations and issued, undecided, unexpired requests.
+pub trait PendingPlaces: Send + Sync {
+    /// Holds a place for `subject`, atomically: `None` when the subject is at the cap. The
+    /// place stops counting after `reservation_ttl` unless it is committed.
+    fn reserve(
+        &self,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<Place>, StateError>> + Send;
+
+    /// The request was issued with `key`: its place counts until `lifetime` has passed or it is
+    /// released.
+    fn commit(
+        &self,
+        subject: &str,
+        place: Place,
+        key: &RequestKey,
+        lifetime: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Gives back a place that was never committed (`/issue` failed or was not called).
+    fn cancel(
+        &self,
+        subject: &str,
+        place: Place,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// The request with `key` was decided: its place is free again.
+    fn release(
+        &self,
+        subject: &str,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// The wrong user codes of the lockout (SPEC §4 step 2), per subject or hint: locked once
+/// `max_failures` lie within `failure_window`, until the oldest of them leaves it.
+pub trait CodeFailures: Send + Sync {
+    /// Whether `who` has reached the limit within the window.
+    fn is_locked(&self, who: &str) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Records one wrong code for `who`, now.
+    fn record_failure(&self, who: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
 /// The `op` label of `gateway_state_operations_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -106,14 +185,26 @@ pub enum Op {
     PollCheck,
     PollRecord,
     PollForget,
+    PendingReserve,
+    PendingCommit,
+    PendingCancel,
+    PendingRelease,
+    LockoutCheck,
+    LockoutRecord,
 }
 
 impl Op {
-    pub const ALL: [Op; 4] = [
+    pub const ALL: [Op; 10] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
         Op::PollForget,
+        Op::PendingReserve,
+        Op::PendingCommit,
+        Op::PendingCancel,
+        Op::PendingRelease,
+        Op::LockoutCheck,
+        Op::LockoutRecord,
     ];
 
     pub fn label(self) -> &'static str {
@@ -122,12 +213,18 @@ impl Op {
             Op::PollCheck => "poll_check",
             Op::PollRecord => "poll_record",
             Op::PollForget => "poll_forget",
+            Op::PendingReserve => "pending_reserve",
+            Op::PendingCommit => "pending_commit",
+            Op::PendingCancel => "pending_cancel",
+            Op::PendingRelease => "pending_release",
+            Op::LockoutCheck => "lockout_check",
+            Op::LockoutRecord => "lockout_record",
         }
     }
 }
 
 enum Backend {
-    Memory(memory::MemoryState),
+    Memory(Box<memory::MemoryState>),
     Redis(redis::RedisState),
 }
 
@@ -146,15 +243,18 @@ impl State {
         metrics: Metrics,
     ) -> Result<Self, String> {
         let policy = PollPolicy::from_settings(s);
+        let guards = GuardPolicy::from_settings(s);
         let backend = match s.state.backend {
-            StateBackend::Memory => Backend::Memory(memory::MemoryState::new(
+            StateBackend::Memory => Backend::Memory(Box::new(memory::MemoryState::new(
                 policy,
                 s.cache.poll_max_entries,
                 clock,
-            )),
+                guards,
+            ))),
             StateBackend::Redis => Backend::Redis(redis::RedisState::new(
                 &s.state.redis,
                 policy,
+                guards,
                 metrics.state_backend_up.clone(),
             )?),
         };
@@ -249,5 +349,40 @@ impl PollEntries for State {
 
     async fn forget(&self, key: &RequestKey) -> Result<(), StateError> {
         dispatch!(self, Op::PollForget, |b| b.forget(key))
+    }
+}
+
+impl PendingPlaces for State {
+    async fn reserve(&self, subject: &str) -> Result<Option<Place>, StateError> {
+        dispatch!(self, Op::PendingReserve, |b| b.reserve(subject))
+    }
+
+    async fn commit(
+        &self,
+        subject: &str,
+        place: Place,
+        key: &RequestKey,
+        lifetime: Duration,
+    ) -> Result<(), StateError> {
+        dispatch!(self, Op::PendingCommit, |b| b
+            .commit(subject, place, key, lifetime))
+    }
+
+    async fn cancel(&self, subject: &str, place: Place) -> Result<(), StateError> {
+        dispatch!(self, Op::PendingCancel, |b| b.cancel(subject, place))
+    }
+
+    async fn release(&self, subject: &str, key: &RequestKey) -> Result<(), StateError> {
+        dispatch!(self, Op::PendingRelease, |b| b.release(subject, key))
+    }
+}
+
+impl CodeFailures for State {
+    async fn is_locked(&self, who: &str) -> Result<bool, StateError> {
+        dispatch!(self, Op::LockoutCheck, |b| b.is_locked(who))
+    }
+
+    async fn record_failure(&self, who: &str) -> Result<(), StateError> {
+        dispatch!(self, Op::LockoutRecord, |b| b.record_failure(who))
     }
 }

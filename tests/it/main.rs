@@ -24,6 +24,7 @@ mod metadata;
 mod outbox;
 mod polling;
 mod resource;
+mod shared_guards;
 mod shared_polling;
 mod shutdown;
 mod state;

@@ -1,5 +1,5 @@
-//! The state seam's contract (SPEC §3.2, §12): one suite, run against the `memory` backend and
-//! against the `redis` backend on a real `redis-server`.
+//! The state seam's contract (SPEC §3.2, §4, §12): one suite, run against the `memory` backend
+//! and against the `redis` backend on a real `redis-server`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,19 +9,34 @@ use authlete_gateway::config::{RedisSettings, Secret};
 use authlete_gateway::state::memory::MemoryState;
 use authlete_gateway::state::redis::keys::Keys;
 use authlete_gateway::state::redis::RedisState;
-use authlete_gateway::state::{PollCheck, PollEntries, PollPolicy};
+use authlete_gateway::state::{
+    CodeFailures, GuardPolicy, PendingPlaces, PollCheck, PollEntries, PollPolicy,
+};
 use redis::AsyncCommands;
 
 use crate::support::{eventually, RedisServer};
 
 const SECRET: &str = "a key hash secret of at least 32 bytes";
 const LIFETIME: Duration = Duration::from_secs(600);
+const CAP: usize = 5;
+const RESERVATION_TTL: Duration = Duration::from_secs(2);
+const MAX_FAILURES: usize = 3;
+const FAILURE_WINDOW: Duration = Duration::from_secs(2);
 
 fn policy() -> PollPolicy {
     PollPolicy {
         leeway: Duration::from_millis(500),
         default_interval: Duration::from_secs(2),
         lifetime: LIFETIME,
+    }
+}
+
+fn guards() -> GuardPolicy {
+    GuardPolicy {
+        max_pending: CAP,
+        reservation_ttl: RESERVATION_TTL,
+        max_failures: MAX_FAILURES,
+        failure_window: FAILURE_WINDOW,
     }
 }
 
@@ -35,7 +50,7 @@ fn redis_settings(url: &str) -> RedisSettings {
 
 fn redis_state(server: &RedisServer) -> RedisState {
     let up = prometheus::Gauge::new("up", "up").unwrap();
-    RedisState::new(&redis_settings(&server.url), policy(), up).unwrap()
+    RedisState::new(&redis_settings(&server.url), policy(), guards(), up).unwrap()
 }
 
 fn forwarded(check: PollCheck) -> bool {
@@ -110,11 +125,88 @@ async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)) {
     .await;
 }
 
+/// The push-bombing guard's places (SPEC §4 step 4), with `pass` as in `contract`.
+async fn pending_contract(subject: &impl PendingPlaces, pass: impl Fn(Duration)) {
+    let reserve = |who: &'static str| async move { subject.reserve(who).await.unwrap() };
+
+    // The cap is per subject.
+    let mut places = Vec::new();
+    for _ in 0..CAP {
+        places.push(reserve("alice").await.expect("below the cap"));
+    }
+    assert_eq!(reserve("alice").await, None, "the cap is reached");
+    assert!(
+        reserve("bob").await.is_some(),
+        "another subject has its own places"
+    );
+
+    // Committed places count; a cancelled reservation frees its place.
+    let (first, second) = ([1; 32], [2; 32]);
+    subject
+        .commit("alice", places[0], &first, LIFETIME)
+        .await
+        .unwrap();
+    subject
+        .commit("alice", places[1], &second, LIFETIME)
+        .await
+        .unwrap();
+    subject.cancel("alice", places[2]).await.unwrap();
+    assert!(reserve("alice").await.is_some(), "the cancelled place");
+    assert_eq!(reserve("alice").await, None);
+
+    // A decided request frees its place.
+    subject.release("alice", &first).await.unwrap();
+    assert!(reserve("alice").await.is_some(), "the released place");
+    assert_eq!(reserve("alice").await, None);
+
+    // Uncommitted reservations stop counting at their TTL; the issued request still counts.
+    pass(RESERVATION_TTL);
+    for _ in 0..CAP - 1 {
+        eventually("the reservations to expire", || reserve("alice")).await;
+    }
+    assert_eq!(reserve("alice").await, None, "the issued request counts");
+
+    // Concurrent reservations never overshoot the cap.
+    let held = futures_util::future::join_all((0..4 * CAP).map(|_| reserve("carol"))).await;
+    assert_eq!(held.iter().flatten().count(), CAP, "{held:?}");
+}
+
+/// The user-code lockout's failures (SPEC §4 step 2), with `pass` as in `contract`.
+async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) {
+    assert!(!subject.is_locked("alice").await.unwrap());
+    subject.record_failure("alice").await.unwrap();
+    pass(Duration::from_millis(500));
+    for _ in 1..MAX_FAILURES - 1 {
+        subject.record_failure("alice").await.unwrap();
+    }
+    assert!(
+        !subject.is_locked("alice").await.unwrap(),
+        "below the limit"
+    );
+    subject.record_failure("alice").await.unwrap();
+    assert!(subject.is_locked("alice").await.unwrap(), "at the limit");
+    assert!(!subject.is_locked("bob").await.unwrap());
+    assert!(!subject.is_locked("hint:alice").await.unwrap());
+
+    // Unlocked once the oldest failure leaves the window.
+    pass(FAILURE_WINDOW - Duration::from_millis(500));
+    eventually("the oldest failure to leave the window", || async {
+        !subject.is_locked("alice").await.unwrap()
+    })
+    .await;
+}
+
+fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
+    MemoryState::new(policy(), 1000, clock, guards())
+}
+
 #[actix_web::test]
 async fn the_memory_backend_keeps_the_contract() {
     let clock = Arc::new(ManualClock::new());
-    let state = MemoryState::new(policy(), 1000, clock.clone());
+    let state = memory_state(clock.clone());
     contract(&state, |by| clock.advance(by)).await;
+    pending_contract(&state, |by| clock.advance(by)).await;
+    lockout_contract(&state, |by| clock.advance(by)).await;
 }
 
 #[actix_web::test]
@@ -122,7 +214,87 @@ async fn the_redis_backend_keeps_the_contract() {
     let Some(server) = RedisServer::start().await else {
         return;
     };
-    contract(&redis_state(&server), |_| {}).await;
+    let state = redis_state(&server);
+    contract(&state, |_| {}).await;
+    pending_contract(&state, |_| {}).await;
+    lockout_contract(&state, |_| {}).await;
+}
+
+#[actix_web::test]
+async fn replicas_sharing_redis_share_one_cap() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b) = (redis_state(&server), redis_state(&server));
+    let both = (0..4 * CAP).map(|i| {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        async move { replica.reserve("alice").await.unwrap() }
+    });
+    let held = futures_util::future::join_all(both).await;
+    assert_eq!(held.iter().flatten().count(), CAP, "{held:?}");
+
+    for _ in 0..MAX_FAILURES {
+        a.record_failure("alice").await.unwrap();
+    }
+    assert!(b.is_locked("alice").await.unwrap());
+}
+
+#[actix_web::test]
+async fn guard_keys_have_ttls_and_no_subject_or_hint_in_the_clear() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let state = redis_state(&server);
+    let subject = "alice@example.com";
+    let place = state.reserve(subject).await.unwrap().unwrap();
+    state
+        .commit(subject, place, &[9; 32], LIFETIME)
+        .await
+        .unwrap();
+    state.reserve(subject).await.unwrap().unwrap();
+    state.record_failure(subject).await.unwrap();
+    state
+        .record_failure(&format!("hint:{subject}"))
+        .await
+        .unwrap();
+
+    let mut c = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys = Keys::new("agw", SECRET.as_bytes());
+    let mut names: Vec<String> = c.keys("*").await.unwrap();
+    names.sort();
+    let mut expected = vec![
+        keys.pending(subject),
+        keys.failures(subject),
+        keys.failures(&format!("hint:{subject}")),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+    for name in &names {
+        assert!(!name.contains("alice"), "{name}");
+        let members: Vec<String> = c.zrange(name, 0, -1).await.unwrap();
+        for member in &members {
+            assert!(!member.contains("alice"), "{member}");
+            assert!(!member.contains(&hex::encode([9; 32])), "{member}");
+        }
+    }
+
+    let pending: i64 = c.pttl(keys.pending(subject)).await.unwrap();
+    let max = (LIFETIME + Duration::from_secs(60)).as_millis() as i64;
+    assert!(pending > max - 5000 && pending <= max, "{pending}");
+    let members: i64 = c.zcard(keys.pending(subject)).await.unwrap();
+    assert_eq!(members, 2, "the issued request and the reservation");
+    let max = (FAILURE_WINDOW + Duration::from_secs(60)).as_millis() as i64;
+    for name in [
+        keys.failures(subject),
+        keys.failures(&format!("hint:{subject}")),
+    ] {
+        let ttl: i64 = c.pttl(&name).await.unwrap();
+        assert!(ttl > max - 5000 && ttl <= max, "{ttl}");
+    }
 }
 
 #[actix_web::test]

@@ -1,11 +1,14 @@
 //! The `memory` backend: this process only, soft (lost on restart), time from the injected
 //! clock. Right for one replica and the embedded demo.
 
+mod lockout;
+mod pending;
 mod poll;
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{CallerDigest, PollPolicy, RequestKey};
+use super::{CallerDigest, GuardPolicy, PollPolicy, RequestKey};
 use crate::clock::SharedClock;
 
 /// The last poll Authlete answered pending for one request key.
@@ -23,18 +26,31 @@ pub struct MemoryState {
     /// poll was sent before) must not bring the entry back.
     ready: moka::sync::Cache<RequestKey, ()>,
     policy: PollPolicy,
+    /// The pending places of each subject (SPEC §4 step 4).
+    pending: Mutex<pending::Places>,
+    /// The wrong user codes of each subject or hint (SPEC §4 step 2).
+    failures: moka::sync::Cache<String, lockout::Failures>,
+    guards: GuardPolicy,
     clock: SharedClock,
     origin: Instant,
 }
 
 impl MemoryState {
-    /// At most `max_entries` (`cache.poll_max_entries`) of each kind are kept.
-    pub fn new(policy: PollPolicy, max_entries: u64, clock: SharedClock) -> Self {
+    /// At most `max_entries` (`cache.poll_max_entries`) poll entries of each kind are kept.
+    pub fn new(
+        policy: PollPolicy,
+        max_entries: u64,
+        clock: SharedClock,
+        guards: GuardPolicy,
+    ) -> Self {
         Self {
             polls: bounded(max_entries, policy.lifetime),
             intervals: bounded(max_entries, policy.lifetime),
             ready: bounded(max_entries, policy.lifetime),
             policy,
+            pending: Mutex::default(),
+            failures: lockout::cache(guards.failure_window),
+            guards,
             origin: clock.instant(),
             clock,
         }

@@ -4,14 +4,23 @@
 //! slot (SPEC §12). Ids in key names are HMAC-SHA256 under `state.redis.key_hash_secret`, in
 //! lowercase hex; nothing in a key name or value is an auth_req_id or a credential.
 //!
-//! | key                    | type | fields                                 | TTL                  |
-//! |------------------------|------|----------------------------------------|----------------------|
-//! | `{p}:poll:<hmac(key)>` | hash | `interval_ms` from `/issue`; `caller`  | request lifetime     |
-//! |                        |      | (32-byte digest) and `at` (µs, `TIME`) | + 60 s, set again by |
-//! |                        |      | of the last poll answered pending;     | every write          |
-//! |                        |      | only `ready` once the result is ready  |                      |
+//! | key                      | type | fields                               | TTL              |
+//! |--------------------------|------|--------------------------------------|------------------|
+//! | `{p}:poll:<hmac(key)>`   | hash | `interval_ms` from `/issue`;         | request lifetime |
+//! |                          |      | `caller` (32-byte digest) and `at`   | + 60 s, set      |
+//! |                          |      | (µs, `TIME`) of the last poll        | again by every   |
+//! |                          |      | answered pending; only `ready` once  | write            |
+//! |                          |      | the result is ready                  |                  |
+//! | `{p}:pending:<hmac(s)>`  | zset | `r:<random>` per reserved place,     | longest expiry   |
+//! |                          |      | `k:<hmac(key)>` per issued request;  | it has held      |
+//! |                          |      | score: when it stops counting (ms)   | + 60 s           |
+//! | `{p}:codefail:<hmac(w)>` | zset | a random id per wrong user code;     | failure window   |
+//! |                          |      | score: when (ms); at most the limit  | + 60 s, every    |
+//! |                          |      |                                      | write            |
 //!
-//! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`).
+//! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`), `s` a subject,
+//! `w` a subject or `hint:<hint>` (the lockout's). Each is hashed with a label of its own, so
+//! that no two kinds of id can share a digest; user codes are never stored.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -37,6 +46,23 @@ impl Keys {
     /// The poll entry of a request (SPEC §3.2).
     pub fn poll(&self, key: &RequestKey) -> String {
         format!("{}:poll:{}", self.tag, hex::encode(self.mac(&[key])))
+    }
+
+    /// The pending places of a subject (SPEC §4 step 4).
+    pub fn pending(&self, subject: &str) -> String {
+        let digest = self.mac(&[b"pending\0", subject.as_bytes()]);
+        format!("{}:pending:{}", self.tag, hex::encode(digest))
+    }
+
+    /// The member of an issued request in its subject's pending places.
+    pub fn pending_request(&self, key: &RequestKey) -> String {
+        format!("k:{}", hex::encode(self.mac(&[b"request\0", key])))
+    }
+
+    /// The user-code failures of a subject or hint (SPEC §4 step 2).
+    pub fn failures(&self, who: &str) -> String {
+        let digest = self.mac(&[b"codefail\0", who.as_bytes()]);
+        format!("{}:codefail:{}", self.tag, hex::encode(digest))
     }
 
     /// A secret for `purpose` derived from `key_hash_secret`, the same on every replica.
@@ -68,5 +94,20 @@ mod tests {
         assert_eq!(key.len(), "{agw}:poll:".len() + 64);
         assert!(!key.contains(&hex::encode([0xab; 32])));
         assert_ne!(key, Keys::new("agw", &[8; 32]).poll(&[0xab; 32]));
+    }
+
+    #[test]
+    fn guard_keys_hash_subjects_and_hints() {
+        let keys = Keys::new("agw", &[7; 32]);
+        let pending = keys.pending("alice");
+        assert!(pending.starts_with("{agw}:pending:"), "{pending}");
+        assert_eq!(pending.len(), "{agw}:pending:".len() + 64);
+        let failures = keys.failures("hint:alice@example.com");
+        assert!(failures.starts_with("{agw}:codefail:"), "{failures}");
+        assert!(!failures.contains("alice"));
+        assert_ne!(
+            keys.pending("alice").rsplit(':').next(),
+            keys.failures("alice").rsplit(':').next()
+        );
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod keys;
 mod link;
+mod lockout;
+mod pending;
 mod poll;
 
 use std::net::IpAddr;
@@ -19,7 +21,7 @@ use redis::Script;
 
 use self::keys::Keys;
 use self::link::Link;
-use super::PollPolicy;
+use super::{GuardPolicy, PollPolicy};
 use crate::config::{parse_redis_url, RedisSettings, Secret};
 
 /// How much longer than a request's lifetime its keys live (SPEC §12).
@@ -31,6 +33,10 @@ struct Scripts {
     poll_record: Script,
     poll_interval: Script,
     poll_forget: Script,
+    pending_reserve: Script,
+    pending_commit: Script,
+    lockout_check: Script,
+    lockout_record: Script,
 }
 
 pub struct RedisState {
@@ -38,11 +44,17 @@ pub struct RedisState {
     keys: Keys,
     scripts: Arc<Scripts>,
     policy: PollPolicy,
+    guards: GuardPolicy,
 }
 
 impl RedisState {
     /// Starts connecting in the background; `up` follows the connection.
-    pub fn new(settings: &RedisSettings, policy: PollPolicy, up: Gauge) -> Result<Self, String> {
+    pub fn new(
+        settings: &RedisSettings,
+        policy: PollPolicy,
+        guards: GuardPolicy,
+        up: Gauge,
+    ) -> Result<Self, String> {
         let url = settings
             .url
             .as_ref()
@@ -69,8 +81,13 @@ impl RedisState {
                 poll_record: Script::new(include_str!("poll_record.lua")),
                 poll_interval: Script::new(include_str!("poll_interval.lua")),
                 poll_forget: Script::new(include_str!("poll_forget.lua")),
+                pending_reserve: Script::new(include_str!("pending_reserve.lua")),
+                pending_commit: Script::new(include_str!("pending_commit.lua")),
+                lockout_check: Script::new(include_str!("lockout_check.lua")),
+                lockout_record: Script::new(include_str!("lockout_record.lua")),
             }),
             policy,
+            guards,
         })
     }
 
@@ -82,6 +99,11 @@ impl RedisState {
     fn ttl_ms(&self) -> u64 {
         millis(self.policy.lifetime + TTL_GRACE)
     }
+}
+
+/// A random operation id: the member a script adds, so that a retried call applies once.
+fn operation_id() -> u128 {
+    rand::Rng::gen(&mut rand::thread_rng())
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -1,0 +1,115 @@
+//! The pending places of SPEC §4 step 4 in one map of subjects, behind a mutex: reserving is
+//! one critical section, so concurrent requests never overshoot the cap.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::MemoryState;
+use crate::state::{PendingPlaces, Place, RequestKey, StateError};
+
+/// Subjects held before the first sweep of expired entries.
+const SWEEP_THRESHOLD: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Slot {
+    place: Place,
+    key: Option<RequestKey>,
+    expires: Instant,
+}
+
+pub(super) struct Places {
+    next_place: u128,
+    by_subject: HashMap<String, Vec<Slot>>,
+    /// Subjects held before the next sweep of expired entries; doubles with the live count,
+    /// so sweeping costs amortised O(1) per reservation.
+    sweep_above: usize,
+}
+
+impl Default for Places {
+    fn default() -> Self {
+        Self {
+            next_place: 0,
+            by_subject: HashMap::new(),
+            sweep_above: SWEEP_THRESHOLD,
+        }
+    }
+}
+
+impl Places {
+    fn remove(&mut self, subject: &str, matches: impl Fn(&Slot) -> bool) {
+        if let Some(slots) = self.by_subject.get_mut(subject) {
+            slots.retain(|s| !matches(s));
+            if slots.is_empty() {
+                self.by_subject.remove(subject);
+            }
+        }
+    }
+}
+
+impl MemoryState {
+    fn places(&self) -> std::sync::MutexGuard<'_, Places> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl PendingPlaces for MemoryState {
+    async fn reserve(&self, subject: &str) -> Result<Option<Place>, StateError> {
+        let now = self.clock.instant();
+        let mut places = self.places();
+        if places.by_subject.len() > places.sweep_above {
+            places.by_subject.retain(|_, slots| {
+                slots.retain(|s| s.expires > now);
+                !slots.is_empty()
+            });
+            places.sweep_above = SWEEP_THRESHOLD.max(places.by_subject.len() * 2);
+        }
+        places.next_place += 1;
+        let place = Place(places.next_place);
+        let slots = places.by_subject.entry(subject.to_owned()).or_default();
+        slots.retain(|s| s.expires > now);
+        if slots.len() >= self.guards.max_pending {
+            return Ok(None);
+        }
+        slots.push(Slot {
+            place,
+            key: None,
+            expires: now + self.guards.reservation_ttl,
+        });
+        Ok(Some(place))
+    }
+
+    async fn commit(
+        &self,
+        subject: &str,
+        place: Place,
+        key: &RequestKey,
+        lifetime: Duration,
+    ) -> Result<(), StateError> {
+        let expires = self.clock.instant() + lifetime;
+        let mut places = self.places();
+        let slots = places.by_subject.entry(subject.to_owned()).or_default();
+        let committed = Slot {
+            place,
+            key: Some(*key),
+            expires,
+        };
+        // A reservation that outlived its TTL was swept: the issued request counts all the same.
+        match slots.iter_mut().find(|s| s.place == place) {
+            Some(slot) => *slot = committed,
+            None => slots.push(committed),
+        }
+        Ok(())
+    }
+
+    async fn cancel(&self, subject: &str, place: Place) -> Result<(), StateError> {
+        self.places()
+            .remove(subject, |s| s.place == place && s.key.is_none());
+        Ok(())
+    }
+
+    async fn release(&self, subject: &str, key: &RequestKey) -> Result<(), StateError> {
+        self.places()
+            .remove(subject, |s| s.key.as_ref() == Some(key));
+        Ok(())
+    }
+}
