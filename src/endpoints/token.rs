@@ -48,7 +48,12 @@ pub async fn token(
         .await?;
     if let Some((key, caller)) = poll {
         match poll_answer(&response) {
-            PollAnswer::Pending => state.ciba.poll.record_poll(&key, caller, arrival).await,
+            // Without the arrival the check failed open; recording "now" instead would stamp
+            // the time Authlete answered and make a client polling at the interval too early.
+            PollAnswer::Pending if arrival.is_some() => {
+                state.ciba.poll.record_poll(&key, caller, arrival).await
+            }
+            PollAnswer::Pending => {}
             PollAnswer::Ready => state.ciba.poll.forget(&key).await,
             PollAnswer::NotTheOwner => {}
         }
