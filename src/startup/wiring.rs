@@ -84,6 +84,7 @@ fn ciba(
         s,
         BridgeParts {
             keys,
+            state: state.clone(),
             pending: pending.clone(),
             poll: poll.clone(),
             outbox,
