@@ -20,6 +20,7 @@ use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, WebhookMessage};
+use crate::state::State;
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
@@ -42,6 +43,7 @@ pub struct Bridge {
 /// The parts of a bridge that are built elsewhere.
 pub struct BridgeParts {
     pub keys: DecisionKeys,
+    pub state: Arc<State>,
     pub pending: Arc<PendingGuard>,
     pub poll: Arc<PollControl>,
     pub outbox: Arc<Outbox>,
@@ -54,7 +56,7 @@ pub struct BridgeParts {
 impl Bridge {
     pub fn new(settings: &Settings, parts: BridgeParts) -> Self {
         Self {
-            registry: Registry::new(parts.metrics.pending_requests.clone()),
+            registry: Registry::new(parts.state, parts.metrics.pending_requests.clone()),
             keys: parts.keys,
             pending: parts.pending,
             poll: parts.poll,
@@ -87,10 +89,17 @@ impl Bridge {
         });
     }
 
-    /// A decision was applied (here or elsewhere): the request leaves this replica's lists,
-    /// and its next poll goes straight to Authlete, since the result is ready (SPEC §3.2).
+    /// A decision was applied (here or elsewhere): the request leaves the lists, and its next
+    /// poll goes straight to Authlete, since the result is ready (SPEC §3.2). When the backend
+    /// cannot remove it, it stays listed until its expiry (a decision then gets 409).
     pub async fn settle(&self, ticket: &str) -> Option<Entry> {
-        let entry = self.registry.remove_ticket(ticket)?;
+        let entry = match self.registry.remove_ticket(ticket).await {
+            Ok(entry) => entry?,
+            Err(e) => {
+                log::warn!("a decided request stays listed until its expiry: {e}");
+                return None;
+            }
+        };
         let key = &entry.request.auth_req_id_key;
         self.pending
             .release(&entry.request.claims.subject, key)

@@ -37,7 +37,7 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
         async move {
             // Created here, on the background thread, so the timer lives on its runtime.
             bridge.clock.sleep_until(at).await;
-            if !still_open(&bridge, &entry, listed) {
+            if !still_open(&bridge, &entry, listed).await {
                 return;
             }
             if !entry
@@ -70,9 +70,23 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
     });
 }
 
-/// False once a decision has settled a listed request.
-fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
-    !listed || bridge.registry.get(&entry.ciba_request_id).is_some()
+/// False once a decision has settled a listed request (on any replica, with `redis`). When
+/// the backend cannot tell, the deadline goes ahead: Authlete answers "already decided" if
+/// someone was first.
+async fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
+    if !listed {
+        return true;
+    }
+    match bridge.registry.get(&entry.ciba_request_id).await {
+        Ok(found) => found.is_some(),
+        Err(e) => {
+            log::warn!(
+                "request_id={} the deadline could not check the registry ({e}); it goes ahead",
+                entry.request.request_id
+            );
+            true
+        }
+    }
 }
 
 /// How the deadline's calls ended.
@@ -165,7 +179,7 @@ async fn fail_until_answered(
             .clock
             .sleep_until(bridge.clock.instant() + wait)
             .await;
-        if !still_open(bridge, entry, listed) {
+        if !still_open(bridge, entry, listed).await {
             return None;
         }
     }

@@ -50,12 +50,14 @@ pub enum TokenError {
 /// `device.decision_keys`: the first key seals, every key opens (rotation).
 pub struct DecisionKeys {
     ciphers: Vec<XChaCha20Poly1305>,
+    /// The keys themselves, for the state backend's subkeys (SPEC §12 "Secrets at rest").
+    material: Vec<[u8; 32]>,
 }
 
 impl DecisionKeys {
     /// Decodes the configured keys: standard base64, padding optional, 32 bytes each.
     pub fn from_config(keys: &SecretList) -> Result<Self, String> {
-        let ciphers = keys
+        let material = keys
             .0
             .iter()
             .enumerate()
@@ -63,23 +65,34 @@ impl DecisionKeys {
                 let bytes = STANDARD_NO_PAD
                     .decode(key.expose().trim().trim_end_matches('='))
                     .map_err(|_| format!("device.decision_keys[{i}] is not base64"))?;
-                XChaCha20Poly1305::new_from_slice(&bytes)
+                <[u8; 32]>::try_from(bytes.as_slice())
                     .map_err(|_| format!("device.decision_keys[{i}] is not 32 bytes"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if ciphers.is_empty() {
+        if material.is_empty() {
             return Err("device.decision_keys is empty".into());
         }
-        Ok(Self { ciphers })
+        Ok(Self::new(material))
+    }
+
+    fn new(material: Vec<[u8; 32]>) -> Self {
+        let ciphers = material
+            .iter()
+            .map(|key| XChaCha20Poly1305::new(key.into()))
+            .collect();
+        Self { ciphers, material }
     }
 
     /// One random key, for the embedded backend when none is configured.
     pub fn random() -> Self {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        Self {
-            ciphers: vec![XChaCha20Poly1305::new(&key.into())],
-        }
+        Self::new(vec![key])
+    }
+
+    /// The keys, in their order: the state backend derives its sealing subkeys from them.
+    pub fn material(&self) -> &[[u8; 32]] {
+        &self.material
     }
 
     /// Seals `claims` with the first key.

@@ -1,13 +1,14 @@
 //! What the authentication device is told about an issued request (SPEC §4 step 6, §5.2), in
 //! the shapes the webhook and the console show.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::decision::DecisionClaims;
 
 /// One issued request, as the gateway keeps it until it is decided: what its decision token
 /// seals, and what the device is shown besides.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedRequest {
     /// Ticket, subject, client, delivery mode, claim names, ACRs and times (SPEC §5.1).
     pub claims: DecisionClaims,

@@ -12,16 +12,18 @@ use super::bridge::{unix, Bridge};
 use super::device::IssuedRequest;
 use super::registry::Entry;
 use crate::outbox::WebhookMessage;
+use crate::state::StateError;
 
 /// Contacts the device for an issued request (SPEC §4 step 6), once, after the
-/// acknowledgement was built: a decision token, the webhook message or console listing,
-/// and the deadline. Never blocks.
-pub fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) {
+/// acknowledgement was built and before it is sent: a decision token, the registry entry, the
+/// webhook message and the deadline. An error means the request could not be listed: nothing
+/// was sent to the device, and the client must not get the acknowledgement (SPEC §12 "Issue").
+pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<(), StateError> {
     let decision_token = match bridge.keys.seal(&request.claims) {
         Ok(token) => token,
         Err(e) => {
             log::error!("request_id={} {e}", request.request_id);
-            return;
+            return Ok(());
         }
     };
     let entry = Entry {
@@ -29,6 +31,7 @@ pub fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) {
         decision_token,
         request,
     };
+    let listed = bridge.registry.insert(&entry).await?;
     let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
     if bridge.is_webhook() {
         bridge.outbox.send_webhook(WebhookMessage {
@@ -38,8 +41,8 @@ pub fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) {
             request_id: entry.request.request_id.clone(),
         });
     }
-    let listed = bridge.registry.insert(entry.clone());
     super::deadline::schedule(bridge.clone(), entry, after, listed);
+    Ok(())
 }
 
 /// A random 128-bit identifier, base64url.

@@ -238,7 +238,7 @@ impl Identification<'_> {
         )
     }
 
-    /// Step 5, then step 6 once the acknowledgement is ready.
+    /// Step 5, then step 6 once the acknowledgement is ready and before it is sent.
     async fn issue(
         &self,
         ticket: &str,
@@ -282,7 +282,19 @@ impl Identification<'_> {
             &self.extra(),
             &self.ciba.realm,
         )?;
-        dispatch(&self.ciba.bridge, self.issued(ticket, key, user, lifetime));
+        let issued = self.issued(ticket, key, user, lifetime);
+        let subject = issued.claims.subject.clone();
+        if let Err(e) = dispatch(&self.ciba.bridge, issued).await {
+            // The auth_req_id is never sent: Authlete's request expires unused.
+            log::warn!(
+                "request_id={} not acknowledged: the state backend cannot list it: {e}",
+                self.request_id
+            );
+            self.ciba.pending.release(&subject, &key).await;
+            return Ok(WireError::new(Code::TemporarilyUnavailable)
+                .retry_after(self.ciba.bridge.retry_after_secs)
+                .response());
+        }
         Ok(response)
     }
 

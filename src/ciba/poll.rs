@@ -155,7 +155,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let clock: SharedClock = Arc::new(SystemClock);
-        let state = State::from_settings(&settings, clock, Metrics::new())
+        let state = State::from_settings(&settings, clock, Metrics::new(), &[])
             .unwrap_or_else(|e| panic!("{e}"));
         PollControl::new(Arc::new(state))
     }

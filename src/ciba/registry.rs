@@ -1,18 +1,22 @@
-//! The requests this replica issued and that still await a decision: the console's list, the
-//! deadline timers, and `gateway_ciba_pending_requests`.
+//! The requests that still await a decision: the console's list, what the deadline timers
+//! check, and `gateway_ciba_pending_requests`. Kept by the state backend: with `redis` the
+//! console of any replica lists, and decides, the fleet's requests.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
 
 use prometheus::Gauge;
+use serde::{Deserialize, Serialize};
 
 use super::device::IssuedRequest;
+use crate::state::memory::registry::MAX_ENTRIES;
+use crate::state::{Listing, Registry as _, State, StateError};
 
-/// Entries kept at most; beyond it new requests are still served but not listed.
-const MAX_ENTRIES: usize = 100_000;
+/// Entries the console lists at most: the `MAX_LISTED` closest to their expiry.
+pub const MAX_LISTED: usize = 1_000;
 
 /// One undecided request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// The device-facing id (`request_id` in the webhook and console JSON, `ciba_request_id`
     /// in logs): random, unrelated to the ticket, the auth_req_id and the X-Request-Id.
@@ -50,65 +54,67 @@ impl Entry {
     }
 }
 
-#[derive(Default)]
-struct Inner {
-    by_id: HashMap<String, Entry>,
-    by_ticket: HashMap<String, String>,
-}
-
+/// The requests awaiting a decision, in the state backend (`state::Registry`): per replica
+/// with `memory`, the fleet's with `redis`.
 pub struct Registry {
-    inner: Mutex<Inner>,
+    state: Arc<State>,
     gauge: Gauge,
 }
 
 impl Registry {
-    pub fn new(gauge: Gauge) -> Self {
-        Self {
-            inner: Mutex::new(Inner::default()),
-            gauge,
-        }
+    pub fn new(state: Arc<State>, gauge: Gauge) -> Self {
+        Self { state, gauge }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Lists `entry`; false when the registry is full and the request stays unlisted.
-    pub fn insert(&self, entry: Entry) -> bool {
-        let mut inner = self.lock();
-        if inner.by_id.len() >= MAX_ENTRIES {
+    /// Lists `entry` until its expiry: false when the backend is full and the request stays
+    /// unlisted. An error means the request could not be listed (SPEC §12 "Issue").
+    pub async fn insert(&self, entry: &Entry) -> Result<bool, StateError> {
+        let c = &entry.request.claims;
+        let listing = Listing {
+            id: entry.ciba_request_id.clone(),
+            ticket: c.ticket.clone(),
+            issued_at: c.issued_at,
+            record: serde_json::to_string(entry)
+                .map_err(|e| StateError::Unavailable(format!("registry entry: {e}")))?,
+        };
+        let lifetime = Duration::from_secs(c.expires_at.saturating_sub(c.issued_at));
+        let listed = self.state.insert(&listing, lifetime).await?;
+        if !listed {
             log::warn!(
                 "request_id={} not listed: {MAX_ENTRIES} requests are already pending",
                 entry.request.request_id
             );
-            return false;
         }
-        inner.by_ticket.insert(
-            entry.request.claims.ticket.clone(),
-            entry.ciba_request_id.clone(),
-        );
-        inner.by_id.insert(entry.ciba_request_id.clone(), entry);
-        self.gauge.set(inner.by_id.len() as f64);
-        true
+        Ok(listed)
     }
 
-    pub fn get(&self, request_id: &str) -> Option<Entry> {
-        self.lock().by_id.get(request_id).cloned()
+    pub async fn get(&self, request_id: &str) -> Result<Option<Entry>, StateError> {
+        Ok(self.state.get(request_id).await?.and_then(decode))
     }
 
     /// Removes and returns the entry for `ticket` (a decision was applied).
-    pub fn remove_ticket(&self, ticket: &str) -> Option<Entry> {
-        let mut inner = self.lock();
-        let id = inner.by_ticket.remove(ticket)?;
-        let entry = inner.by_id.remove(&id);
-        self.gauge.set(inner.by_id.len() as f64);
-        entry
+    pub async fn remove_ticket(&self, ticket: &str) -> Result<Option<Entry>, StateError> {
+        Ok(self.state.remove(ticket).await?.and_then(decode))
     }
 
-    /// Every entry, oldest first.
-    pub fn list(&self) -> Vec<Entry> {
-        let mut entries: Vec<Entry> = self.lock().by_id.values().cloned().collect();
-        entries.sort_by_key(|e| (e.request.claims.issued_at, e.ciba_request_id.clone()));
-        entries
+    /// At most `MAX_LISTED` entries (those closest to their expiry), oldest first.
+    pub async fn list(&self) -> Result<Vec<Entry>, StateError> {
+        let listed = self.state.list(MAX_LISTED).await?;
+        Ok(listed.into_iter().filter_map(decode).collect())
     }
+
+    /// Sets `gateway_ciba_pending_requests` to the backend's count (the fleet's with `redis`);
+    /// on failure it keeps its last value.
+    pub async fn refresh_gauge(&self) {
+        match self.state.count().await {
+            Ok(count) => self.gauge.set(count as f64),
+            Err(e) => log::debug!("pending requests not counted: {e}"),
+        }
+    }
+}
+
+fn decode(listing: Listing) -> Option<Entry> {
+    serde_json::from_str(&listing.record)
+        .map_err(|e| log::warn!("a registry entry does not decode: {e}"))
+        .ok()
 }

@@ -6,6 +6,8 @@ use actix_web::{web, HttpResponse};
 use crate::app::AppState;
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // A fleet-wide gauge with `redis`: counted when scraped.
+    state.ciba.bridge.registry.refresh_gauge().await;
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, prometheus::TEXT_FORMAT))
         .body(state.metrics.render())

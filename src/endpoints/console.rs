@@ -15,6 +15,7 @@ use crate::error::{json_builder, Code, WireError};
 use crate::http::authorization::authorization;
 use crate::http::form::read_limited;
 use crate::http::RequestId;
+use crate::state::StateError;
 
 /// Characters of a token value the sink shows.
 const TOKEN_PREFIX_CHARS: usize = 8;
@@ -67,15 +68,23 @@ pub async fn requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     if !authorized(&req, &state) {
         return unauthorized();
     }
-    let entries: Vec<Value> = state
-        .ciba
-        .bridge
-        .registry
-        .list()
+    let listed = match state.ciba.bridge.registry.list().await {
+        Ok(listed) => listed,
+        Err(e) => return unavailable(&state, &e),
+    };
+    let entries: Vec<Value> = listed
         .into_iter()
         .map(|e| Value::Object(e.device_view()))
         .collect();
     json_builder(StatusCode::OK).body(Value::from(entries).to_string())
+}
+
+/// The state backend cannot read the registry (SPEC §12 "Failure").
+fn unavailable(state: &AppState, e: &StateError) -> HttpResponse {
+    log::warn!("console: the state backend cannot read the registry: {e}");
+    WireError::new(Code::TemporarilyUnavailable)
+        .retry_after(state.ciba.bridge.retry_after_secs)
+        .response()
 }
 
 #[derive(Deserialize)]
@@ -101,8 +110,10 @@ pub async fn decide(
     let Ok(decision) = serde_json::from_slice::<ConsoleDecision>(&body) else {
         return WireError::new(Code::InvalidRequest).response();
     };
-    let Some(entry) = state.ciba.bridge.registry.get(&decision.request_id) else {
-        return WireError::new(Code::NotFound).response();
+    let entry = match state.ciba.bridge.registry.get(&decision.request_id).await {
+        Ok(Some(entry)) => entry,
+        Ok(None) => return WireError::new(Code::NotFound).response(),
+        Err(e) => return unavailable(&state, &e),
     };
     let claims = match state
         .ciba

@@ -71,13 +71,20 @@ fn ciba(
     background: Background,
 ) -> Result<Ciba, String> {
     let directory = Arc::new(directory(s)?);
-    let state = Arc::new(State::from_settings(s, clock.clone(), metrics.clone())?);
+    let keys = decision_keys(s)?;
+    let state = Arc::new(State::from_settings(
+        s,
+        clock.clone(),
+        metrics.clone(),
+        keys.material(),
+    )?);
     let pending = Arc::new(PendingGuard::new(state.clone()));
     let poll = Arc::new(PollControl::new(state.clone()));
     let bridge = Arc::new(Bridge::new(
         s,
         BridgeParts {
-            keys: decision_keys(s)?,
+            keys,
+            state: state.clone(),
             pending: pending.clone(),
             poll: poll.clone(),
             outbox,

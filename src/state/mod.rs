@@ -4,11 +4,13 @@
 //! `State` facade, which picks the backend and counts every operation (SPEC §8).
 //!
 //! This release moves the poll entries of the edge polling control (SPEC §3.2), the pending
-//! places of the push-bombing guard and the user-code failures of the lockout (SPEC §4) behind
-//! the seam; the other per-replica state still lives in `ciba` and `outbox`.
+//! places of the push-bombing guard, the user-code failures of the lockout (SPEC §4) and the
+//! request registry (SPEC §5, §5.4) behind the seam; the other per-replica state still lives in
+//! `ciba` and `outbox`.
 
 pub mod memory;
 pub mod redis;
+pub mod seal;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -178,6 +180,47 @@ pub trait CodeFailures: Send + Sync {
     fn record_failure(&self, who: &str) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
+/// One undecided request in the registry (SPEC §5, §5.4), as the backends keep it: the two ids
+/// it is found by, its issue time for the order, and `record`, what the caller needs back (its
+/// own serialisation; the `redis` backend seals the whole listing).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Listing {
+    /// The device-facing id (the console's `request_id`).
+    pub id: String,
+    /// The Authlete ticket: what a decision names.
+    pub ticket: String,
+    /// Unix seconds.
+    pub issued_at: u64,
+    pub record: String,
+}
+
+/// The requests the console lists and the deadlines end (SPEC §5, §5.4): per replica with
+/// `memory`, per fleet with `redis`.
+pub trait Registry: Send + Sync {
+    /// Lists a request until `expires_in` has passed; false when the backend is full and the
+    /// request stays unlisted.
+    fn insert(
+        &self,
+        listing: &Listing,
+        expires_in: Duration,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// The request with the device-facing `id`, until 60 s after its expiry, unless removed.
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<Listing>, StateError>> + Send;
+
+    /// Removes and returns the request a decision for `ticket` settled.
+    fn remove(
+        &self,
+        ticket: &str,
+    ) -> impl Future<Output = Result<Option<Listing>, StateError>> + Send;
+
+    /// At most `limit` unexpired requests, those closest to their expiry, in any order.
+    fn list(&self, limit: usize) -> impl Future<Output = Result<Vec<Listing>, StateError>> + Send;
+
+    /// How many unexpired requests are listed.
+    fn count(&self) -> impl Future<Output = Result<u64, StateError>> + Send;
+}
+
 /// The `op` label of `gateway_state_operations_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -191,10 +234,15 @@ pub enum Op {
     PendingRelease,
     LockoutCheck,
     LockoutRecord,
+    RegistryInsert,
+    RegistryGet,
+    RegistryRemove,
+    RegistryList,
+    RegistryCount,
 }
 
 impl Op {
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 15] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
@@ -205,6 +253,11 @@ impl Op {
         Op::PendingRelease,
         Op::LockoutCheck,
         Op::LockoutRecord,
+        Op::RegistryInsert,
+        Op::RegistryGet,
+        Op::RegistryRemove,
+        Op::RegistryList,
+        Op::RegistryCount,
     ];
 
     pub fn label(self) -> &'static str {
@@ -219,6 +272,11 @@ impl Op {
             Op::PendingRelease => "pending_release",
             Op::LockoutCheck => "lockout_check",
             Op::LockoutRecord => "lockout_record",
+            Op::RegistryInsert => "registry_insert",
+            Op::RegistryGet => "registry_get",
+            Op::RegistryRemove => "registry_remove",
+            Op::RegistryList => "registry_list",
+            Op::RegistryCount => "registry_count",
         }
     }
 }
@@ -235,12 +293,14 @@ pub struct State {
 }
 
 impl State {
-    /// The backend `[state]` names. Connecting to Redis happens in the background: start-up
+    /// The backend `[state]` names; the `redis` backend seals what it stores under subkeys of
+    /// `decision_keys` (SPEC §12). Connecting to Redis happens in the background: start-up
     /// does not wait for it.
     pub fn from_settings(
         s: &Settings,
         clock: SharedClock,
         metrics: Metrics,
+        decision_keys: &[[u8; 32]],
     ) -> Result<Self, String> {
         let policy = PollPolicy::from_settings(s);
         let guards = GuardPolicy::from_settings(s);
@@ -255,6 +315,7 @@ impl State {
                 &s.state.redis,
                 policy,
                 guards,
+                seal::Sealer::new(decision_keys),
                 metrics.state_backend_up.clone(),
             )?),
         };
@@ -384,5 +445,30 @@ impl CodeFailures for State {
 
     async fn record_failure(&self, who: &str) -> Result<(), StateError> {
         dispatch!(self, Op::LockoutRecord, |b| b.record_failure(who))
+    }
+}
+
+impl Registry for State {
+    async fn insert(&self, listing: &Listing, expires_in: Duration) -> Result<bool, StateError> {
+        dispatch!(self, Op::RegistryInsert, |b| b.insert(listing, expires_in))
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Listing>, StateError> {
+        dispatch!(self, Op::RegistryGet, |b| b.get(id))
+    }
+
+    async fn remove(&self, ticket: &str) -> Result<Option<Listing>, StateError> {
+        dispatch!(self, Op::RegistryRemove, |b| b.remove(ticket))
+    }
+
+    /// Oldest first: by issue time, then id.
+    async fn list(&self, limit: usize) -> Result<Vec<Listing>, StateError> {
+        let mut listed = dispatch!(self, Op::RegistryList, |b| b.list(limit))?;
+        listed.sort_by(|a, b| (a.issued_at, &a.id).cmp(&(b.issued_at, &b.id)));
+        Ok(listed)
+    }
+
+    async fn count(&self) -> Result<u64, StateError> {
+        dispatch!(self, Op::RegistryCount, |b| b.count())
     }
 }

@@ -26,6 +26,7 @@ mod polling;
 mod resource;
 mod shared_guards;
 mod shared_polling;
+mod shared_registry;
 mod shutdown;
 mod state;
 mod support;

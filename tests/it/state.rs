@@ -9,8 +9,9 @@ use authlete_gateway::config::{RedisSettings, Secret};
 use authlete_gateway::state::memory::MemoryState;
 use authlete_gateway::state::redis::keys::Keys;
 use authlete_gateway::state::redis::RedisState;
+use authlete_gateway::state::seal::Sealer;
 use authlete_gateway::state::{
-    CodeFailures, GuardPolicy, PendingPlaces, PollCheck, PollEntries, PollPolicy,
+    CodeFailures, GuardPolicy, Listing, PendingPlaces, PollCheck, PollEntries, PollPolicy, Registry,
 };
 use redis::AsyncCommands;
 
@@ -48,9 +49,16 @@ fn redis_settings(url: &str) -> RedisSettings {
     }
 }
 
+const DECISION_KEY: [u8; 32] = [3; 32];
+
 fn redis_state(server: &RedisServer) -> RedisState {
+    redis_state_with_keys(server, &[DECISION_KEY])
+}
+
+fn redis_state_with_keys(server: &RedisServer, keys: &[[u8; 32]]) -> RedisState {
     let up = prometheus::Gauge::new("up", "up").unwrap();
-    RedisState::new(&redis_settings(&server.url), policy(), guards(), up).unwrap()
+    let sealer = Sealer::new(keys);
+    RedisState::new(&redis_settings(&server.url), policy(), guards(), sealer, up).unwrap()
 }
 
 fn forwarded(check: PollCheck) -> bool {
@@ -196,6 +204,69 @@ async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) 
     .await;
 }
 
+fn listing(n: u64) -> Listing {
+    Listing {
+        id: format!("id-{n}"),
+        ticket: format!("ticket-{n}"),
+        issued_at: 1_000 + n,
+        record: format!("{{\"decision_token\":\"v1.token-{n}\",\"subject\":\"alice\"}}"),
+    }
+}
+
+fn ids(listed: &[Listing]) -> Vec<&str> {
+    let mut ids: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
+    ids.sort();
+    ids
+}
+
+/// The request registry (SPEC §5.4), with `pass` as in `contract`. `list` returns the
+/// requests closest to their expiry in any order (the facade sorts them).
+async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
+    assert_eq!(subject.list(10).await.unwrap(), vec![]);
+    assert_eq!(subject.count().await.unwrap(), 0);
+    for n in 1..=3 {
+        assert!(subject.insert(&listing(n), LIFETIME).await.unwrap());
+    }
+    assert_eq!(subject.get("id-2").await.unwrap(), Some(listing(2)));
+    assert_eq!(subject.get("id-9").await.unwrap(), None);
+    assert_eq!(
+        ids(&subject.list(10).await.unwrap()),
+        ["id-1", "id-2", "id-3"]
+    );
+    assert_eq!(subject.count().await.unwrap(), 3);
+
+    // Removed by its ticket: gone from every view, and removed once.
+    assert_eq!(subject.remove("ticket-2").await.unwrap(), Some(listing(2)));
+    assert_eq!(subject.remove("ticket-2").await.unwrap(), None);
+    assert_eq!(subject.get("id-2").await.unwrap(), None);
+    assert_eq!(ids(&subject.list(10).await.unwrap()), ["id-1", "id-3"]);
+
+    // The bound keeps those closest to their expiry.
+    let short = Duration::from_secs(1);
+    assert!(subject.insert(&listing(4), short).await.unwrap());
+    assert_eq!(ids(&subject.list(1).await.unwrap()), ["id-4"]);
+    assert_eq!(subject.count().await.unwrap(), 3);
+
+    // An expired request leaves the list and the count, but can still be found and removed
+    // for a while (the deadline's last settle).
+    pass(short);
+    eventually("the short request to expire", || async {
+        subject.count().await.unwrap() == 2
+    })
+    .await;
+    assert_eq!(ids(&subject.list(10).await.unwrap()), ["id-1", "id-3"]);
+    assert_eq!(subject.get("id-4").await.unwrap(), Some(listing(4)));
+    assert_eq!(subject.remove("ticket-4").await.unwrap(), Some(listing(4)));
+    for n in [1, 3] {
+        assert!(subject
+            .remove(&format!("ticket-{n}"))
+            .await
+            .unwrap()
+            .is_some());
+    }
+    assert_eq!(subject.count().await.unwrap(), 0);
+}
+
 fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
     MemoryState::new(policy(), 1000, clock, guards())
 }
@@ -207,6 +278,21 @@ async fn the_memory_backend_keeps_the_contract() {
     contract(&state, |by| clock.advance(by)).await;
     pending_contract(&state, |by| clock.advance(by)).await;
     lockout_contract(&state, |by| clock.advance(by)).await;
+    registry_contract(&state, |by| clock.advance(by)).await;
+}
+
+#[actix_web::test]
+async fn the_memory_registry_is_bounded() {
+    use authlete_gateway::state::memory::registry::MAX_ENTRIES;
+    let state = memory_state(Arc::new(ManualClock::new()));
+    for n in 0..MAX_ENTRIES as u64 {
+        assert!(state.insert(&listing(n), LIFETIME).await.unwrap());
+    }
+    let extra = listing(MAX_ENTRIES as u64);
+    assert!(!state.insert(&extra, LIFETIME).await.unwrap());
+    assert_eq!(state.get(&extra.id).await.unwrap(), None);
+    assert!(state.remove("ticket-0").await.unwrap().is_some());
+    assert!(state.insert(&extra, LIFETIME).await.unwrap());
 }
 
 #[actix_web::test]
@@ -218,6 +304,7 @@ async fn the_redis_backend_keeps_the_contract() {
     contract(&state, |_| {}).await;
     pending_contract(&state, |_| {}).await;
     lockout_contract(&state, |_| {}).await;
+    registry_contract(&state, |_| {}).await;
 }
 
 #[actix_web::test]
@@ -351,4 +438,98 @@ async fn every_redis_key_has_a_ttl_and_no_id_or_credential_in_the_clear() {
     assert_eq!(fields, vec![("ready".to_owned(), "1".to_owned())]);
     let ttl: i64 = c.pttl(&name).await.unwrap();
     assert!(ttl > 0, "{ttl}");
+}
+
+#[actix_web::test]
+async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let (old, new) = ([4; 32], [5; 32]);
+    let before = redis_state_with_keys(&server, &[old]);
+    let secret = Listing {
+        id: "device-facing-id".into(),
+        ticket: "ticket-in-the-clear".into(),
+        issued_at: 1_000,
+        record: r#"{"subject":"alice@example.com","client_id":"client-in-the-clear","decision_token":"v1.token-in-the-clear","binding_message":"BINDING-42"}"#.into(),
+    };
+    assert!(before.insert(&secret, LIFETIME).await.unwrap());
+
+    let mut c = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let names: Vec<String> = c.keys("*").await.unwrap();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let clear = [
+        "ticket-in-the-clear",
+        "alice",
+        "client-in-the-clear",
+        "token-in-the-clear",
+        "BINDING-42",
+        "device-facing-id",
+    ];
+    let max = (LIFETIME + Duration::from_secs(60)).as_millis() as i64;
+    for name in &names {
+        let kind: String = redis::cmd("TYPE")
+            .arg(name)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let values: Vec<Vec<u8>> = match kind.as_str() {
+            "string" => vec![c.get(name).await.unwrap()],
+            "zset" => c.zrange(name, 0, -1).await.unwrap(),
+            other => panic!("{name} is a {other}"),
+        };
+        for text in values
+            .iter()
+            .map(|v| String::from_utf8_lossy(v))
+            .chain([name.into()])
+        {
+            for word in clear {
+                assert!(!text.contains(word), "{name}: {word} in the clear");
+            }
+        }
+        let ttl: i64 = c.pttl(name).await.unwrap();
+        if name.ends_with(":requests") {
+            assert_eq!(ttl, -1, "the index carries no TTL");
+        } else {
+            assert!(ttl > max - 5000 && ttl <= max, "{name}: {ttl}");
+        }
+    }
+
+    // After a rotation the old key, second in the list, still opens the entry.
+    let rotated = redis_state_with_keys(&server, &[new, old]);
+    assert_eq!(
+        rotated.get("device-facing-id").await.unwrap(),
+        Some(secret.clone())
+    );
+    assert_eq!(rotated.list(10).await.unwrap(), vec![secret.clone()]);
+    let retired = redis_state_with_keys(&server, &[new]);
+    assert_eq!(retired.get("device-facing-id").await.unwrap(), None);
+    assert_eq!(
+        rotated.remove("ticket-in-the-clear").await.unwrap(),
+        Some(secret)
+    );
+    let left: Vec<String> = c.keys("*").await.unwrap();
+    assert_eq!(
+        left.len(),
+        1,
+        "only the id's pointer, until its TTL: {left:?}"
+    );
+}
+
+#[actix_web::test]
+async fn replicas_sharing_redis_list_and_remove_one_registry() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b) = (redis_state(&server), redis_state(&server));
+    assert!(a.insert(&listing(1), LIFETIME).await.unwrap());
+    assert_eq!(b.list(10).await.unwrap(), vec![listing(1)]);
+    assert_eq!(b.get("id-1").await.unwrap(), Some(listing(1)));
+    assert_eq!(b.remove("ticket-1").await.unwrap(), Some(listing(1)));
+    assert_eq!(a.list(10).await.unwrap(), vec![]);
+    assert_eq!(a.count().await.unwrap(), 0);
 }

@@ -4,6 +4,7 @@
 mod lockout;
 mod pending;
 mod poll;
+pub mod registry;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,6 +31,8 @@ pub struct MemoryState {
     pending: Mutex<pending::Places>,
     /// The wrong user codes of each subject or hint (SPEC §4 step 2).
     failures: moka::sync::Cache<String, lockout::Failures>,
+    /// The requests awaiting a decision (SPEC §5, §5.4).
+    listings: Mutex<registry::Listings>,
     guards: GuardPolicy,
     clock: SharedClock,
     origin: Instant,
@@ -50,6 +53,7 @@ impl MemoryState {
             policy,
             pending: Mutex::default(),
             failures: lockout::cache(guards.failure_window),
+            listings: Mutex::default(),
             guards,
             origin: clock.instant(),
             clock,

@@ -17,9 +17,17 @@
 //! | `{p}:codefail:<hmac(w)>` | zset | a random id per wrong user code;     | failure window   |
 //! |                          |      | score: when (ms); at most the limit  | + 60 s, every    |
 //! |                          |      |                                      | write            |
+//! | `{p}:req:<hmac(t)>`      | str  | the listing, sealed whole (`seal`)   | request lifetime |
+//! |                          |      |                                      | + 60 s           |
+//! | `{p}:reqid:<hmac(i)>`    | str  | `<hmac(t)>`: the entry of that id    | request lifetime |
+//! |                          |      |                                      | + 60 s           |
+//! | `{p}:requests`           | zset | `<hmac(t)>` per listed request;      | none: members    |
+//! |                          |      | score: its expiry (ms)               | leave on removal |
+//! |                          |      |                                      | or once expired  |
 //!
 //! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`), `s` a subject,
-//! `w` a subject or `hint:<hint>` (the lockout's). Each is hashed with a label of its own, so
+//! `w` a subject or `hint:<hint>` (the lockout's), `t` an Authlete ticket, `i` a device-facing
+//! request id. Each is hashed with a label of its own, so
 //! that no two kinds of id can share a digest; user codes are never stored.
 
 use hmac::{Hmac, Mac};
@@ -63,6 +71,27 @@ impl Keys {
     pub fn failures(&self, who: &str) -> String {
         let digest = self.mac(&[b"codefail\0", who.as_bytes()]);
         format!("{}:codefail:{}", self.tag, hex::encode(digest))
+    }
+
+    /// The digest of a ticket: the name of its registry entry and its index member.
+    pub fn ticket_digest(&self, ticket: &str) -> String {
+        hex::encode(self.mac(&[b"ticket\0", ticket.as_bytes()]))
+    }
+
+    /// The registry entry of the request with this ticket digest (SPEC §5.4).
+    pub fn request(&self, ticket_digest: &str) -> String {
+        format!("{}:req:{ticket_digest}", self.tag)
+    }
+
+    /// The pointer from a device-facing request id to its entry.
+    pub fn request_id(&self, id: &str) -> String {
+        let digest = self.mac(&[b"request-id\0", id.as_bytes()]);
+        format!("{}:reqid:{}", self.tag, hex::encode(digest))
+    }
+
+    /// The registry's index: every listed request, scored by expiry.
+    pub fn requests(&self) -> String {
+        format!("{}:requests", self.tag)
     }
 
     /// A secret for `purpose` derived from `key_hash_secret`, the same on every replica.

@@ -11,6 +11,7 @@ mod link;
 mod lockout;
 mod pending;
 mod poll;
+mod registry;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use redis::Script;
 
 use self::keys::Keys;
 use self::link::Link;
+use super::seal::Sealer;
 use super::{GuardPolicy, PollPolicy};
 use crate::config::{parse_redis_url, RedisSettings, Secret};
 
@@ -37,6 +39,9 @@ struct Scripts {
     pending_commit: Script,
     lockout_check: Script,
     lockout_record: Script,
+    registry_insert: Script,
+    registry_remove: Script,
+    registry_index: Script,
 }
 
 pub struct RedisState {
@@ -45,6 +50,7 @@ pub struct RedisState {
     scripts: Arc<Scripts>,
     policy: PollPolicy,
     guards: GuardPolicy,
+    sealer: Arc<Sealer>,
 }
 
 impl RedisState {
@@ -53,6 +59,7 @@ impl RedisState {
         settings: &RedisSettings,
         policy: PollPolicy,
         guards: GuardPolicy,
+        sealer: Sealer,
         up: Gauge,
     ) -> Result<Self, String> {
         let url = settings
@@ -85,9 +92,13 @@ impl RedisState {
                 pending_commit: Script::new(include_str!("pending_commit.lua")),
                 lockout_check: Script::new(include_str!("lockout_check.lua")),
                 lockout_record: Script::new(include_str!("lockout_record.lua")),
+                registry_insert: Script::new(include_str!("registry_insert.lua")),
+                registry_remove: Script::new(include_str!("registry_remove.lua")),
+                registry_index: Script::new(include_str!("registry_index.lua")),
             }),
             policy,
             guards,
+            sealer: Arc::new(sealer),
         })
     }
 
