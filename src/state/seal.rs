@@ -5,7 +5,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
+use hkdf::Hkdf;
 use rand::RngCore;
 use sha2::Sha256;
 
@@ -69,25 +69,16 @@ fn associated_data(purpose: &str) -> Vec<u8> {
     [INFO, b"/", purpose.as_bytes()].concat()
 }
 
-/// HKDF-SHA256 (RFC 5869) with an empty salt and `INFO`, 32 bytes: one block of expand.
+/// HKDF-SHA256 (RFC 5869) of a decision key, with an empty salt and `INFO`: 32 bytes.
 fn subkey(key: &[u8; 32]) -> [u8; 32] {
     hkdf(key, INFO)
 }
 
 fn hkdf(ikm: &[u8], info: &[u8]) -> [u8; 32] {
-    let prk = hmac(&[0u8; 32], &[ikm]);
-    hmac(&prk, &[info, &[1]])
-}
-
-fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
-        // HMAC takes keys of any length.
-        return [0; 32];
-    };
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
+    let mut okm = [0u8; 32];
+    // 32 bytes is far below HKDF-SHA256's limit of 255 blocks: expand cannot fail.
+    let _ = Hkdf::<Sha256>::new(None, ikm).expand(info, &mut okm);
+    okm
 }
 
 #[cfg(test)]
