@@ -99,6 +99,12 @@ impl Directory {
             Directory::Http(directory) => directory.lookup(&query, client).await,
         }
     }
+
+    /// Whether the directory judges user codes itself and may refuse one without naming a
+    /// subject (`invalid_user_code`): then the lockout counts guesses per hint as well.
+    pub fn judges_user_codes(&self) -> bool {
+        matches!(self, Directory::Http(_))
+    }
 }
 
 /// `users.source = "static"`: users listed in the configuration.

@@ -18,6 +18,7 @@ use crate::authlete::dto::{
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::{Code, GatewayError, WireError};
+use crate::state::{Attempt, Guesser};
 
 /// Why identification stopped: the `/fail` reason and the metric label.
 struct IdentificationFailure {
@@ -157,18 +158,28 @@ impl Identification<'_> {
             binding_message: r.binding_message.as_deref(),
         };
         // A directory that judges user codes itself names no subject when it refuses one, so
-        // its refusals are counted against the hint.
-        let hint_key = format!("hint:{hint}");
-        // A failing check fails closed: the lock must not open because the backend is down.
-        if r.user_code.is_some() && self.ciba.lockout.is_locked(&hint_key).await? {
-            return Err(IdentificationFailure::locked().into());
-        }
-        match self.ciba.directory.lookup(query, self.directory).await {
-            Ok(user) => Ok(user),
-            Err(LookupError::Refused(FailReason::InvalidUserCode)) => {
-                self.ciba.lockout.record_failure(&hint_key).await;
-                Err(FailReason::InvalidUserCode.into())
+        // its guesses are counted against the hint, from before the lookup.
+        let lockout = &self.ciba.lockout;
+        let by_hint = Guesser::Hint(hint);
+        let guess = if r.user_code.is_some() && self.ciba.directory.judges_user_codes() {
+            // A failing check fails closed: the lock must not open because the backend is down.
+            match lockout.begin(by_hint).await? {
+                Attempt::Locked => return Err(IdentificationFailure::locked().into()),
+                Attempt::Begun(guess) => Some(guess),
             }
+        } else {
+            None
+        };
+        let found = self.ciba.directory.lookup(query, self.directory).await;
+        if let Some(guess) = guess {
+            let wrong = matches!(
+                found,
+                Err(LookupError::Refused(FailReason::InvalidUserCode))
+            );
+            lockout.settle(by_hint, guess, !wrong).await;
+        }
+        match found {
+            Ok(user) => Ok(user),
             Err(LookupError::Refused(reason)) => Err(reason.into()),
             Err(LookupError::Failed) => Err(FailReason::ServerError.into()),
         }
@@ -191,21 +202,25 @@ impl Identification<'_> {
         }
     }
 
-    /// A failing lockout check fails closed (503): the lock must not open because the state
-    /// backend is down.
+    /// The guess is counted before it is judged, in one step with the lockout check, so
+    /// concurrent wrong guesses never get past the limit. A failing check fails closed (503):
+    /// the lock must not open because the state backend is down.
     async fn check_user_code(&self, user: &User) -> Result<(), Stop> {
         if !(self.response.user_code_required || user.user_code_required) {
             return Ok(());
         }
         let lockout = &self.ciba.lockout;
-        if lockout.is_locked(&user.subject).await? {
+        let who = Guesser::Subject(&user.subject);
+        let Attempt::Begun(guess) = lockout.begin(who).await? else {
             return Err(IdentificationFailure::locked().into());
-        }
+        };
         if self.response.user_code.as_deref().is_none_or(str::is_empty) {
+            // No guess was made.
+            lockout.settle(who, guess, true).await;
             return Err(FailReason::MissingUserCode.into());
         }
+        lockout.settle(who, guess, user.user_code_valid).await;
         if !user.user_code_valid {
-            lockout.record_failure(&user.subject).await;
             return Err(FailReason::InvalidUserCode.into());
         }
         Ok(())

@@ -170,14 +170,52 @@ pub trait PendingPlaces: Send + Sync {
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
+/// Whose wrong user codes are counted (SPEC §4 step 2): a subject, or the hint of a request
+/// that an HTTP directory refused for its code (it names no subject then). The two never share
+/// a count, however a subject is spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Guesser<'a> {
+    Subject(&'a str),
+    Hint(&'a str),
+}
+
+/// One guess at a user code, counted from the moment it began (SPEC §4 step 2). Only the
+/// backend that handed it out knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guess(pub u128);
+
+/// What `CodeFailures::begin_attempt` says about a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// `max_failures` wrong or unsettled guesses lie within the window: refuse the request.
+    Locked,
+    /// The guess counts as a failure until it is settled as correct.
+    Begun(Guess),
+}
+
 /// The wrong user codes of the lockout (SPEC §4 step 2), per subject or hint: locked once
 /// `max_failures` lie within `failure_window`, until the oldest of them leaves it.
+///
+/// A guess is counted before it is judged, atomically with the check, so N concurrent guesses
+/// (on any replicas) never get past the limit: at most `max_failures` guesses are in flight or
+/// wrong within the window. A guess that is never settled counts as a wrong one (fails closed)
+/// and leaves with the window, scored when it began.
 pub trait CodeFailures: Send + Sync {
-    /// Whether `who` has reached the limit within the window.
-    fn is_locked(&self, who: &str) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Removes what left the window; `Locked` when the wrong and unsettled guesses of `who`
+    /// reach `max_failures`, else counts one more guess, now.
+    fn begin_attempt(
+        &self,
+        who: Guesser<'_>,
+    ) -> impl Future<Output = Result<Attempt, StateError>> + Send;
 
-    /// Records one wrong code for `who`, now.
-    fn record_failure(&self, who: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// The guess was judged: a correct one (or one that was not judged at all) stops counting;
+    /// a wrong one keeps counting, as a failure, until it leaves the window.
+    fn settle_attempt(
+        &self,
+        who: Guesser<'_>,
+        guess: Guess,
+        correct: bool,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
 /// One undecided request in the registry (SPEC §5, §5.4), as the backends keep it: the two ids
@@ -232,8 +270,8 @@ pub enum Op {
     PendingCommit,
     PendingCancel,
     PendingRelease,
-    LockoutCheck,
-    LockoutRecord,
+    LockoutBegin,
+    LockoutSettle,
     RegistryInsert,
     RegistryGet,
     RegistryRemove,
@@ -251,8 +289,8 @@ impl Op {
         Op::PendingCommit,
         Op::PendingCancel,
         Op::PendingRelease,
-        Op::LockoutCheck,
-        Op::LockoutRecord,
+        Op::LockoutBegin,
+        Op::LockoutSettle,
         Op::RegistryInsert,
         Op::RegistryGet,
         Op::RegistryRemove,
@@ -270,8 +308,8 @@ impl Op {
             Op::PendingCommit => "pending_commit",
             Op::PendingCancel => "pending_cancel",
             Op::PendingRelease => "pending_release",
-            Op::LockoutCheck => "lockout_check",
-            Op::LockoutRecord => "lockout_record",
+            Op::LockoutBegin => "lockout_begin",
+            Op::LockoutSettle => "lockout_settle",
             Op::RegistryInsert => "registry_insert",
             Op::RegistryGet => "registry_get",
             Op::RegistryRemove => "registry_remove",
@@ -439,12 +477,18 @@ impl PendingPlaces for State {
 }
 
 impl CodeFailures for State {
-    async fn is_locked(&self, who: &str) -> Result<bool, StateError> {
-        dispatch!(self, Op::LockoutCheck, |b| b.is_locked(who))
+    async fn begin_attempt(&self, who: Guesser<'_>) -> Result<Attempt, StateError> {
+        dispatch!(self, Op::LockoutBegin, |b| b.begin_attempt(who))
     }
 
-    async fn record_failure(&self, who: &str) -> Result<(), StateError> {
-        dispatch!(self, Op::LockoutRecord, |b| b.record_failure(who))
+    async fn settle_attempt(
+        &self,
+        who: Guesser<'_>,
+        guess: Guess,
+        correct: bool,
+    ) -> Result<(), StateError> {
+        dispatch!(self, Op::LockoutSettle, |b| b
+            .settle_attempt(who, guess, correct))
     }
 }
 

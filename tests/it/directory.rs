@@ -188,9 +188,9 @@ async fn userinfo_reads_the_claims_from_the_http_directory_by_subject() {
     assert_eq!(issue["claims"], json!("{\"email\":\"carol@example.com\"}"));
 }
 
-#[actix_web::test]
-async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
-    let directory = MockServer::start().await;
+/// A gateway on the HTTP `directory` that locks a hint out after two wrong codes, for requests
+/// that carry the code `0000`.
+async fn lockout_gateway(directory: &MockServer) -> TestGateway {
     let url = format!("{}/lookup", directory.uri()).parse().unwrap();
     let gw = TestGateway::start_with(move |s| {
         s.users.source = UserSource::Http;
@@ -212,6 +212,13 @@ async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
         failed("BAD_REQUEST", "x"),
     )
     .await;
+    gw
+}
+
+#[actix_web::test]
+async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
+    let directory = MockServer::start().await;
+    let gw = lockout_gateway(&directory).await;
     directory_answers(
         &directory,
         ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_user_code"})),
@@ -234,4 +241,27 @@ async fn wrong_codes_judged_by_the_directory_still_lock_the_hint_out() {
         2,
         "a locked-out hint does not reach the directory"
     );
+
+    // Guesses sent at once, while the directory takes its time, do not get past the limit.
+    let gw = lockout_gateway(&directory).await;
+    directory.reset().await;
+    directory_answers(
+        &directory,
+        ResponseTemplate::new(400)
+            .set_body_json(json!({"error": "invalid_user_code"}))
+            .set_delay(Duration::from_millis(100)),
+    )
+    .await;
+    futures_util::future::join_all(
+        (0..8).map(|_| gw.post_form("/backchannel/authentication", BODY, &[])),
+    )
+    .await;
+    let reasons = fail_reasons(&gw).await;
+    let judged = reasons
+        .iter()
+        .filter(|r| **r == json!("INVALID_USER_CODE"))
+        .count();
+    assert_eq!((judged, reasons.len()), (2, 8), "{reasons:?}");
+    let asked = directory.received_requests().await.unwrap_or_default();
+    assert_eq!(asked.len(), 2, "only the limit reaches the directory");
 }

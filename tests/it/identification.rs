@@ -195,6 +195,39 @@ async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
 }
 
 #[actix_web::test]
+async fn parallel_wrong_user_codes_beyond_the_limit_are_refused() {
+    let mut identification = user_identification("bob@example.com");
+    identification["userCode"] = json!("0000");
+    let gw = gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
+        s.ciba.user_code_max_failures = 3;
+        s.ciba.user_code_failure_window = Duration::from_secs(60);
+    })
+    .await;
+    let replies = futures_util::future::join_all((0..10).map(|_| run(&gw))).await;
+    assert!(replies.iter().all(|r| r.status == 400));
+    let reasons = fail_reasons(&gw).await;
+    let judged = reasons
+        .iter()
+        .filter(|r| **r == json!("INVALID_USER_CODE"))
+        .count();
+    assert_eq!(judged, 3, "only the limit is judged: {reasons:?}");
+    assert_eq!(reasons.len(), 10);
+    let metrics = gw.metrics().await;
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"gateway_backchannel_failures_total{reason="USER_CODE_LOCKED"}"#
+        ),
+        7.0
+    );
+    // The right code is refused too while the subject is locked.
+    assert!(gw
+        .received("backchannel/authentication/issue")
+        .await
+        .is_empty());
+}
+
+#[actix_web::test]
 async fn a_binding_message_outside_the_pattern_fails() {
     let mut identification = user_identification("alice@example.com");
     identification["bindingMessage"] = json!("<script>alert(1)</script>");

@@ -145,6 +145,48 @@ async fn a_lockout_reached_on_one_gateway_holds_on_the_other() {
     b.stop().await;
 }
 
+#[actix_web::test]
+async fn parallel_wrong_codes_for_one_user_over_the_fleet_are_judged_only_up_to_the_limit() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let mut identification = user_identification("bob@example.com");
+    identification["userCode"] = json!("0000");
+    let (a, b) = fleet(&redis, identification, "invalid_user_code", |s| {
+        s.ciba.user_code_max_failures = 3;
+    })
+    .await;
+
+    let replies = join_all((0..12).map(|i| {
+        let gw = if i % 2 == 0 { &a } else { &b };
+        gw.post_form("/backchannel/authentication", BODY, &[])
+    }))
+    .await;
+    assert!(
+        replies.iter().all(|r| r.status == 403),
+        "every code is refused"
+    );
+    let reasons = fail_reasons(&a).await;
+    let judged = reasons
+        .iter()
+        .filter(|r| **r == json!("INVALID_USER_CODE"))
+        .count();
+    let locked = reasons
+        .iter()
+        .filter(|r| **r == json!("ACCESS_DENIED"))
+        .count();
+    assert_eq!((judged, locked), (3, 9), "{reasons:?}");
+    let locked = r#"gateway_backchannel_failures_total{reason="USER_CODE_LOCKED"}"#;
+    let counted = sample(&a.metrics().await, locked) + sample(&b.metrics().await, locked);
+    assert_eq!(counted, 9.0);
+    assert!(a
+        .received("backchannel/authentication/issue")
+        .await
+        .is_empty());
+    a.stop().await;
+    b.stop().await;
+}
+
 /// How many `op` calls failed, by error or timeout (a first connection to a closed port may
 /// end either way).
 fn failed_ops(metrics: &str, op: &str) -> f64 {
@@ -205,7 +247,7 @@ async fn with_redis_unreachable_the_lockout_check_fails_closed() {
         .await;
     assert_untracked(&gw).await;
     let metrics = gw.metrics().await;
-    assert_eq!(failed_ops(&metrics, "lockout_check"), 1.0, "{metrics}");
+    assert_eq!(failed_ops(&metrics, "lockout_begin"), 1.0, "{metrics}");
     assert_eq!(failed_ops(&metrics, "pending_reserve"), 0.0, "{metrics}");
     gw.stop().await;
 }

@@ -11,7 +11,8 @@ use authlete_gateway::state::redis::keys::Keys;
 use authlete_gateway::state::redis::RedisState;
 use authlete_gateway::state::seal::Sealer;
 use authlete_gateway::state::{
-    CodeFailures, GuardPolicy, Listing, PendingPlaces, PollCheck, PollEntries, PollPolicy, Registry,
+    Attempt, CodeFailures, GuardPolicy, Guess, Guesser, Listing, PendingPlaces, PollCheck,
+    PollEntries, PollPolicy, Registry,
 };
 use redis::AsyncCommands;
 
@@ -179,27 +180,83 @@ async fn pending_contract(subject: &impl PendingPlaces, pass: impl Fn(Duration))
     assert_eq!(held.iter().flatten().count(), CAP, "{held:?}");
 }
 
-/// The user-code lockout's failures (SPEC §4 step 2), with `pass` as in `contract`.
+/// The user-code lockout's guesses (SPEC §4 step 2), with `pass` as in `contract`.
 async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) {
-    assert!(!subject.is_locked("alice").await.unwrap());
-    subject.record_failure("alice").await.unwrap();
+    let begin = |who: Guesser<'static>| async move { subject.begin_attempt(who).await.unwrap() };
+    let begun = |who: Guesser<'static>| async move {
+        match begin(who).await {
+            Attempt::Begun(guess) => guess,
+            Attempt::Locked => panic!("{who:?} is locked"),
+        }
+    };
+    let settle = |who: Guesser<'static>, guess: Guess, correct: bool| async move {
+        subject.settle_attempt(who, guess, correct).await.unwrap()
+    };
+    let wrong = |who: Guesser<'static>| async move { settle(who, begun(who).await, false).await };
+    let alice = Guesser::Subject("alice");
+
+    wrong(alice).await;
     pass(Duration::from_millis(500));
     for _ in 1..MAX_FAILURES - 1 {
-        subject.record_failure("alice").await.unwrap();
+        wrong(alice).await;
     }
-    assert!(
-        !subject.is_locked("alice").await.unwrap(),
-        "below the limit"
+    // Correct guesses are withdrawn: any number of them leave the count as it was.
+    for _ in 0..2 * MAX_FAILURES {
+        settle(alice, begun(alice).await, true).await;
+    }
+    // The wrong code that reaches the limit is still judged; the next guess is not.
+    wrong(alice).await;
+    assert_eq!(begin(alice).await, Attempt::Locked, "at the limit");
+    assert_eq!(
+        begin(alice).await,
+        Attempt::Locked,
+        "a refusal counts nothing"
     );
-    subject.record_failure("alice").await.unwrap();
-    assert!(subject.is_locked("alice").await.unwrap(), "at the limit");
-    assert!(!subject.is_locked("bob").await.unwrap());
-    assert!(!subject.is_locked("hint:alice").await.unwrap());
+    // Subjects and hints are counted apart, however they are spelled.
+    for other in [
+        Guesser::Subject("bob"),
+        Guesser::Hint("alice"),
+        Guesser::Subject("hint:alice"),
+    ] {
+        settle(other, begun(other).await, true).await;
+    }
 
-    // Unlocked once the oldest failure leaves the window.
+    // Guesses in flight count: concurrent guesses, all begun before any is settled, never get
+    // past the limit.
+    let carol = Guesser::Subject("carol");
+    let attempts = futures_util::future::join_all((0..20).map(|_| begin(carol))).await;
+    let guesses: Vec<Guess> = attempts
+        .iter()
+        .filter_map(|a| match a {
+            Attempt::Begun(guess) => Some(*guess),
+            Attempt::Locked => None,
+        })
+        .collect();
+    assert_eq!(guesses.len(), MAX_FAILURES, "{attempts:?}");
+    // A correct one frees its place, a wrong one keeps it, an unsettled one counts as wrong.
+    settle(carol, guesses[0], true).await;
+    let again = begun(carol).await;
+    assert_eq!(begin(carol).await, Attempt::Locked);
+    settle(carol, guesses[1], false).await;
+    assert_eq!(
+        begin(carol).await,
+        Attempt::Locked,
+        "wrong and unsettled count"
+    );
+    settle(carol, again, true).await;
+    let last = begun(carol).await;
+    assert_eq!(begin(carol).await, Attempt::Locked);
+    settle(carol, last, false).await;
+
+    // Unlocked once the oldest failure leaves the window; unsettled guesses leave with it.
     pass(FAILURE_WINDOW - Duration::from_millis(500));
     eventually("the oldest failure to leave the window", || async {
-        !subject.is_locked("alice").await.unwrap()
+        matches!(begin(alice).await, Attempt::Begun(_))
+    })
+    .await;
+    pass(Duration::from_millis(500));
+    eventually("the unsettled guesses to leave the window", || async {
+        matches!(begin(carol).await, Attempt::Begun(_))
     })
     .await;
 }
@@ -320,10 +377,31 @@ async fn replicas_sharing_redis_share_one_cap() {
     let held = futures_util::future::join_all(both).await;
     assert_eq!(held.iter().flatten().count(), CAP, "{held:?}");
 
+    // Guesses at one user's code spread over two replicas: exactly the limit is judged.
+    let alice = Guesser::Subject("alice");
+    let both = (0..20).map(|i| {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        async move { replica.begin_attempt(alice).await.unwrap() }
+    });
+    let attempts = futures_util::future::join_all(both).await;
+    let begun = attempts
+        .iter()
+        .filter(|a| matches!(a, Attempt::Begun(_)))
+        .count();
+    assert_eq!(begun, MAX_FAILURES, "{attempts:?}");
+    assert_eq!(b.begin_attempt(alice).await.unwrap(), Attempt::Locked);
+    // A guess begun on one replica is withdrawn through the other.
+    let bob = Guesser::Subject("bob");
     for _ in 0..MAX_FAILURES {
-        a.record_failure("alice").await.unwrap();
+        let Attempt::Begun(guess) = a.begin_attempt(bob).await.unwrap() else {
+            panic!("locked");
+        };
+        b.settle_attempt(bob, guess, true).await.unwrap();
     }
-    assert!(b.is_locked("alice").await.unwrap());
+    assert!(matches!(
+        a.begin_attempt(bob).await.unwrap(),
+        Attempt::Begun(_)
+    ));
 }
 
 #[actix_web::test]
@@ -339,11 +417,18 @@ async fn guard_keys_have_ttls_and_no_subject_or_hint_in_the_clear() {
         .await
         .unwrap();
     state.reserve(subject).await.unwrap().unwrap();
-    state.record_failure(subject).await.unwrap();
-    state
-        .record_failure(&format!("hint:{subject}"))
-        .await
-        .unwrap();
+    let (by_subject, by_hint) = (Guesser::Subject(subject), Guesser::Hint(subject));
+    for who in [by_subject, by_hint] {
+        // One wrong, one unsettled, one withdrawn.
+        for correct in [Some(false), None, Some(true)] {
+            let Attempt::Begun(guess) = state.begin_attempt(who).await.unwrap() else {
+                panic!("locked");
+            };
+            if let Some(correct) = correct {
+                state.settle_attempt(who, guess, correct).await.unwrap();
+            }
+        }
+    }
 
     let mut c = server
         .client()
@@ -355,8 +440,8 @@ async fn guard_keys_have_ttls_and_no_subject_or_hint_in_the_clear() {
     names.sort();
     let mut expected = vec![
         keys.pending(subject),
-        keys.failures(subject),
-        keys.failures(&format!("hint:{subject}")),
+        keys.failures(by_subject),
+        keys.failures(by_hint),
     ];
     expected.sort();
     assert_eq!(names, expected);
@@ -375,12 +460,11 @@ async fn guard_keys_have_ttls_and_no_subject_or_hint_in_the_clear() {
     let members: i64 = c.zcard(keys.pending(subject)).await.unwrap();
     assert_eq!(members, 2, "the issued request and the reservation");
     let max = (FAILURE_WINDOW + Duration::from_secs(60)).as_millis() as i64;
-    for name in [
-        keys.failures(subject),
-        keys.failures(&format!("hint:{subject}")),
-    ] {
+    for name in [keys.failures(by_subject), keys.failures(by_hint)] {
         let ttl: i64 = c.pttl(&name).await.unwrap();
         assert!(ttl > max - 5000 && ttl <= max, "{ttl}");
+        let members: i64 = c.zcard(&name).await.unwrap();
+        assert_eq!(members, 2, "the wrong guess and the unsettled one");
     }
 }
 

@@ -29,8 +29,8 @@ pub struct MemoryState {
     policy: PollPolicy,
     /// The pending places of each subject (SPEC §4 step 4).
     pending: Mutex<pending::Places>,
-    /// The wrong user codes of each subject or hint (SPEC §4 step 2).
-    failures: moka::sync::Cache<String, lockout::Failures>,
+    /// The wrong and unsettled user-code guesses of each subject or hint (SPEC §4 step 2).
+    failures: moka::sync::Cache<lockout::Who, lockout::Failures>,
     /// The requests awaiting a decision (SPEC §5, §5.4).
     listings: Mutex<registry::Listings>,
     guards: GuardPolicy,

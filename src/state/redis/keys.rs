@@ -14,9 +14,10 @@
 //! | `{p}:pending:<hmac(s)>`  | zset | `r:<random>` per reserved place,     | longest expiry   |
 //! |                          |      | `k:<hmac(key)>` per issued request;  | it has held      |
 //! |                          |      | score: when it stops counting (ms)   | + 60 s           |
-//! | `{p}:codefail:<hmac(w)>` | zset | a random id per wrong user code;     | failure window   |
-//! |                          |      | score: when (ms); at most the limit  | + 60 s, every    |
-//! |                          |      |                                      | write            |
+//! | `{p}:codefail:<hmac(w)>` | zset | a random id per user-code guess that | failure window   |
+//! |                          |      | is wrong or not yet settled (correct | + 60 s, set by   |
+//! |                          |      | ones are removed); score: when it    | every guess      |
+//! |                          |      | began (ms); at most the limit        |                  |
 //! | `{p}:req:<hmac(t)>`      | str  | the listing, sealed whole (`seal`)   | request lifetime |
 //! |                          |      |                                      | + 60 s           |
 //! | `{p}:reqid:<hmac(i)>`    | str  | `<hmac(t)>`: the entry of that id    | request lifetime |
@@ -26,14 +27,14 @@
 //! |                          |      |                                      | or once expired  |
 //!
 //! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`), `s` a subject,
-//! `w` a subject or `hint:<hint>` (the lockout's), `t` an Authlete ticket, `i` a device-facing
+//! `w` a subject or a hint (the lockout's, each with a label of its own), `t` an Authlete ticket, `i` a device-facing
 //! request id. Each is hashed with a label of its own, so
 //! that no two kinds of id can share a digest; user codes are never stored.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::state::RequestKey;
+use crate::state::{Guesser, RequestKey};
 
 /// Builds key names; cheap to clone.
 #[derive(Clone)]
@@ -67,9 +68,13 @@ impl Keys {
         format!("k:{}", hex::encode(self.mac(&[b"request\0", key])))
     }
 
-    /// The user-code failures of a subject or hint (SPEC §4 step 2).
-    pub fn failures(&self, who: &str) -> String {
-        let digest = self.mac(&[b"codefail\0", who.as_bytes()]);
+    /// The user-code guesses of a subject or hint (SPEC §4 step 2). Subjects and hints are
+    /// hashed with labels of their own: a subject spelled like a hint never shares its count.
+    pub fn failures(&self, who: Guesser<'_>) -> String {
+        let digest = match who {
+            Guesser::Subject(subject) => self.mac(&[b"codefail-subject\0", subject.as_bytes()]),
+            Guesser::Hint(hint) => self.mac(&[b"codefail-hint\0", hint.as_bytes()]),
+        };
         format!("{}:codefail:{}", self.tag, hex::encode(digest))
     }
 
@@ -131,12 +136,21 @@ mod tests {
         let pending = keys.pending("alice");
         assert!(pending.starts_with("{agw}:pending:"), "{pending}");
         assert_eq!(pending.len(), "{agw}:pending:".len() + 64);
-        let failures = keys.failures("hint:alice@example.com");
+        let failures = keys.failures(Guesser::Hint("alice@example.com"));
         assert!(failures.starts_with("{agw}:codefail:"), "{failures}");
         assert!(!failures.contains("alice"));
         assert_ne!(
             keys.pending("alice").rsplit(':').next(),
-            keys.failures("alice").rsplit(':').next()
+            keys.failures(Guesser::Subject("alice")).rsplit(':').next()
+        );
+        // Neither the old `hint:` spelling nor a shared label lets the two meet.
+        assert_ne!(
+            keys.failures(Guesser::Hint("alice")),
+            keys.failures(Guesser::Subject("alice"))
+        );
+        assert_ne!(
+            keys.failures(Guesser::Hint("alice")),
+            keys.failures(Guesser::Subject("hint:alice"))
         );
     }
 }
