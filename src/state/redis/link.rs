@@ -22,6 +22,7 @@ use redis::{Client, IntoConnectionInfo, RedisError, RedisResult};
 use tokio::runtime::Handle;
 use tokio::sync::{oneshot, watch};
 
+use super::eviction;
 use crate::config::RedisSettings;
 use crate::state::StateError;
 
@@ -187,7 +188,10 @@ impl Link {
                 }
                 link.first_attempt.send_replace(true);
                 match probed {
-                    Ok(_) => return,
+                    Ok(connection) => {
+                        eviction::check(connection, link.command_timeout).await;
+                        return;
+                    }
                     Err(e) if link.lock().down_since.is_none() => {
                         log::warn!("state backend: cannot connect to Redis ({e}); retrying");
                     }
@@ -205,8 +209,11 @@ impl Link {
             let mut c =
                 ConnectionManager::new_with_config(self.client.clone(), self.config.clone())
                     .await?;
-            redis::cmd("PING").query_async::<()>(&mut c).await?;
-            Ok::<_, RedisError>(c)
+            match redis::cmd("PING").query_async::<()>(&mut c).await {
+                // An ACL without `+ping` answers NOPERM: Redis is there all the same.
+                Err(e) if is_unreachable(&e) => Err(e),
+                _ => Ok(c),
+            }
         };
         match tokio::time::timeout(self.probe_budget, attempt).await {
             Ok(Ok(connection)) => Ok(connection),

@@ -8,6 +8,7 @@
 
 pub mod keys;
 mod link;
+mod eviction;
 mod lockout;
 mod pending;
 mod poll;
