@@ -142,6 +142,10 @@ impl Link {
                 if is_unreachable(&e) {
                     self.lost(generation, &e.to_string());
                 }
+                // The connection's own response timeout may fire first.
+                if e.is_timeout() {
+                    return Err(StateError::Timeout);
+                }
                 Err(StateError::Unavailable(e.to_string()))
             }
             Ok(Ok(Ok(value))) => Ok(value),
