@@ -114,6 +114,8 @@ impl Link {
     {
         let started = Instant::now();
         let mut first_attempt = self.first_attempt.subscribe();
+        // Only an operation given its whole timeout may declare the connection dead.
+        let whole_timeout = *first_attempt.borrow();
         let waited = first_attempt.wait_for(|done| *done);
         if tokio::time::timeout(self.command_timeout, waited)
             .await
@@ -134,7 +136,9 @@ impl Link {
         match tokio::time::timeout(left, task).await {
             Err(_) => {
                 abort.abort();
-                self.lost(generation, "no answer within the command timeout");
+                if whole_timeout {
+                    self.lost(generation, "no answer within the command timeout");
+                }
                 Err(StateError::Timeout)
             }
             Ok(Err(joined)) => Err(StateError::Unavailable(joined.to_string())),
