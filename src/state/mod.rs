@@ -396,10 +396,6 @@ impl State {
         m.state_operations
             .with_label_values(&[op.label(), result])
             .inc();
-        if matches!(self.backend, Backend::Redis(_)) {
-            m.state_backend_up
-                .set(if outcome.is_ok() { 1.0 } else { 0.0 });
-        }
         outcome
     }
 }

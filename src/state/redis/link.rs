@@ -1,42 +1,71 @@
 //! The connection to Redis: a `ConnectionManager` made on the backend's own runtime, every
-//! operation bounded by `command_timeout_ms`, and a fast failure (one probe a second) while
-//! Redis is unreachable, so that no request waits for a server that is not there.
+//! operation bounded by `command_timeout_ms`, and a fast failure while Redis is unreachable, so
+//! that no request waits for a server that is not there (SPEC §12).
+//!
+//! The link owns `gateway_state_backend_up`. It is up while it holds a connection; a timeout,
+//! or an error saying Redis cannot be reached, takes it down: the connection is dropped (a
+//! `ConnectionManager` does not reconnect after a response timeout, and a half-open connection
+//! would fail every command until the kernel gives up) and one prober, on the link's runtime,
+//! builds a fresh connection about once a second, with jitter, until one answers `PING`. Until
+//! then every operation fails at once, without trying. An error Redis answered (a script error,
+//! OOM) says Redis is there: it leaves the link up.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use prometheus::Gauge;
+use rand::Rng;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, RedisError, RedisResult};
+use redis::io::tcp::{socket2::TcpKeepalive, TcpSettings};
+use redis::{Client, IntoConnectionInfo, RedisError, RedisResult};
 use tokio::runtime::Handle;
-use tokio::sync::{oneshot, OnceCell};
+use tokio::sync::{oneshot, watch};
 
+use super::eviction;
 use crate::config::RedisSettings;
 use crate::state::StateError;
 
-/// How long the backend fails fast after Redis did not answer, before it tries again.
+/// How often the prober tries to reconnect while Redis is down (± a quarter, so that a fleet
+/// does not knock in step).
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct Link {
     client: Client,
-    connect_timeout: Duration,
+    config: ConnectionManagerConfig,
+    /// Bounds one probe: connecting, then `PING`.
+    probe_budget: Duration,
     command_timeout: Duration,
-    connection: OnceCell<ConnectionManager>,
-    /// Until when operations fail without trying, after Redis did not answer.
-    down_until: Mutex<Option<Instant>>,
+    shared: Mutex<Shared>,
+    /// True once the first connection attempt has ended, either way: until then operations
+    /// wait for it (within their timeout) rather than fail on a gateway just started.
+    first_attempt: watch::Sender<bool>,
     up: Gauge,
     runtime: Handle,
     /// Dropped with the link: the runtime's thread then ends.
     _stop: oneshot::Sender<()>,
 }
 
+struct Shared {
+    /// The connection operations use, with its generation; `None` while the link is down.
+    connection: Option<(u64, ConnectionManager)>,
+    generations: u64,
+    /// Whether the prober runs: there is never more than one.
+    probing: bool,
+    /// When the link went down, for the log line saying it is back; `None` before the first
+    /// connection.
+    down_since: Option<Instant>,
+}
+
 impl Link {
-    /// Starts the runtime thread and the first connection attempts (logged, retried each
-    /// second until one succeeds); does not wait for them.
+    /// Starts the runtime thread and the prober (it logs each failed attempt and tries again
+    /// about once a second until one succeeds); does not wait for it.
     pub(super) fn start(url: &str, s: &RedisSettings, up: Gauge) -> Result<Arc<Self>, String> {
-        // The messages of `Client::open` can repeat the URL, which may hold a password.
-        let client = Client::open(url).map_err(|_| "state.redis.url is not a valid Redis URL")?;
+        // The messages of the URL parser can repeat the URL, which may hold a password.
+        let invalid = "state.redis.url is not a valid Redis URL";
+        let info = url.into_connection_info().map_err(|_| invalid)?;
+        let tcp = keepalive(info.tcp_settings().clone());
+        let client = Client::open(info.set_tcp_settings(tcp)).map_err(|_| invalid)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -48,35 +77,33 @@ impl Link {
             .spawn(move || runtime.block_on(async move { stopped.await.unwrap_or_default() }))
             .map_err(|e| format!("state backend thread: {e}"))?;
         up.set(0.0);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(s.connect_timeout))
+            .set_response_timeout(Some(s.command_timeout))
+            // The prober is the retry: one attempt per probe.
+            .set_number_of_retries(0);
         let link = Arc::new(Self {
             client,
-            connect_timeout: s.connect_timeout,
+            config,
+            probe_budget: s.connect_timeout + s.command_timeout,
             command_timeout: s.command_timeout,
-            connection: OnceCell::new(),
-            down_until: Mutex::new(None),
+            shared: Mutex::new(Shared {
+                connection: None,
+                generations: 0,
+                probing: false,
+                down_since: None,
+            }),
+            first_attempt: watch::Sender::new(false),
             up,
             runtime: handle,
             _stop: stop,
         });
-        let weak = Arc::downgrade(&link);
-        link.runtime.spawn(async move {
-            while let Some(link) = weak.upgrade() {
-                match link.connection().await {
-                    Ok(_) => {
-                        link.up.set(1.0);
-                        log::info!("state backend: connected to Redis");
-                        return;
-                    }
-                    Err(e) => log::warn!("state backend: cannot connect to Redis ({e}); retrying"),
-                }
-                drop(link);
-                tokio::time::sleep(PROBE_EVERY).await;
-            }
-        });
+        link.start_prober(Duration::ZERO);
         Ok(link)
     }
 
-    /// Runs `operation` on the backend's runtime, within `command_timeout_ms`.
+    /// Runs `operation` on the backend's runtime, within `command_timeout_ms`; fails at once
+    /// while the link is down.
     pub(super) async fn run<T, F>(
         self: &Arc<Self>,
         operation: impl FnOnce(ConnectionManager) -> F + Send + 'static,
@@ -85,27 +112,43 @@ impl Link {
         T: Send + 'static,
         F: Future<Output = RedisResult<T>> + Send,
     {
-        if self.is_resting() {
-            return Err(StateError::Unavailable(
-                "Redis did not answer recently".into(),
-            ));
+        let started = Instant::now();
+        let mut first_attempt = self.first_attempt.subscribe();
+        // Only an operation given its whole timeout may declare the connection dead.
+        let whole_timeout = *first_attempt.borrow();
+        let waited = first_attempt.wait_for(|done| *done);
+        if tokio::time::timeout(self.command_timeout, waited)
+            .await
+            .is_err()
+        {
+            return Err(StateError::Timeout);
         }
-        let link = self.clone();
-        let task = self.runtime.spawn(async move {
-            let connection = link.connection().await?;
-            operation(connection).await
-        });
+        let Some((generation, connection)) = self.lock().connection.clone() else {
+            return Err(StateError::Unavailable(
+                "Redis is unreachable; reconnecting".into(),
+            ));
+        };
+        let left = self.command_timeout.saturating_sub(started.elapsed());
+        let task = self
+            .runtime
+            .spawn(async move { operation(connection).await });
         let abort = task.abort_handle();
-        match tokio::time::timeout(self.command_timeout, task).await {
+        match tokio::time::timeout(left, task).await {
             Err(_) => {
                 abort.abort();
-                self.rest();
+                if whole_timeout {
+                    self.lost(generation, "no answer within the command timeout");
+                }
                 Err(StateError::Timeout)
             }
             Ok(Err(joined)) => Err(StateError::Unavailable(joined.to_string())),
             Ok(Ok(Err(e))) => {
                 if is_unreachable(&e) {
-                    self.rest();
+                    self.lost(generation, &e.to_string());
+                }
+                // The connection's own response timeout may fire first.
+                if e.is_timeout() {
+                    return Err(StateError::Timeout);
                 }
                 Err(StateError::Unavailable(e.to_string()))
             }
@@ -113,40 +156,135 @@ impl Link {
         }
     }
 
-    async fn connection(&self) -> RedisResult<ConnectionManager> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.command_timeout))
-            // Reconnection after a lost connection: a few quick tries, then the next command
-            // tries again. Bounded so that a connection attempt never outlives its caller.
-            .set_number_of_retries(2)
-            .set_max_delay(PROBE_EVERY);
-        self.connection
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
-            .await
-            .cloned()
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn is_resting(&self) -> bool {
-        let mut until = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        match *until {
-            Some(at) if Instant::now() < at => true,
-            Some(_) => {
-                *until = None;
-                false
+    /// The connection of `generation` failed: drop it and start probing, unless another
+    /// operation already did (or a newer connection replaced it).
+    fn lost(self: &Arc<Self>, generation: u64, why: &str) {
+        {
+            let mut shared = self.lock();
+            if shared.connection.as_ref().map(|(g, _)| *g) != Some(generation) {
+                return;
             }
-            None => false,
+            shared.connection = None;
+            shared.down_since = Some(Instant::now());
+        }
+        self.up.set(0.0);
+        log::warn!("state backend: Redis connection lost ({why}); failing fast, reconnecting");
+        self.start_prober(jittered(PROBE_EVERY));
+    }
+
+    /// Starts the prober after `delay`, unless it runs already. It holds the link only weakly,
+    /// so a dropped backend stops it.
+    fn start_prober(self: &Arc<Self>, delay: Duration) {
+        {
+            let mut shared = self.lock();
+            if shared.probing {
+                return;
+            }
+            shared.probing = true;
+        }
+        let weak = Arc::downgrade(self);
+        self.runtime.spawn(async move {
+            tokio::time::sleep(delay).await;
+            while let Some(link) = weak.upgrade() {
+                let probed = link.probe().await;
+                if let Ok(connection) = &probed {
+                    link.install(connection.clone());
+                }
+                link.first_attempt.send_replace(true);
+                match probed {
+                    Ok(connection) => {
+                        eviction::check(connection, link.command_timeout).await;
+                        return;
+                    }
+                    Err(e) if link.lock().down_since.is_none() => {
+                        log::warn!("state backend: cannot connect to Redis ({e}); retrying");
+                    }
+                    Err(e) => log::debug!("state backend: Redis still unreachable ({e})"),
+                }
+                drop(link);
+                tokio::time::sleep(jittered(PROBE_EVERY)).await;
+            }
+        });
+    }
+
+    /// A fresh connection that answered `PING`, within the probe budget.
+    async fn probe(&self) -> Result<ConnectionManager, String> {
+        let attempt = async {
+            let mut c =
+                ConnectionManager::new_with_config(self.client.clone(), self.config.clone())
+                    .await?;
+            match redis::cmd("PING").query_async::<()>(&mut c).await {
+                // An ACL without `+ping` answers NOPERM: Redis is there all the same.
+                Err(e) if is_unreachable(&e) => Err(e),
+                _ => Ok(c),
+            }
+        };
+        match tokio::time::timeout(self.probe_budget, attempt).await {
+            Ok(Ok(connection)) => Ok(connection),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within the connect and command timeouts".into()),
         }
     }
 
-    fn rest(&self) {
-        self.up.set(0.0);
-        let mut until = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        *until = Some(Instant::now() + PROBE_EVERY);
+    fn install(&self, connection: ConnectionManager) {
+        let down_since = {
+            let mut shared = self.lock();
+            shared.generations += 1;
+            shared.connection = Some((shared.generations, connection));
+            shared.probing = false;
+            shared.down_since.take()
+        };
+        self.up.set(1.0);
+        match down_since {
+            None => log::info!("state backend: connected to Redis"),
+            Some(at) => log::info!(
+                "state backend: reconnected to Redis after {:.1} s",
+                at.elapsed().as_secs_f64()
+            ),
+        }
     }
+}
+
+/// TCP keepalive on every connection, so that a peer gone without a reset is noticed by the
+/// kernel within about 25 s even when no command is waiting (a waiting command notices sooner,
+/// by its timeout).
+fn keepalive(tcp: TcpSettings) -> TcpSettings {
+    let probes = TcpKeepalive::new()
+        .with_time(Duration::from_secs(10))
+        .with_interval(Duration::from_secs(5));
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
+    let probes = probes.with_retries(3);
+    let tcp = tcp.set_keepalive(probes);
+    // Also bounds how long written data may stay unacknowledged.
+    #[cfg(target_os = "linux")]
+    let tcp = tcp.set_user_timeout(Duration::from_secs(25));
+    tcp
+}
+
+/// `every` ± a quarter.
+fn jittered(every: Duration) -> Duration {
+    every.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
 }
 
 /// An error that says Redis cannot be reached, as opposed to one it answered.
 fn is_unreachable(e: &RedisError) -> bool {
     e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_are_about_a_second_apart_and_never_in_step() {
+        let delays: Vec<Duration> = (0..100).map(|_| jittered(PROBE_EVERY)).collect();
+        assert!(delays
+            .iter()
+            .all(|d| (Duration::from_millis(750)..Duration::from_millis(1250)).contains(d)));
+        assert!(delays.iter().any(|d| *d != delays[0]));
+    }
 }

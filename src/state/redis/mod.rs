@@ -1,11 +1,12 @@
 //! The `redis` backend: state shared by every replica, on a Redis 7 server (SPEC §12).
 //!
-//! Commands travel over one `ConnectionManager` (it reconnects by itself), driven by a
-//! runtime on a thread of its own, so the connection does not belong to whichever worker
-//! happened to use it first. Every operation is bounded by `command_timeout_ms`; while Redis
-//! is unreachable the backend fails fast and tries again once a second. Nothing outside this
-//! module names a Redis command.
+//! Commands travel over one `ConnectionManager`, driven by a runtime on a thread of its own,
+//! so the connection does not belong to whichever worker happened to use it first. Every
+//! operation is bounded by `command_timeout_ms`; a timeout or an unreachable Redis drops the
+//! connection, and while a single prober builds a fresh one (about once a second) the backend
+//! fails fast (`link`). Nothing outside this module names a Redis command.
 
+mod eviction;
 pub mod keys;
 mod link;
 mod lockout;

@@ -17,6 +17,7 @@ mod configs;
 mod eventually;
 mod outside;
 mod redis_server;
+mod relay;
 mod webhooks;
 
 pub use answers::*;
@@ -24,6 +25,7 @@ pub use configs::*;
 pub use eventually::{eventually, received_at_least};
 pub use outside::installed_or_skipped;
 pub use redis_server::{free_port, RedisServer};
+pub use relay::Relay;
 pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 
 pub const SERVICE_ID: &str = "1234";

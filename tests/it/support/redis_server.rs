@@ -1,19 +1,28 @@
 //! A real `redis-server` for the tests of the `redis` state backend: started by the test on a
-//! free loopback port, without persistence, killed when dropped. Never a shared daemon.
+//! free loopback port, without persistence, killed when dropped. Never a shared daemon: a
+//! server that exits while starting (its port was taken meanwhile) is reported with its log,
+//! and the one answering must be ours (its `process_id`), not another test's.
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-use super::eventually;
 use super::outside::installed_or_skipped;
+
+/// How long a server may take to answer its first `PING`.
+const START_LOOKS: u32 = 1000;
+const PAUSE: Duration = Duration::from_millis(10);
 
 pub struct RedisServer {
     child: Child,
+    pub port: u16,
     pub url: String,
 }
 
 impl RedisServer {
-    /// A fresh server, or None when `redis-server` is not installed (outside CI: skipped).
+    /// A fresh server, or None when `redis-server` is not installed (outside CI: skipped). A
+    /// port taken between choosing and binding it is replaced by another.
     pub async fn start() -> Option<Self> {
         let installed = Command::new("redis-server")
             .arg("--version")
@@ -23,33 +32,101 @@ impl RedisServer {
         if !installed_or_skipped("redis-server", installed) {
             return None;
         }
-        let port = free_port();
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start_on(free_port()).await {
+                Ok(server) => return Some(server),
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!("redis-server did not start:\n{}", failures.join("\n---\n"));
+    }
+
+    /// A server on `port` (one a test just freed), panicking with its log if it cannot bind it.
+    pub async fn start_on(port: u16) -> Self {
+        match Self::try_start_on(port).await {
+            Ok(server) => server,
+            Err(failure) => panic!("redis-server did not start on {port}:\n{failure}"),
+        }
+    }
+
+    async fn try_start_on(port: u16) -> Result<Self, String> {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .args(["--loglevel", "warning"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("redis-server starts");
-        let server = Self {
+        let mut server = Self {
             child,
+            port,
             url: format!("redis://127.0.0.1:{port}"),
         };
-        let client = server.client();
-        eventually("redis-server answering PING", || {
-            let client = client.clone();
-            async move {
-                match client.get_multiplexed_async_connection().await {
-                    Ok(mut c) => redis::cmd("PING")
-                        .query_async::<String>(&mut c)
-                        .await
-                        .is_ok(),
-                    Err(_) => false,
+        server.answering().await?;
+        Ok(server)
+    }
+
+    /// Waits until this server — not another one on the same port — answers.
+    async fn answering(&mut self) -> Result<(), String> {
+        let client = self.client();
+        let ours = self.child.id().to_string();
+        for _ in 0..START_LOOKS {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("exited with {status}:\n{}", self.output()));
+            }
+            if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+                let info: String = redis::cmd("INFO")
+                    .arg("server")
+                    .query_async(&mut c)
+                    .await
+                    .unwrap_or_default();
+                if info
+                    .lines()
+                    .any(|l| l.trim() == format!("process_id:{ours}"))
+                {
+                    return Ok(());
                 }
             }
-        })
-        .await;
-        Some(server)
+            actix_web::rt::time::sleep(PAUSE).await;
+        }
+        Err(format!("not answering after {:?}", PAUSE * START_LOOKS))
+    }
+
+    /// What the server wrote, once it has exited.
+    fn output(&mut self) -> String {
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut out);
+        }
+        out
+    }
+
+    /// Kills the server (no shutdown handshake: its connections are reset).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new server on the same port, after `kill`.
+    pub async fn restart(&mut self) {
+        self.kill();
+        *self = Self::start_on(self.port).await;
+    }
+
+    /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the server: while stopped, the kernel still
+    /// accepts connections and data, and nothing answers — a host gone silent.
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal}");
     }
 
     /// A plain client, for looking at what the backend stored.
@@ -60,8 +137,7 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
