@@ -154,15 +154,21 @@ async fn a_hashed_user_code_is_compared_by_its_digest() {
     assert_eq!(run(&gw).await.status, 200);
 }
 
-#[actix_web::test]
-async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
+/// A gateway where every request is bob's with the wrong user code `0000`; three wrong codes
+/// within 60 s lock him out.
+async fn wrong_code_gateway() -> TestGateway {
     let mut identification = user_identification("bob@example.com");
     identification["userCode"] = json!("0000");
-    let gw = gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
+    gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
         s.ciba.user_code_max_failures = 3;
         s.ciba.user_code_failure_window = Duration::from_secs(60);
     })
-    .await;
+    .await
+}
+
+#[actix_web::test]
+async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
+    let gw = wrong_code_gateway().await;
     for _ in 0..3 {
         assert_eq!(run(&gw).await.status, 400);
     }
@@ -196,13 +202,7 @@ async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
 
 #[actix_web::test]
 async fn parallel_wrong_user_codes_beyond_the_limit_are_refused() {
-    let mut identification = user_identification("bob@example.com");
-    identification["userCode"] = json!("0000");
-    let gw = gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
-        s.ciba.user_code_max_failures = 3;
-        s.ciba.user_code_failure_window = Duration::from_secs(60);
-    })
-    .await;
+    let gw = wrong_code_gateway().await;
     let replies = futures_util::future::join_all((0..10).map(|_| run(&gw))).await;
     assert!(replies.iter().all(|r| r.status == 400));
     let reasons = fail_reasons(&gw).await;

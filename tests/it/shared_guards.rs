@@ -33,6 +33,17 @@ impl Respond for Issues {
 
 /// Two gateways on one Redis and one Authlete, which answers `identification` and, on `/fail`,
 /// `fail_error`.
+/// Two gateways on `redis` where every request is bob's with the wrong user code `0000`, and
+/// the lockout takes `max_failures` wrong codes.
+async fn wrong_code_fleet(redis: &RedisServer, max_failures: usize) -> (TestGateway, TestGateway) {
+    let mut identification = user_identification("bob@example.com");
+    identification["userCode"] = json!("0000");
+    fleet(redis, identification, "invalid_user_code", |s| {
+        s.ciba.user_code_max_failures = max_failures;
+    })
+    .await
+}
+
 async fn fleet(
     redis: &RedisServer,
     identification: Value,
@@ -116,12 +127,7 @@ async fn a_lockout_reached_on_one_gateway_holds_on_the_other() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let mut identification = user_identification("bob@example.com");
-    identification["userCode"] = json!("0000");
-    let (a, b) = fleet(&redis, identification, "invalid_user_code", |s| {
-        s.ciba.user_code_max_failures = 2;
-    })
-    .await;
+    let (a, b) = wrong_code_fleet(&redis, 2).await;
 
     for _ in 0..2 {
         a.post_form("/backchannel/authentication", BODY, &[]).await;
@@ -150,12 +156,7 @@ async fn parallel_wrong_codes_for_one_user_over_the_fleet_are_judged_only_up_to_
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let mut identification = user_identification("bob@example.com");
-    identification["userCode"] = json!("0000");
-    let (a, b) = fleet(&redis, identification, "invalid_user_code", |s| {
-        s.ciba.user_code_max_failures = 3;
-    })
-    .await;
+    let (a, b) = wrong_code_fleet(&redis, 3).await;
 
     let replies = join_all((0..12).map(|i| {
         let gw = if i % 2 == 0 { &a } else { &b };
