@@ -487,6 +487,17 @@ pub struct RedisSettings {
     pub connect_timeout: Duration,
     #[serde(rename = "command_timeout_ms", deserialize_with = "values::millis")]
     pub command_timeout: Duration,
+    /// A Redis Cluster, reached through the seed nodes in `urls`.
+    pub cluster: bool,
+    /// The seed nodes of a cluster; each may hold a password, hence secrets.
+    pub urls: SecretList,
+    /// How long a completion claim or an outbox claim lasts unless renewed (SPEC §12).
+    #[serde(rename = "lease_ms", deserialize_with = "values::millis")]
+    pub lease: Duration,
+    /// Messages per outbox kind.
+    pub outbox_capacity: usize,
+    /// This replica's name in claims; empty: host name + pid + a random boot id.
+    pub replica_name: String,
 }
 
 impl Default for RedisSettings {
@@ -497,6 +508,11 @@ impl Default for RedisSettings {
             key_hash_secret: None,
             connect_timeout: Duration::from_millis(1000),
             command_timeout: Duration::from_millis(500),
+            cluster: false,
+            urls: SecretList::default(),
+            lease: Duration::from_millis(10_000),
+            outbox_capacity: 100_000,
+            replica_name: String::new(),
         }
     }
 }

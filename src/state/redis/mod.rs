@@ -62,6 +62,9 @@ impl RedisState {
         sealer: Sealer,
         up: Gauge,
     ) -> Result<Self, String> {
+        if settings.cluster {
+            return Err("state.redis.cluster = true is not supported by this release".into());
+        }
         let url = settings
             .url
             .as_ref()
@@ -111,6 +114,23 @@ impl RedisState {
     }
 }
 
+/// This replica's name in claims and logs: `state.redis.replica_name`, or host name + pid + a
+/// random boot id, so that a restarted process never mistakes its predecessor's claims for its
+/// own.
+pub fn replica_name(settings: &RedisSettings) -> String {
+    if !settings.replica_name.is_empty() {
+        return settings.replica_name.clone();
+    }
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or_else(|| "gateway".to_owned());
+    let boot: u32 = rand::Rng::gen(&mut rand::thread_rng());
+    format!("{host}.{}.{boot:08x}", std::process::id())
+}
+
 /// A random operation id: the member a script adds, so that a retried call applies once.
 fn operation_id() -> u128 {
     rand::Rng::gen(&mut rand::thread_rng())
@@ -136,6 +156,17 @@ fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replica_name_is_configured_or_unique_per_process() {
+        let mut settings = RedisSettings::default();
+        let (a, b) = (replica_name(&settings), replica_name(&settings));
+        assert_ne!(a, b, "every start gets a fresh boot id");
+        assert!(a.contains(&format!(".{}.", std::process::id())), "{a}");
+        assert!(a.chars().all(|c| c.is_ascii_graphic()), "{a}");
+        settings.replica_name = "gw-1".into();
+        assert_eq!(replica_name(&settings), "gw-1");
+    }
 
     #[test]
     fn loopback_hosts_are_recognised_in_redis_urls() {

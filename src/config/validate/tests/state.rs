@@ -79,3 +79,56 @@ fn the_key_prefix_cannot_carry_a_hash_tag_and_timeouts_are_positive() {
         ],
     );
 }
+
+#[test]
+fn a_cluster_takes_its_seed_nodes_from_urls_only() {
+    let redis = format!("{EMBEDDED}\n[state]\nbackend = \"redis\"\n[state.redis]\n");
+    assert_problems(
+        &format!("{redis}cluster = true\nkey_hash_secret = \"{SECRET}\"\n"),
+        &["state.redis.urls: is required with state.redis.cluster = true"],
+    );
+    assert_valid(&format!(
+        "{redis}cluster = true\nurls = [\"redis://10.0.0.1:7000\", \"rediss://:pw@r2:7001\"]\n\
+         key_hash_secret = \"{SECRET}\"\n"
+    ));
+    assert_problems(
+        &format!(
+            "{redis}cluster = true\nurl = \"redis://r:6379\"\nurls = [\"redis://r:7000\", \
+             \"http://:hunter2@r\"]\nkey_hash_secret = \"{SECRET}\"\n"
+        ),
+        &[
+            "state.redis.url: is not used with state.redis.cluster = true",
+            "state.redis.urls[1]: must be a redis:// or rediss:// URL",
+        ],
+    );
+    assert_problems(
+        &format!(
+            "{redis}url = \"redis://r:6379\"\nurls = [\"redis://r:7000\"]\n\
+             key_hash_secret = \"{SECRET}\"\n"
+        ),
+        &["state.redis.urls: lists cluster seed nodes"],
+    );
+}
+
+#[test]
+fn leases_outlast_three_commands_and_replica_names_are_printable() {
+    assert_problems(
+        &format!(
+            "{EMBEDDED}\n[state.redis]\nlease_ms = 999\noutbox_capacity = 0\n\
+             replica_name = \"a b\"\n"
+        ),
+        &[
+            "state.redis.lease_ms: must be at least 1000 ms and 3 × command_timeout_ms",
+            "state.redis.outbox_capacity: must be at least 1",
+            "state.redis.replica_name: must be at most 128 printable ASCII characters",
+        ],
+    );
+    assert_problems(
+        &format!("{EMBEDDED}\n[state.redis]\nlease_ms = 2000\ncommand_timeout_ms = 700\n"),
+        &["state.redis.lease_ms: must be at least 1000 ms and 3 × command_timeout_ms"],
+    );
+    assert_valid(&format!(
+        "{EMBEDDED}\n[state.redis]\nlease_ms = 1500\ncommand_timeout_ms = 500\n\
+         replica_name = \"gw-7f9c.pod-2\"\n"
+    ));
+}
