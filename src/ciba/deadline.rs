@@ -202,7 +202,7 @@ fn retry_wait(retry: u32, outcome: &Outcome) -> Option<Duration> {
 /// queue is full, until the request expires.
 async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationPlace> {
     loop {
-        if let Some(place) = bridge.outbox.reserve() {
+        if let Some(place) = bridge.outbox.reserve().await {
             return Some(place);
         }
         if bridge.clock.unix_secs() >= entry.request.claims.expires_at {

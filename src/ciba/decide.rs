@@ -84,6 +84,7 @@ pub async fn decide(
             bridge
                 .outbox
                 .reserve()
+                .await
                 .ok_or(DecisionRejected::Unavailable)?,
         )
     } else {

@@ -302,7 +302,7 @@ impl Identification<'_> {
         if let Err(e) = dispatch(&self.ciba.bridge, issued).await {
             // The auth_req_id is never sent: Authlete's request expires unused.
             log::warn!(
-                "request_id={} not acknowledged: the state backend cannot list it: {e}",
+                "request_id={} not acknowledged: the state backend cannot track it: {e}",
                 self.request_id
             );
             self.ciba.pending.release(&subject, &key).await;

@@ -4,16 +4,22 @@
 //! Callers on any thread hand messages to the `Outbox`; a dedicated thread (`worker`) delivers
 //! them with retries, an SSRF guard for client endpoints (`target`, `address`) and explicit
 //! bounds: queue places (`queue`), requests in flight (`limits`), per-attempt timeouts and
-//! backoff caps (`crate::backoff`). SIGTERM drains it (SPEC §11); a crash loses what is queued.
+//! backoff caps (`crate::backoff`). Each attempt is one unit (`attempt`) that two loops run:
+//! with the `memory` backend the thread's in-process loop (a crash loses what is queued; SIGTERM
+//! drains it, SPEC §11); with `redis` the fleet's outbox (`shared`, SPEC §12), where every
+//! message is stored before anyone is told it was accepted and any replica delivers it.
 //!
 //! Expiries and the waits between attempts run on the injected clock; only the network's own
 //! timeouts (an attempt, the drain) are real time.
 
 mod address;
+mod attempt;
+mod holdings;
 mod http;
 mod limits;
 mod notify;
 mod queue;
+mod shared;
 mod target;
 mod thread;
 mod webhook;
@@ -26,12 +32,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::watch;
 
 use crate::clock::SharedClock;
 use crate::config::{Secret, Settings};
 use crate::metrics::Metrics;
+use crate::state::{OutboxKind, OutboxStore, Reservation, SharedOutbox, StateError};
 use address::AddressPolicy;
+use attempt::Message;
+use holdings::Holdings;
 use queue::{Place, Queue};
+use shared::Fleet;
 use thread::Job;
 use worker::WorkerConfig;
 
@@ -58,6 +69,9 @@ pub struct Notification {
     pub body: String,
     /// Only its SHA-256 prefix is logged.
     pub auth_req_id: String,
+    /// The Authlete ticket of the request: the fleet's outbox names the notification by it,
+    /// so that storing it twice stores it once. Never logged.
+    pub ticket: String,
     /// Retries stop here.
     pub expires_at: SystemTime,
     /// The `X-Request-Id` of the decision, for logs.
@@ -105,45 +119,110 @@ pub struct Outbox {
     webhook_configured: bool,
     closing: AtomicBool,
     metrics: Metrics,
+    /// With `redis`: the fleet's outbox, this replica's leases on it, and the switch that
+    /// stops its claim loop.
+    fleet: Option<FleetHandle>,
 }
 
-/// One held place in the notification queue; dropping it unused gives the place back.
+struct FleetHandle {
+    store: SharedOutbox,
+    holdings: Arc<Holdings>,
+    stop: watch::Sender<bool>,
+}
+
+/// One held place in the notification queue (and, with `redis`, in the fleet's outbox);
+/// dropping it unused gives the place back.
 pub struct NotificationPlace {
-    place: Place,
+    /// Taken by `send`.
+    place: Option<Place>,
+    reservation: Option<(SharedOutbox, Reservation)>,
     jobs: UnboundedSender<Job>,
     metrics: Metrics,
 }
 
 impl NotificationPlace {
-    /// Queues `notification` in the place held.
-    pub fn send(self, notification: Notification) {
-        let mode = notification.mode.label();
-        let request_id = notification.request_id.clone();
-        let auth_req_id = notify::fingerprint(&notification.auth_req_id);
-        if self
-            .jobs
-            .send(Job::Notify(notification, self.place))
-            .is_err()
-        {
-            self.metrics
-                .notifications
-                .with_label_values(&[mode, "failed"])
-                .inc();
-            log::error!(
-                "request_id={request_id} {mode} notification (auth_req_id sha256 {auth_req_id}) \
-                 lost: the outbox thread has stopped"
-            );
+    /// Queues `notification` in the place held. True when it is stored where the fleet
+    /// delivers it (always with `memory`, where the process is the fleet); false when the
+    /// fleet's outbox failed: this replica then delivers it itself while it keeps trying to
+    /// store it (SPEC §12).
+    pub async fn send(mut self, notification: Notification) -> bool {
+        let Some(place) = self.place.take() else {
+            return false;
+        };
+        let Some((store, reservation)) = self.reservation.take() else {
+            return self.hand_over(Job::Notify(notification, place));
+        };
+        let kind = OutboxKind::Notification;
+        let id = store.message_id(kind, &notification.ticket);
+        let bytes = notification.to_bytes();
+        let stored = store
+            .enqueue(
+                kind,
+                &id,
+                &bytes,
+                notification.expires_at,
+                Some(reservation),
+            )
+            .await;
+        if let Ok(true) = stored {
+            return true;
+        }
+        let why = match stored {
+            Err(e) => e.to_string(),
+            _ => "the notification outbox is full".to_owned(),
+        };
+        log::warn!(
+            "request_id={} {} notification not stored ({why}); this replica delivers it and \
+             keeps trying to store it",
+            notification.request_id,
+            notification.mode.label()
+        );
+        self.hand_over(Job::Unstored(notification, place));
+        false
+    }
+
+    /// Hands a notification's job to the outbox thread; true unless the thread has stopped.
+    fn hand_over(&self, job: Job) -> bool {
+        let (mode, request_id, auth_req_id) = match &job {
+            Job::Notify(n, _) | Job::Unstored(n, _) => (
+                n.mode.label(),
+                n.request_id.clone(),
+                notify::fingerprint(&n.auth_req_id),
+            ),
+            _ => return self.jobs.send(job).is_ok(),
+        };
+        if self.jobs.send(job).is_ok() {
+            return true;
+        }
+        self.metrics
+            .notifications
+            .with_label_values(&[mode, "failed"])
+            .inc();
+        log::error!(
+            "request_id={request_id} {mode} notification (auth_req_id sha256 {auth_req_id}) \
+             lost: the outbox thread has stopped"
+        );
+        false
+    }
+}
+
+impl Drop for NotificationPlace {
+    fn drop(&mut self) {
+        if let Some((_, reservation)) = self.reservation.take() {
+            let _ = self.jobs.send(Job::Release(reservation));
         }
     }
 }
 
 impl Outbox {
-    /// Builds the queues and starts the delivery thread. Logs every relaxation of the SSRF guard
+    /// Builds the queues and starts the delivery thread; with `shared` (the `redis` backend)
+    /// the thread also claims from the fleet's outbox. Logs every relaxation of the SSRF guard
     /// and of TLS as a warning.
     pub fn new(
         settings: &Settings,
         metrics: Metrics,
         clock: SharedClock,
+        shared: Option<SharedOutbox>,
     ) -> Result<Arc<Self>, String> {
         let n = &settings.notifications;
         warn_relaxations(settings);
@@ -165,40 +244,111 @@ impl Outbox {
             webhook: webhook_target::WebhookTarget::from_settings(settings)?,
         };
         let webhook_configured = config.webhook.is_some();
+        let fleet = shared.map(|store| FleetHandle {
+            store,
+            holdings: Arc::new(Holdings::new()),
+            stop: watch::Sender::new(false),
+        });
+        let thread_fleet = fleet.as_ref().map(|f| Fleet {
+            store: f.store.clone(),
+            holdings: f.holdings.clone(),
+            lease: settings.state.redis.lease,
+            stopping: f.stop.subscribe(),
+        });
         let (jobs, receiver) = mpsc::unbounded_channel();
-        thread::spawn(config, receiver)?;
+        thread::spawn(config, receiver, thread_fleet)?;
+        // With `redis` the depth is the fleet's, set by the claim loop.
+        let depth = |kind: OutboxKind| {
+            let gauge = metrics.outbox_depth.with_label_values(&[kind.label()]);
+            fleet.is_none().then_some(gauge)
+        };
         Ok(Arc::new(Self {
             // The channel itself is unbounded: its length is bounded by the queues' places.
             jobs,
-            notifications: Queue::new(n.queue_capacity),
-            webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY),
+            notifications: Queue::new(n.queue_capacity, depth(OutboxKind::Notification)),
+            webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY, depth(OutboxKind::Webhook)),
             webhook_configured,
             closing: AtomicBool::new(false),
             metrics,
+            fleet,
         }))
     }
 
-    /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3).
-    /// None when the queue is full or shutting down.
-    pub fn reserve(&self) -> Option<NotificationPlace> {
+    /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3):
+    /// with `redis`, in the fleet's outbox too. None when the queue is full, the fleet's
+    /// outbox is full or unreachable, or the gateway is shutting down.
+    pub async fn reserve(&self) -> Option<NotificationPlace> {
         if self.closing.load(Ordering::SeqCst) {
             return None;
         }
+        let place = self.notifications.try_hold()?;
+        let reservation = match &self.fleet {
+            None => None,
+            Some(fleet) => match fleet.store.reserve_place(OutboxKind::Notification).await {
+                Ok(Some(reservation)) => Some((fleet.store.clone(), reservation)),
+                Ok(None) => {
+                    log::warn!("the fleet's notification outbox is full: decision refused");
+                    return None;
+                }
+                Err(e) => {
+                    log::warn!("no notification outbox place: {e}");
+                    return None;
+                }
+            },
+        };
         Some(NotificationPlace {
-            place: self.notifications.try_hold()?,
+            place: Some(place),
+            reservation,
             jobs: self.jobs.clone(),
             metrics: self.metrics.clone(),
         })
     }
 
+    /// Whether the notification of the request with `ticket` is stored in the fleet's outbox
+    /// (queued or being delivered), to tell a notification lost in the window of SPEC §12
+    /// from one already queued. With `memory` no other replica exists to ask for it: false.
+    pub async fn holds_notification(&self, ticket: &str) -> Result<bool, StateError> {
+        match &self.fleet {
+            Some(fleet) => fleet.store.holds_notification(ticket).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Stores a device webhook message before the request it announces is acknowledged
+    /// (SPEC §12 "Issue"). With `redis` an error means it is not stored: the client must get
+    /// 503. With `memory`, as `send_webhook`.
+    pub async fn store_webhook(&self, message: WebhookMessage) -> Result<(), StateError> {
+        let Some(fleet) = self.fleet.as_ref().filter(|_| self.webhook_configured) else {
+            self.send_webhook(message);
+            return Ok(());
+        };
+        let kind = OutboxKind::Webhook;
+        let id = fleet.store.message_id(kind, &message.id);
+        let stored = fleet
+            .store
+            .enqueue(kind, &id, &message.to_bytes(), message.deadline, None)
+            .await?;
+        if stored {
+            Ok(())
+        } else {
+            Err(StateError::Unavailable("the webhook outbox is full".into()))
+        }
+    }
+
     /// Queues a device webhook message, best effort: a full queue, a shutdown or a missing
-    /// `device.webhook` drops it with a warning.
+    /// `device.webhook` drops it with a warning. With `redis` it goes to the fleet's outbox,
+    /// or is delivered from here when that fails.
     pub fn send_webhook(&self, message: WebhookMessage) {
         let request_id = message.request_id.clone();
         let refusal = if !self.webhook_configured {
             "the webhook channel is not configured"
         } else if self.closing.load(Ordering::SeqCst) {
             "the gateway is shutting down"
+        } else if self.fleet.is_some() {
+            if self.jobs.send(Job::StoreWebhook(message)).is_err() {
+                log::error!("request_id={request_id} webhook lost: the outbox has stopped");
+            }
+            return;
         } else if let Some(place) = self.webhooks.try_hold() {
             let id = message.id.clone();
             match self.jobs.send(Job::Webhook(message, place)) {
@@ -220,9 +370,14 @@ impl Outbox {
     }
 
     /// Stops accepting, then waits until everything queued or in flight (and every reserved
-    /// place) is done, or `timeout` has passed.
+    /// place) is done, or `timeout` has passed. With `redis` it stops claiming, lets the
+    /// attempts in flight end within half of `timeout`, and hands back what this replica still
+    /// holds, so the fleet need not wait for the leases (SPEC §12 "Shutdown").
     pub async fn drain(&self, timeout: Duration) {
         self.closing.store(true, Ordering::SeqCst);
+        if let Some(fleet) = &self.fleet {
+            return self.drain_fleet(fleet, timeout).await;
+        }
         let idle = async {
             self.notifications.idle().await;
             self.webhooks.idle().await;
@@ -233,6 +388,35 @@ impl Outbox {
                  {timeout:?}; they are abandoned",
                 self.notifications.held(),
                 self.webhooks.held()
+            );
+        }
+    }
+
+    async fn drain_fleet(&self, fleet: &FleetHandle, timeout: Duration) {
+        fleet.stop.send_replace(true);
+        let in_flight = async {
+            fleet.holdings.idle().await;
+            self.notifications.idle().await;
+        };
+        let _ = actix_rt::time::timeout(timeout / 2, in_flight).await;
+        for kind in OutboxKind::ALL {
+            let held = fleet.holdings.ids(kind);
+            match fleet.store.hand_back(kind, &held).await {
+                Ok(0) => {}
+                Ok(given) => log::info!("shutdown: {given} {} messages handed back", kind.label()),
+                Err(e) => log::warn!(
+                    "shutdown: {} {} messages not handed back ({e}); another replica takes \
+                     them when their leases end",
+                    held.len(),
+                    kind.label()
+                ),
+            }
+        }
+        let unstored = self.notifications.held();
+        if unstored > 0 {
+            log::warn!(
+                "shutdown: {unstored} notifications that Redis did not take are still \
+                 undelivered; they are abandoned"
             );
         }
     }

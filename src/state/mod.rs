@@ -9,8 +9,10 @@
 //! `ciba` and `outbox`.
 
 pub mod memory;
+pub mod outbox;
 pub mod redis;
 pub mod seal;
+mod shared_outbox;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -18,6 +20,9 @@ use std::time::{Duration, Instant};
 use crate::clock::SharedClock;
 use crate::config::{Settings, StateBackend};
 use crate::metrics::Metrics;
+
+pub use self::outbox::{ClaimBatch, Claimed, OutboxKind, OutboxStore, Reservation};
+pub use self::shared_outbox::SharedOutbox;
 
 /// SHA-256 of an `auth_req_id` (`ciba::request_key`): ids are never kept in the clear.
 pub type RequestKey = [u8; 32];
@@ -277,10 +282,19 @@ pub enum Op {
     RegistryRemove,
     RegistryList,
     RegistryCount,
+    OutboxReserve,
+    OutboxRelease,
+    OutboxEnqueue,
+    OutboxClaim,
+    OutboxRenew,
+    OutboxRetry,
+    OutboxFinish,
+    OutboxHandBack,
+    OutboxHolds,
 }
 
 impl Op {
-    pub const ALL: [Op; 15] = [
+    pub const ALL: [Op; 24] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
@@ -296,6 +310,15 @@ impl Op {
         Op::RegistryRemove,
         Op::RegistryList,
         Op::RegistryCount,
+        Op::OutboxReserve,
+        Op::OutboxRelease,
+        Op::OutboxEnqueue,
+        Op::OutboxClaim,
+        Op::OutboxRenew,
+        Op::OutboxRetry,
+        Op::OutboxFinish,
+        Op::OutboxHandBack,
+        Op::OutboxHolds,
     ];
 
     pub fn label(self) -> &'static str {
@@ -315,13 +338,22 @@ impl Op {
             Op::RegistryRemove => "registry_remove",
             Op::RegistryList => "registry_list",
             Op::RegistryCount => "registry_count",
+            Op::OutboxReserve => "outbox_reserve",
+            Op::OutboxRelease => "outbox_release",
+            Op::OutboxEnqueue => "outbox_enqueue",
+            Op::OutboxClaim => "outbox_claim",
+            Op::OutboxRenew => "outbox_renew",
+            Op::OutboxRetry => "outbox_retry",
+            Op::OutboxFinish => "outbox_finish",
+            Op::OutboxHandBack => "outbox_hand_back",
+            Op::OutboxHolds => "outbox_holds",
         }
     }
 }
 
 enum Backend {
     Memory(Box<memory::MemoryState>),
-    Redis(redis::RedisState),
+    Redis(Box<redis::RedisState>),
 }
 
 /// The configured backend, with every operation counted and timed.
@@ -349,13 +381,16 @@ impl State {
                 clock,
                 guards,
             ))),
-            StateBackend::Redis => Backend::Redis(redis::RedisState::new(
-                &s.state.redis,
-                policy,
-                guards,
-                seal::Sealer::new(decision_keys),
-                metrics.state_backend_up.clone(),
-            )?),
+            StateBackend::Redis => Backend::Redis(Box::new(
+                redis::RedisState::new(
+                    &s.state.redis,
+                    policy,
+                    guards,
+                    seal::Sealer::new(decision_keys),
+                    metrics.state_backend_up.clone(),
+                )?
+                .reserving_for(s.authlete.complete_timeout),
+            )),
         };
         if matches!(backend, Backend::Memory(_)) {
             metrics.state_backend_up.set(1.0);
@@ -377,27 +412,48 @@ impl State {
         }
     }
 
+    /// The fleet's outbox with `redis`; `None` with `memory`, whose outbox is the `outbox`
+    /// module's in-process queue.
+    pub fn shared_outbox(&self) -> Option<SharedOutbox> {
+        match &self.backend {
+            Backend::Memory(_) => None,
+            Backend::Redis(redis) => {
+                Some(SharedOutbox::new((**redis).clone(), self.metrics.clone()))
+            }
+        }
+    }
+
     async fn metered<T>(
         &self,
         op: Op,
         run: impl Future<Output = Result<T, StateError>>,
     ) -> Result<T, StateError> {
-        let started = Instant::now();
-        let outcome = run.await;
-        let result = match &outcome {
-            Ok(_) => "ok",
-            Err(StateError::Timeout) => "timeout",
-            Err(StateError::Unavailable(_)) => "error",
-        };
-        let m = &self.metrics;
-        m.state_duration
-            .with_label_values(&[op.label()])
-            .observe(started.elapsed().as_secs_f64());
-        m.state_operations
-            .with_label_values(&[op.label(), result])
-            .inc();
-        outcome
+        metered(&self.metrics, op, run).await
     }
+}
+
+/// Runs one operation, counting and timing it (SPEC §8).
+async fn metered<T>(
+    metrics: &Metrics,
+    op: Op,
+    run: impl Future<Output = Result<T, StateError>>,
+) -> Result<T, StateError> {
+    let started = Instant::now();
+    let outcome = run.await;
+    let result = match &outcome {
+        Ok(_) => "ok",
+        Err(StateError::Timeout) => "timeout",
+        Err(StateError::Unavailable(_)) => "error",
+    };
+    metrics
+        .state_duration
+        .with_label_values(&[op.label()])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .state_operations
+        .with_label_values(&[op.label(), result])
+        .inc();
+    outcome
 }
 
 /// One call on whichever backend is configured.

@@ -25,6 +25,7 @@ mod outbox;
 mod polling;
 mod resource;
 mod shared_guards;
+mod shared_outbox;
 mod shared_polling;
 mod shared_registry;
 mod shutdown;

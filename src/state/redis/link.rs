@@ -252,7 +252,7 @@ impl Link {
 /// TCP keepalive on every connection, so that a peer gone without a reset is noticed by the
 /// kernel within about 25 s even when no command is waiting (a waiting command notices sooner,
 /// by its timeout).
-fn keepalive(tcp: TcpSettings) -> TcpSettings {
+pub(super) fn keepalive(tcp: TcpSettings) -> TcpSettings {
     let probes = TcpKeepalive::new()
         .with_time(Duration::from_secs(10))
         .with_interval(Duration::from_secs(5));

@@ -10,6 +10,8 @@ mod eviction;
 pub mod keys;
 mod link;
 mod lockout;
+mod nudge;
+mod outbox;
 mod pending;
 mod poll;
 mod registry;
@@ -23,12 +25,19 @@ use redis::Script;
 
 use self::keys::Keys;
 use self::link::Link;
+pub use self::nudge::Nudges;
+use self::nudge::Subscriber;
+use self::outbox::OutboxPolicy;
 use super::seal::Sealer;
 use super::{GuardPolicy, PollPolicy};
 use crate::config::{parse_redis_url, RedisSettings, Secret};
 
 /// How much longer than a request's lifetime its keys live (SPEC §12).
 const TTL_GRACE: Duration = Duration::from_secs(60);
+
+/// How long a reserved outbox place counts without its message, unless `reserving_for` says:
+/// the default `authlete.complete_timeout_ms` plus the grace.
+const RESERVATION_HOLD: Duration = Duration::from_secs(90);
 
 /// The Lua scripts, loaded by `EVALSHA` with a fallback to `SCRIPT LOAD` after `NOSCRIPT`.
 struct Scripts {
@@ -42,8 +51,17 @@ struct Scripts {
     registry_insert: Script,
     registry_remove: Script,
     registry_index: Script,
+    outbox_reserve: Script,
+    outbox_enqueue: Script,
+    outbox_claim: Script,
+    outbox_renew: Script,
+    outbox_retry: Script,
+    outbox_finish: Script,
+    outbox_hand_back: Script,
 }
 
+/// Cheap to clone: every part is shared.
+#[derive(Clone)]
 pub struct RedisState {
     link: Arc<Link>,
     keys: Keys,
@@ -51,6 +69,8 @@ pub struct RedisState {
     policy: PollPolicy,
     guards: GuardPolicy,
     sealer: Arc<Sealer>,
+    outbox: OutboxPolicy,
+    subscriber: Subscriber,
 }
 
 impl RedisState {
@@ -83,9 +103,11 @@ impl RedisState {
             .map(Secret::expose)
             .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
         let link = Link::start(url, settings, up)?;
+        let keys = Keys::new(&settings.key_prefix, secret.as_bytes());
+        let subscriber = Subscriber::new(url, keys.outbox_channel(), settings.connect_timeout)?;
         Ok(Self {
             link,
-            keys: Keys::new(&settings.key_prefix, secret.as_bytes()),
+            keys,
             scripts: Arc::new(Scripts {
                 poll_check: Script::new(include_str!("poll_check.lua")),
                 poll_record: Script::new(include_str!("poll_record.lua")),
@@ -97,15 +119,42 @@ impl RedisState {
                 registry_insert: Script::new(include_str!("registry_insert.lua")),
                 registry_remove: Script::new(include_str!("registry_remove.lua")),
                 registry_index: Script::new(include_str!("registry_index.lua")),
+                outbox_reserve: Script::new(include_str!("outbox_reserve.lua")),
+                outbox_enqueue: Script::new(include_str!("outbox_enqueue.lua")),
+                outbox_claim: Script::new(include_str!("outbox_claim.lua")),
+                outbox_renew: Script::new(include_str!("outbox_renew.lua")),
+                outbox_retry: Script::new(include_str!("outbox_retry.lua")),
+                outbox_finish: Script::new(include_str!("outbox_finish.lua")),
+                outbox_hand_back: Script::new(include_str!("outbox_hand_back.lua")),
             }),
             policy,
             guards,
             sealer: Arc::new(sealer),
+            outbox: OutboxPolicy {
+                capacity: settings.outbox_capacity,
+                lease: settings.lease,
+                reservation_hold: RESERVATION_HOLD,
+                replica: replica_name(settings),
+            },
+            subscriber,
         })
+    }
+
+    /// Reserved outbox places count for `complete_timeout` (the call they are reserved for)
+    /// plus 60 s unless their message arrives.
+    pub fn reserving_for(mut self, complete_timeout: Duration) -> Self {
+        self.outbox.reservation_hold = complete_timeout + TTL_GRACE;
+        self
     }
 
     pub(crate) fn caller_key(&self) -> [u8; 32] {
         self.keys.derive("poll-caller")
+    }
+
+    /// Wakes the caller's claim loop when any replica enqueues or hands back a message;
+    /// listens on the current tokio runtime.
+    pub fn nudges(&self) -> Nudges {
+        self.subscriber.listen()
     }
 
     /// The TTL of every key of a request, in ms.
