@@ -253,3 +253,41 @@ async fn a_backchannel_request_whose_webhook_message_cannot_be_stored_gets_503()
     assert_eq!(message["type"], "authentication_request");
     gw.stop().await;
 }
+
+#[actix_web::test]
+async fn a_notification_redis_cannot_store_after_complete_is_delivered_by_the_replica_itself() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let receiver = receiver(204).await;
+    let gw = TestGateway::start_with(|s| fleet(s, &redis.url)).await;
+    let mut identification = user_identification("alice@example.com");
+    identification["deliveryMode"] = json!("PING");
+    gw.issue_req_1(identification).await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(notification(&receiver))
+        .set_delay(Duration::from_millis(1000));
+    answer(&gw.authlete, COMPLETE, slow).await;
+    // Redis goes away while Authlete is answering: the place was reserved, the store fails.
+    let lose_redis = async {
+        eventually("a /complete call", || async {
+            !gw.received(COMPLETE).await.is_empty()
+        })
+        .await;
+        redis.kill();
+    };
+    let (reply, ()) = futures_util::future::join(decide_listed(&gw), lose_redis).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let requests = received_at_least(&receiver, 1).await;
+    let bearer = format!("Bearer {NOTIFICATION_TOKEN}");
+    assert_eq!(
+        requests[0].headers["authorization"].to_str().unwrap(),
+        bearer
+    );
+    let delivered = r#"gateway_notifications_total{mode="ping",outcome="delivered"}"#;
+    eventually("the delivery to be counted", || async {
+        sample(&gw.metrics().await, delivered) == 1.0
+    })
+    .await;
+    gw.stop().await;
+}

@@ -50,7 +50,7 @@ level = "info"
 }
 
 /// The gateway's process; killed if the test ends before the process does.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -62,7 +62,7 @@ impl Drop for Running {
 }
 
 /// Starts the binary; returns it with its public and admin base URLs, read from its log.
-fn spawn(config_path: &std::path::Path) -> (Running, String, String) {
+pub(crate) fn spawn(config_path: &std::path::Path) -> (Running, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
         .arg("--config")
         .arg(config_path)
