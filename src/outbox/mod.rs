@@ -17,7 +17,9 @@ mod attempt;
 mod holdings;
 mod http;
 mod limits;
+mod message;
 mod notify;
+mod place;
 mod queue;
 mod shared;
 mod target;
@@ -26,90 +28,31 @@ mod webhook;
 mod webhook_target;
 mod worker;
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::clock::SharedClock;
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::state::{OutboxKind, OutboxStore, Reservation, SharedOutbox, StateError};
+use crate::state::{OutboxKind, OutboxStore, SharedOutbox, StateError};
 use address::AddressPolicy;
 use attempt::Message;
 use holdings::Holdings;
-use queue::{Place, Queue};
+use queue::Queue;
 use shared::Fleet;
 use thread::Job;
 use worker::WorkerConfig;
 
+pub use message::{Notification, NotificationMode, WebhookMessage};
+pub use place::NotificationPlace;
+
 /// Webhook messages waiting or being retried at once. Messages are small; the bound only stops
 /// an unreachable receiver from growing memory without limit while requests keep coming.
 const WEBHOOK_QUEUE_CAPACITY: usize = 10_000;
-
-/// How a client asked to be notified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationMode {
-    Ping,
-    Push,
-}
-
-/// A notification to deliver, built from Authlete's `/complete` answer.
-#[derive(Clone)]
-pub struct Notification {
-    pub mode: NotificationMode,
-    /// `clientNotificationEndpoint`.
-    pub endpoint: String,
-    /// `clientNotificationToken`, sent as `Authorization: Bearer`.
-    pub token: Secret,
-    /// `responseContent`, sent verbatim as `application/json`; never logged.
-    pub body: String,
-    /// Only its SHA-256 prefix is logged.
-    pub auth_req_id: String,
-    /// The Authlete ticket of the request: the fleet's outbox names the notification by it,
-    /// so that storing it twice stores it once. Never logged.
-    pub ticket: String,
-    /// Retries stop here.
-    pub expires_at: SystemTime,
-    /// The `X-Request-Id` of the decision, for logs.
-    pub request_id: String,
-}
-
-/// A device webhook message; the body is built by the caller.
-#[derive(Clone)]
-pub struct WebhookMessage {
-    /// The `webhook-id` header.
-    pub id: String,
-    pub body: String,
-    /// Retries stop here.
-    pub deadline: SystemTime,
-    pub request_id: String,
-}
-
-// Bodies carry tokens (push mode) and decision tokens (webhook), and the auth_req_id is a
-// credential: `Debug` leaves them out so that no debug print can log them.
-impl fmt::Debug for Notification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notification")
-            .field("mode", &self.mode)
-            .field("expires_at", &self.expires_at)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for WebhookMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookMessage")
-            .field("id", &self.id)
-            .field("deadline", &self.deadline)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The process's outbound delivery queue. Built once, shared by every worker.
 pub struct Outbox {
@@ -128,90 +71,6 @@ struct FleetHandle {
     store: SharedOutbox,
     holdings: Arc<Holdings>,
     stop: watch::Sender<bool>,
-}
-
-/// One held place in the notification queue (and, with `redis`, in the fleet's outbox);
-/// dropping it unused gives the place back.
-pub struct NotificationPlace {
-    /// Taken by `send`.
-    place: Option<Place>,
-    reservation: Option<(SharedOutbox, Reservation)>,
-    jobs: UnboundedSender<Job>,
-    metrics: Metrics,
-}
-
-impl NotificationPlace {
-    /// Queues `notification` in the place held. True when it is stored where the fleet
-    /// delivers it (always with `memory`, where the process is the fleet); false when the
-    /// fleet's outbox failed: this replica then delivers it itself while it keeps trying to
-    /// store it (SPEC §12).
-    pub async fn send(mut self, notification: Notification) -> bool {
-        let Some(place) = self.place.take() else {
-            return false;
-        };
-        let Some((store, reservation)) = self.reservation.take() else {
-            return self.hand_over(Job::Notify(notification, place));
-        };
-        let kind = OutboxKind::Notification;
-        let id = store.message_id(kind, &notification.ticket);
-        let bytes = notification.to_bytes();
-        let stored = store
-            .enqueue(
-                kind,
-                &id,
-                &bytes,
-                notification.expires_at,
-                Some(reservation),
-            )
-            .await;
-        if let Ok(true) = stored {
-            return true;
-        }
-        let why = match stored {
-            Err(e) => e.to_string(),
-            _ => "the notification outbox is full".to_owned(),
-        };
-        log::warn!(
-            "request_id={} {} notification not stored ({why}); this replica delivers it and \
-             keeps trying to store it",
-            notification.request_id,
-            notification.mode.label()
-        );
-        self.hand_over(Job::Unstored(notification, place));
-        false
-    }
-
-    /// Hands a notification's job to the outbox thread; true unless the thread has stopped.
-    fn hand_over(&self, job: Job) -> bool {
-        let (mode, request_id, auth_req_id) = match &job {
-            Job::Notify(n, _) | Job::Unstored(n, _) => (
-                n.mode.label(),
-                n.request_id.clone(),
-                notify::fingerprint(&n.auth_req_id),
-            ),
-            _ => return self.jobs.send(job).is_ok(),
-        };
-        if self.jobs.send(job).is_ok() {
-            return true;
-        }
-        self.metrics
-            .notifications
-            .with_label_values(&[mode, "failed"])
-            .inc();
-        log::error!(
-            "request_id={request_id} {mode} notification (auth_req_id sha256 {auth_req_id}) \
-             lost: the outbox thread has stopped"
-        );
-        false
-    }
-}
-
-impl Drop for NotificationPlace {
-    fn drop(&mut self) {
-        if let Some((_, reservation)) = self.reservation.take() {
-            let _ = self.jobs.send(Job::Release(reservation));
-        }
-    }
 }
 
 impl Outbox {
