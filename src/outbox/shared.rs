@@ -47,7 +47,10 @@ pub(super) async fn claim_loop(worker: Rc<Worker>, fleet: Rc<Fleet>, webhook_lim
         tokio::select! {
             _ = actix_rt::time::sleep(CLAIM_EVERY) => {}
             _ = nudges.next() => {}
-            _ = stopping.changed() => {}
+            // An error means the `Outbox` is gone: nothing will be delivered any more.
+            changed = stopping.changed() => if changed.is_err() {
+                return;
+            },
         }
     }
 }
