@@ -196,29 +196,23 @@ impl Outbox {
 
     /// Queues a device webhook message, best effort: a full queue, a shutdown or a missing
     /// `device.webhook` drops it with a warning. With `redis` it goes to the fleet's outbox,
-    /// or is delivered from here when that fails.
+    /// or is delivered from here when that fails, holding its in-process place meanwhile.
     pub fn send_webhook(&self, message: WebhookMessage) {
         let request_id = message.request_id.clone();
         let refusal = if !self.webhook_configured {
             "the webhook channel is not configured"
         } else if self.closing.load(Ordering::SeqCst) {
             "the gateway is shutting down"
-        } else if self.fleet.is_some() {
-            if self.jobs.send(Job::StoreWebhook(message)).is_err() {
-                log::error!("request_id={request_id} webhook lost: the outbox has stopped");
-            }
-            return;
         } else if let Some(place) = self.webhooks.try_hold() {
             let id = message.id.clone();
-            match self.jobs.send(Job::Webhook(message, place)) {
-                Ok(()) => return,
-                Err(_) => {
-                    log::error!(
-                        "request_id={request_id} webhook {id} lost: the outbox has stopped"
-                    );
-                    return;
-                }
+            let job = match self.fleet {
+                Some(_) => Job::StoreWebhook(message, place),
+                None => Job::Webhook(message, place),
+            };
+            if self.jobs.send(job).is_err() {
+                log::error!("request_id={request_id} webhook {id} lost: the outbox has stopped");
             }
+            return;
         } else {
             "the webhook queue is full"
         };
@@ -256,6 +250,7 @@ impl Outbox {
         let in_flight = async {
             fleet.holdings.idle().await;
             self.notifications.idle().await;
+            self.webhooks.idle().await;
         };
         let _ = actix_rt::time::timeout(timeout / 2, in_flight).await;
         for kind in OutboxKind::ALL {
@@ -271,11 +266,11 @@ impl Outbox {
                 ),
             }
         }
-        let unstored = self.notifications.held();
-        if unstored > 0 {
+        let (notifications, webhooks) = (self.notifications.held(), self.webhooks.held());
+        if notifications + webhooks > 0 {
             log::warn!(
-                "shutdown: {unstored} notifications that Redis did not take are still \
-                 undelivered; they are abandoned"
+                "shutdown: {notifications} notifications and {webhooks} webhook messages that \
+                 Redis did not take are still undelivered; they are abandoned"
             );
         }
     }

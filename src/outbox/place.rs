@@ -31,7 +31,7 @@ impl NotificationPlace {
             return false;
         };
         let Some((store, reservation)) = self.reservation.take() else {
-            return self.hand_over(Job::Notify(notification, place));
+            return self.hand_over(notification, place, Job::Notify);
         };
         let kind = OutboxKind::Notification;
         let id = store.message_id(kind, &notification.ticket);
@@ -58,21 +58,21 @@ impl NotificationPlace {
             notification.request_id,
             notification.mode.label()
         );
-        self.hand_over(Job::Unstored(notification, place));
+        self.hand_over(notification, place, Job::Unstored);
         false
     }
 
-    /// Hands a notification's job to the outbox thread; true unless the thread has stopped.
-    fn hand_over(&self, job: Job) -> bool {
-        let (mode, request_id, auth_req_id) = match &job {
-            Job::Notify(n, _) | Job::Unstored(n, _) => (
-                n.mode.label(),
-                n.request_id.clone(),
-                notify::fingerprint(&n.auth_req_id),
-            ),
-            _ => return self.jobs.send(job).is_ok(),
-        };
-        if self.jobs.send(job).is_ok() {
+    /// Hands `notification` to the outbox thread as `job`; true unless the thread has stopped.
+    fn hand_over(
+        &self,
+        notification: Notification,
+        place: Place,
+        job: fn(Notification, Place) -> Job,
+    ) -> bool {
+        let mode = notification.mode.label();
+        let request_id = notification.request_id.clone();
+        let auth_req_id = notify::fingerprint(&notification.auth_req_id);
+        if self.jobs.send(job(notification, place)).is_ok() {
             return true;
         }
         self.metrics

@@ -26,7 +26,7 @@ pub(super) enum Job {
     /// is retried (`redis`).
     Unstored(Notification, Place),
     /// A best-effort webhook message for the fleet's outbox (`redis`).
-    StoreWebhook(WebhookMessage),
+    StoreWebhook(WebhookMessage, Place),
     /// A reserved place in the fleet's outbox that no notification will use (`redis`).
     Release(Reservation),
 }
@@ -97,8 +97,12 @@ async fn run(config: WorkerConfig, mut jobs: UnboundedReceiver<Job>, fleet: Opti
                         deliver_unstored(worker, store, n).await;
                     });
                 }
-                (Some(Job::StoreWebhook(m)), Some(fleet)) => {
-                    deliveries.spawn_local(deliver_unstored(worker.clone(), fleet.store.clone(), m));
+                (Some(Job::StoreWebhook(m, place)), Some(fleet)) => {
+                    let (worker, store) = (worker.clone(), fleet.store.clone());
+                    deliveries.spawn_local(async move {
+                        let _place = place;
+                        deliver_unstored(worker, store, m).await;
+                    });
                 }
                 (Some(Job::Release(reservation)), Some(fleet)) => {
                     let store = fleet.store.clone();
@@ -108,7 +112,7 @@ async fn run(config: WorkerConfig, mut jobs: UnboundedReceiver<Job>, fleet: Opti
                     });
                 }
                 // Only an `Outbox` with the fleet's outbox sends these.
-                (Some(Job::Unstored(..) | Job::StoreWebhook(_) | Job::Release(_)), None) => {}
+                (Some(Job::Unstored(..) | Job::StoreWebhook(..) | Job::Release(_)), None) => {}
                 (None, _) => break,
             },
             // Reaps finished deliveries so the set holds only running ones.
