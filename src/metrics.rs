@@ -41,6 +41,8 @@ pub struct Metrics {
     pub state_duration: HistogramVec,
     /// 1 while the state backend answers; always 1 for `memory`.
     pub state_backend_up: Gauge,
+    /// Shared deadlines taken over from a replica whose lease ran out (`redis`).
+    pub deadlines_reclaimed: IntCounter,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -100,6 +102,12 @@ impl Metrics {
         )
         .expect("valid gauge");
         register(r, Box::new(state_backend_up.clone()));
+        let deadlines_reclaimed = IntCounter::new(
+            "gateway_deadlines_reclaimed_total",
+            "Request deadlines taken over from a replica that stopped renewing its claim",
+        )
+        .expect("valid counter");
+        register(r, Box::new(deadlines_reclaimed.clone()));
         Self {
             http_requests: counter(
                 r,
@@ -168,6 +176,7 @@ impl Metrics {
                 &["op"],
             ),
             state_backend_up,
+            deadlines_reclaimed,
             pending_requests,
             slow_down,
             metadata_mismatch,

@@ -2,8 +2,6 @@
 //! the webhook message or the console listing, and the deadline that ends it if nobody decides.
 
 use std::sync::Arc;
-use std::time::Duration;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -31,8 +29,8 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
         decision_token,
         request,
     };
-    let listed = bridge.registry.insert(&entry).await?;
-    let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
+    let after = bridge.deadline_after(&entry.request);
+    let listed = bridge.registry.insert(&entry, after).await?;
     if bridge.is_webhook() {
         bridge.outbox.send_webhook(WebhookMessage {
             id: entry.ciba_request_id.clone(),
@@ -41,7 +39,10 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
             request_id: entry.request.request_id.clone(),
         });
     }
-    super::deadline::schedule(bridge.clone(), entry, after, listed);
+    // With `redis` the deadline was stored with the entry, for whichever replica is there.
+    if !bridge.state.shares_deadlines() {
+        super::deadline::schedule(bridge.clone(), entry, after, listed);
+    }
     Ok(())
 }
 

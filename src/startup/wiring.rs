@@ -94,6 +94,7 @@ fn ciba(
             clock: clock.clone(),
         },
     ));
+    bridge.start_deadlines();
     Ok(Ciba {
         lockout: UserCodeLockout::new(state),
         directory,

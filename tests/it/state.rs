@@ -24,6 +24,7 @@ const CAP: usize = 5;
 const RESERVATION_TTL: Duration = Duration::from_secs(2);
 const MAX_FAILURES: usize = 3;
 const FAILURE_WINDOW: Duration = Duration::from_secs(2);
+const LEASE: Duration = Duration::from_millis(1000);
 
 fn policy() -> PollPolicy {
     PollPolicy {
@@ -46,6 +47,7 @@ fn redis_settings(url: &str) -> RedisSettings {
     RedisSettings {
         url: Some(Secret::new(url)),
         key_hash_secret: Some(Secret::new(SECRET)),
+        lease: LEASE,
         ..RedisSettings::default()
     }
 }
@@ -282,7 +284,7 @@ async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
     assert_eq!(subject.list(10).await.unwrap(), vec![]);
     assert_eq!(subject.count().await.unwrap(), 0);
     for n in 1..=3 {
-        assert!(subject.insert(&listing(n), LIFETIME).await.unwrap());
+        assert!(subject.insert(&listing(n), LIFETIME, LIFETIME).await.unwrap());
     }
     assert_eq!(subject.get("id-2").await.unwrap(), Some(listing(2)));
     assert_eq!(subject.get("id-9").await.unwrap(), None);
@@ -300,7 +302,7 @@ async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
 
     // The bound keeps those closest to their expiry.
     let short = Duration::from_secs(1);
-    assert!(subject.insert(&listing(4), short).await.unwrap());
+    assert!(subject.insert(&listing(4), short, short).await.unwrap());
     assert_eq!(ids(&subject.list(1).await.unwrap()), ["id-4"]);
     assert_eq!(subject.count().await.unwrap(), 3);
 
@@ -325,7 +327,7 @@ async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
 }
 
 fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
-    MemoryState::new(policy(), 1000, clock, guards())
+    MemoryState::new(policy(), 1000, clock, guards(), LEASE)
 }
 
 #[actix_web::test]
@@ -343,13 +345,13 @@ async fn the_memory_registry_is_bounded() {
     use authlete_gateway::state::memory::registry::MAX_ENTRIES;
     let state = memory_state(Arc::new(ManualClock::new()));
     for n in 0..MAX_ENTRIES as u64 {
-        assert!(state.insert(&listing(n), LIFETIME).await.unwrap());
+        assert!(state.insert(&listing(n), LIFETIME, LIFETIME).await.unwrap());
     }
     let extra = listing(MAX_ENTRIES as u64);
-    assert!(!state.insert(&extra, LIFETIME).await.unwrap());
+    assert!(!state.insert(&extra, LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(state.get(&extra.id).await.unwrap(), None);
     assert!(state.remove("ticket-0").await.unwrap().is_some());
-    assert!(state.insert(&extra, LIFETIME).await.unwrap());
+    assert!(state.insert(&extra, LIFETIME, LIFETIME).await.unwrap());
 }
 
 #[actix_web::test]
@@ -537,7 +539,7 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
         issued_at: 1_000,
         record: r#"{"subject":"alice@example.com","client_id":"client-in-the-clear","decision_token":"v1.token-in-the-clear","binding_message":"BINDING-42"}"#.into(),
     };
-    assert!(before.insert(&secret, LIFETIME).await.unwrap());
+    assert!(before.insert(&secret, LIFETIME, LIFETIME).await.unwrap());
 
     let mut c = server
         .client()
@@ -545,7 +547,7 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
         .await
         .unwrap();
     let names: Vec<String> = c.keys("*").await.unwrap();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     let clear = [
         "ticket-in-the-clear",
         "alice",
@@ -576,8 +578,8 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
             }
         }
         let ttl: i64 = c.pttl(name).await.unwrap();
-        if name.ends_with(":requests") {
-            assert_eq!(ttl, -1, "the index carries no TTL");
+        if name.ends_with(":requests") || name.ends_with(":deadlines") {
+            assert_eq!(ttl, -1, "the fleet-wide sorted sets carry no TTL");
         } else {
             assert!(ttl > max - 5000 && ttl <= max, "{name}: {ttl}");
         }
@@ -610,7 +612,7 @@ async fn replicas_sharing_redis_list_and_remove_one_registry() {
         return;
     };
     let (a, b) = (redis_state(&server), redis_state(&server));
-    assert!(a.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(a.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(b.list(10).await.unwrap(), vec![listing(1)]);
     assert_eq!(b.get("id-1").await.unwrap(), Some(listing(1)));
     assert_eq!(b.remove("ticket-1").await.unwrap(), Some(listing(1)));

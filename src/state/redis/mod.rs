@@ -6,6 +6,7 @@
 //! connection, and while a single prober builds a fresh one (about once a second) the backend
 //! fails fast (`link`). Nothing outside this module names a Redis command.
 
+mod claims;
 mod eviction;
 pub mod keys;
 mod link;
@@ -42,6 +43,12 @@ struct Scripts {
     registry_insert: Script,
     registry_remove: Script,
     registry_index: Script,
+    claim_take: Script,
+    claim_renew: Script,
+    claim_release: Script,
+    claim_finish: Script,
+    deadline_claim: Script,
+    deadline_renew: Script,
 }
 
 pub struct RedisState {
@@ -51,6 +58,10 @@ pub struct RedisState {
     policy: PollPolicy,
     guards: GuardPolicy,
     sealer: Arc<Sealer>,
+    /// `state.redis.lease_ms`.
+    lease: Duration,
+    /// The holder of this replica's deadline claims (`replica_name`).
+    replica: String,
 }
 
 impl RedisState {
@@ -97,10 +108,18 @@ impl RedisState {
                 registry_insert: Script::new(include_str!("registry_insert.lua")),
                 registry_remove: Script::new(include_str!("registry_remove.lua")),
                 registry_index: Script::new(include_str!("registry_index.lua")),
+                claim_take: Script::new(include_str!("claim_take.lua")),
+                claim_renew: Script::new(include_str!("claim_renew.lua")),
+                claim_release: Script::new(include_str!("claim_release.lua")),
+                claim_finish: Script::new(include_str!("claim_finish.lua")),
+                deadline_claim: Script::new(include_str!("deadline_claim.lua")),
+                deadline_renew: Script::new(include_str!("deadline_renew.lua")),
             }),
             policy,
             guards,
             sealer: Arc::new(sealer),
+            lease: settings.lease,
+            replica: replica_name(settings),
         })
     }
 
