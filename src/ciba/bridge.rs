@@ -88,7 +88,10 @@ impl Bridge {
 
     /// Records that this replica runs (`true`) or no longer runs the deadline of `ticket`.
     pub(super) fn holding(&self, ticket: &str, held: bool) {
-        let mut tickets = self.held_deadlines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tickets = self
+            .held_deadlines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if held {
             tickets.insert(ticket.to_owned());
         } else {
@@ -100,12 +103,17 @@ impl Bridge {
     /// holds are due again at once, for the rest of the fleet (SPEC §12 "Shutdown").
     pub async fn hand_back(&self) {
         let tickets: Vec<String> = {
-            let mut held = self.held_deadlines.lock().unwrap_or_else(|e| e.into_inner());
+            let mut held = self
+                .held_deadlines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             held.drain().collect()
         };
         for ticket in tickets {
             if let Err(e) = self.state.postpone(&ticket, Duration::ZERO).await {
-                log::warn!("a deadline was not handed back; it waits for its lease to run out: {e}");
+                log::warn!(
+                    "a deadline was not handed back; it waits for its lease to run out: {e}"
+                );
             }
         }
     }

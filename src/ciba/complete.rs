@@ -59,7 +59,10 @@ pub enum Outcome {
 impl Outcome {
     /// Whether Authlete answered: the request is then complete, whoever completed it.
     pub fn is_answer(&self) -> bool {
-        matches!(self, Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired)
+        matches!(
+            self,
+            Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
+        )
     }
 }
 

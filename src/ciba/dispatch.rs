@@ -1,10 +1,10 @@
 //! Handing an issued request to the authentication device (SPEC §4 step 6): a decision token,
 //! the webhook message or the console listing, and the deadline that ends it if nobody decides.
 
-use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use std::sync::Arc;
 
 use super::bridge::{unix, Bridge};
 use super::device::IssuedRequest;

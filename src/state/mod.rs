@@ -283,7 +283,10 @@ pub enum Claim {
 /// by a decision or by the deadline, leased for `state.redis.lease_ms` and renewed while
 /// `/complete` runs, released when the call got no answer, a tombstone once Authlete answered.
 pub trait Completions: Send + Sync {
-    fn claim_completion(&self, ticket: &str) -> impl Future<Output = Result<Claim, StateError>> + Send;
+    fn claim_completion(
+        &self,
+        ticket: &str,
+    ) -> impl Future<Output = Result<Claim, StateError>> + Send;
 
     /// Extends the lease; false when `token` no longer holds it.
     fn renew_claim(
@@ -293,7 +296,8 @@ pub trait Completions: Send + Sync {
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
     /// Gives the claim up (the call was not sent, or got no answer): anyone may take it.
-    fn release_claim(        &self,
+    fn release_claim(
+        &self,
         ticket: &str,
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
@@ -614,8 +618,11 @@ impl Registry for State {
         expires_in: Duration,
         deadline_in: Duration,
     ) -> Result<bool, StateError> {
-        dispatch!(self, Op::RegistryInsert, |b| b
-            .insert(listing, expires_in, deadline_in))
+        dispatch!(self, Op::RegistryInsert, |b| b.insert(
+            listing,
+            expires_in,
+            deadline_in
+        ))
     }
 
     async fn get(&self, id: &str) -> Result<Option<Listing>, StateError> {
@@ -657,7 +664,8 @@ impl Completions for State {
         token: ClaimToken,
         keep: Duration,
     ) -> Result<(), StateError> {
-        dispatch!(self, Op::ClaimFinish, |b| b.finish_claim(ticket, token, keep))
+        dispatch!(self, Op::ClaimFinish, |b| b
+            .finish_claim(ticket, token, keep))
     }
 }
 

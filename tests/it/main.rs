@@ -24,6 +24,7 @@ mod metadata;
 mod outbox;
 mod polling;
 mod resource;
+mod shared_deadlines;
 mod shared_guards;
 mod shared_polling;
 mod shared_registry;

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::MemoryState;
-use crate::state::{
-    Claim, ClaimToken, Completions, Deadlines, DueDeadline, StateError,
-};
+use crate::state::{Claim, ClaimToken, Completions, Deadlines, DueDeadline, StateError};
 
 /// Claims kept at most; beyond it (after dropping the expired ones) a claim is granted without
 /// being recorded, and Authlete's one-shot `/complete` keeps the effect single.
@@ -75,7 +73,10 @@ impl Completions for MemoryState {
         let until = self.clock.instant() + self.lease;
         let mut claims = self.claims();
         match claims.0.get_mut(&digest(ticket)) {
-            Some(Held::Leased { token: held, until: lease }) if *held == token.0 => {
+            Some(Held::Leased {
+                token: held,
+                until: lease,
+            }) if *held == token.0 => {
                 *lease = until;
                 Ok(true)
             }

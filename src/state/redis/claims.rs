@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use super::{millis, RedisState};
-use crate::state::{
-    Claim, ClaimToken, Completions, Deadlines, DueDeadline, StateError,
-};
+use crate::state::{Claim, ClaimToken, Completions, Deadlines, DueDeadline, StateError};
 
 impl Completions for RedisState {
     async fn claim_completion(&self, ticket: &str) -> Result<Claim, StateError> {
