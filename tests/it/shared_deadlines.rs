@@ -315,3 +315,61 @@ async fn a_decision_in_flight_on_one_replica_makes_the_other_answer_already_deci
     a.stop().await;
     b.stop().await;
 }
+
+#[actix_web::test]
+async fn a_stopping_replica_hands_its_deadline_back_at_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let lease = Duration::from_secs(30);
+    let authlete = MockServer::start().await;
+    mount_ping_request(&authlete).await;
+    let receiver = receiver(204).await;
+    // Authlete is unavailable for A: its deadline waits to retry (on its clock, which the test
+    // does not move) while A renews the lease.
+    Mock::given(method("POST"))
+        .and(path(api_path(COMPLETE)))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&authlete)
+        .await;
+    answer(
+        &authlete,
+        COMPLETE,
+        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
+    )
+    .await;
+    let base_url: url::Url = authlete.uri().parse().unwrap();
+    let long_lease = |s: &mut Settings| {
+        on_redis(s, &redis.url);
+        s.state.redis.lease = lease;
+    };
+    // Two leases exceed the lifetime: the deadline falls due at half of it.
+    let a = TestGateway::start_on(authlete, long_lease).await;
+    start_request(&a.base).await;
+    eventually("A's first /complete", || async {
+        !a.received(COMPLETE).await.is_empty()
+    })
+    .await;
+    let b = TestGateway::start_on(MockServer::start().await, |s| {
+        long_lease(s);
+        s.authlete.base_url = Some(base_url);
+    })
+    .await;
+
+    let stopped = std::time::Instant::now();
+    a.stop().await;
+    await_notification(&receiver).await;
+    assert!(
+        stopped.elapsed() < lease / 2,
+        "handed back, not left to its lease: {:?}",
+        stopped.elapsed()
+    );
+    let calls = a.received(COMPLETE).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_failed_by_the_gateway(&calls);
+    let metrics = b.metrics().await;
+    assert_eq!(sample(&metrics, "gateway_deadlines_reclaimed_total"), 0.0);
+    b.stop().await;
+}
