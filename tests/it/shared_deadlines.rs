@@ -373,3 +373,26 @@ async fn a_stopping_replica_hands_its_deadline_back_at_once() {
     assert_eq!(sample(&metrics, "gateway_deadlines_reclaimed_total"), 0.0);
     b.stop().await;
 }
+
+#[actix_web::test]
+async fn with_redis_unreachable_a_decision_gets_503_before_authlete_is_called() {
+    let issuer = TestGateway::start().await;
+    issuer
+        .issue_req_1(user_identification("alice@example.com"))
+        .await;
+    let token = issuer.pending().await[0]["decision_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let closed = format!("redis://127.0.0.1:{}", free_port());
+    let decider = TestGateway::start_with(|s| on_redis(s, &closed)).await;
+    let reply = decider
+        .decide(&token, &json!({"decision": "approve"}).to_string())
+        .await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.json(), json!({"error": "temporarily_unavailable"}));
+    assert!(reply.header("retry-after").is_some());
+    assert!(decider.received(COMPLETE).await.is_empty());
+    issuer.stop().await;
+    decider.stop().await;
+}
