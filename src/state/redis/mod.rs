@@ -94,6 +94,8 @@ impl RedisState {
             .map(Secret::expose)
             .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
         let link = Link::start(url, settings, up)?;
+        let replica = replica_name(settings);
+        log::info!("state backend redis: this replica holds its claims as {replica}");
         Ok(Self {
             link,
             keys: Keys::new(&settings.key_prefix, secret.as_bytes()),
@@ -119,7 +121,7 @@ impl RedisState {
             guards,
             sealer: Arc::new(sealer),
             lease: settings.lease,
-            replica: replica_name(settings),
+            replica,
         })
     }
 
