@@ -41,6 +41,8 @@ pub struct Metrics {
     pub state_duration: HistogramVec,
     /// 1 while the state backend answers; always 1 for `memory`.
     pub state_backend_up: Gauge,
+    /// Shared deadlines taken over from a replica whose lease ran out (`redis`).
+    pub deadlines_reclaimed: IntCounter,
     /// Messages queued per outbox kind: the fleet's with `redis`, this process's with `memory`.
     pub outbox_depth: GaugeVec,
     /// Delivery attempts running on this replica, per outbox kind.
@@ -113,6 +115,12 @@ impl Metrics {
         )
         .expect("valid gauge");
         register(r, Box::new(state_backend_up.clone()));
+        let deadlines_reclaimed = IntCounter::new(
+            "gateway_deadlines_reclaimed_total",
+            "Request deadlines taken over from a replica that stopped renewing its claim",
+        )
+        .expect("valid counter");
+        register(r, Box::new(deadlines_reclaimed.clone()));
         Self {
             http_requests: counter(
                 r,
@@ -181,6 +189,7 @@ impl Metrics {
                 &["op"],
             ),
             state_backend_up,
+            deadlines_reclaimed,
             outbox_depth: gauge(
                 r,
                 "gateway_outbox_depth",

@@ -3,7 +3,8 @@
 //! ping and push requests are failed by the gateway at their deadline, poll requests are
 //! cancelled at expiry (both in `deadline`).
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
@@ -20,12 +21,14 @@ use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, WebhookMessage};
-use crate::state::State;
+use crate::state::{Deadlines as _, State};
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
     pub keys: DecisionKeys,
     pub registry: Registry,
+    /// Completion claims and, with `redis`, the shared deadlines.
+    pub state: Arc<State>,
     pub pending: Arc<PendingGuard>,
     pub poll: Arc<PollControl>,
     pub outbox: Arc<Outbox>,
@@ -38,6 +41,8 @@ pub struct Bridge {
     channel: DeviceChannel,
     decision_url: String,
     timeout_ratio: f64,
+    /// The tickets of the shared deadlines this replica runs, handed back at shutdown.
+    held_deadlines: Mutex<HashSet<String>>,
 }
 
 /// The parts of a bridge that are built elsewhere.
@@ -56,7 +61,8 @@ pub struct BridgeParts {
 impl Bridge {
     pub fn new(settings: &Settings, parts: BridgeParts) -> Self {
         Self {
-            registry: Registry::new(parts.state, parts.metrics.pending_requests.clone()),
+            registry: Registry::new(parts.state.clone(), parts.metrics.pending_requests.clone()),
+            state: parts.state,
             keys: parts.keys,
             pending: parts.pending,
             poll: parts.poll,
@@ -69,6 +75,46 @@ impl Bridge {
             channel: settings.device.channel,
             decision_url: format!("{}/device/decisions", settings.public_base()),
             timeout_ratio: settings.device.timeout_ratio,
+            held_deadlines: Mutex::default(),
+        }
+    }
+
+    /// Starts running the fleet's deadlines on this replica, where the backend shares them.
+    pub fn start_deadlines(self: &Arc<Self>) {
+        if self.state.shares_deadlines() {
+            super::deadline::sweep(self.clone());
+        }
+    }
+
+    /// Records that this replica runs (`true`) or no longer runs the deadline of `ticket`.
+    pub(super) fn holding(&self, ticket: &str, held: bool) {
+        let mut tickets = self
+            .held_deadlines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if held {
+            tickets.insert(ticket.to_owned());
+        } else {
+            tickets.remove(ticket);
+        }
+    }
+
+    /// At shutdown, after the background work drained: the deadlines this replica still
+    /// holds are due again at once, for the rest of the fleet (SPEC §12 "Shutdown").
+    pub async fn hand_back(&self) {
+        let tickets: Vec<String> = {
+            let mut held = self
+                .held_deadlines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            held.drain().collect()
+        };
+        for ticket in tickets {
+            if let Err(e) = self.state.postpone(&ticket, Duration::ZERO).await {
+                log::warn!(
+                    "a deadline was not handed back; it waits for its lease to run out: {e}"
+                );
+            }
         }
     }
 
@@ -116,21 +162,22 @@ impl Bridge {
         serde_json::Value::Object(body).to_string()
     }
 
-    /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
-    pub(super) fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
-        let lifetime = request
-            .claims
-            .expires_at
-            .saturating_sub(request.claims.issued_at);
-        if request
-            .claims
-            .delivery_mode
-            .is_some_and(DeliveryMode::notifies)
-        {
-            (lifetime as f64 * self.timeout_ratio).floor() as u64
-        } else {
-            lifetime
+    /// How long after its issue the gateway itself ends an undecided request (SPEC §5.3): a
+    /// ping/push request at `timeout_ratio` of its lifetime — brought forward when the fleet
+    /// shares deadlines, so that another replica can still take it over before expiry — and a
+    /// poll request at its expiry.
+    pub(super) fn deadline_after(&self, request: &IssuedRequest) -> Duration {
+        let c = &request.claims;
+        let lifetime = Duration::from_secs(c.expires_at.saturating_sub(c.issued_at));
+        if !c.delivery_mode.is_some_and(DeliveryMode::notifies) {
+            return lifetime;
         }
+        let ratio = lifetime.mul_f64(self.timeout_ratio);
+        if !self.state.shares_deadlines() {
+            return ratio;
+        }
+        let room = lifetime.saturating_sub(self.state.lease() * 2);
+        ratio.min(room.max(lifetime / 2))
     }
 }
 

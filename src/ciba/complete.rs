@@ -56,6 +56,16 @@ pub enum Outcome {
     Internal,
 }
 
+impl Outcome {
+    /// Whether Authlete answered: the request is then complete, whoever completed it.
+    pub fn is_answer(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
+        )
+    }
+}
+
 /// One `/complete` call.
 pub struct Completion<'a> {
     pub claims: &'a DecisionClaims,

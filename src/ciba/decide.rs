@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::background::Context;
 use super::bridge::Bridge;
+use super::claim::{self, Claimed};
 use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
 use super::DeliveryMode;
@@ -90,12 +91,28 @@ pub async fn decide(
     } else {
         None
     };
+    // One report per request: a decision or deadline in flight, or one Authlete answered,
+    // wins without another call (SPEC §5.3).
+    let held = match claim::take(&bridge.state, &claims.ticket).await {
+        Ok(Claimed::Held(held)) => held,
+        Ok(Claimed::Busy | Claimed::Done) => return Ok(Outcome::AlreadyDecided),
+        Err(e) => {
+            log::warn!("request_id={request_id} the completion claim was not taken: {e}");
+            return Err(DecisionRejected::Unavailable);
+        }
+    };
     let (reply, outcome) = oneshot::channel();
     let job_bridge = bridge.clone();
     let request_id = request_id.to_owned();
     let submitted = bridge.background.spawn_tracked(move |context| {
         async move {
-            let outcome = apply(&job_bridge, &context, &claims, decided, place, &request_id).await;
+            let job = apply(&job_bridge, &context, &claims, decided, place, &request_id);
+            let outcome = held.renewing(job).await;
+            held.settle(&outcome, claims.expires_at, &job_bridge.clock)
+                .await;
+            if outcome.is_answer() {
+                job_bridge.settle(&claims.ticket).await;
+            }
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
         }
@@ -107,8 +124,7 @@ pub async fn decide(
     outcome.await.map_err(|_| DecisionRejected::Unavailable)
 }
 
-/// The detached part, on the background thread: the verdict, `/complete`, the metric, and the
-/// request leaving the lists once Authlete has an answer.
+/// The detached part, on the background thread: the verdict, `/complete` and the metric.
 async fn apply(
     bridge: &Bridge,
     context: &Context,
@@ -141,12 +157,6 @@ async fn apply(
             .device_decisions
             .with_label_values(&[label])
             .inc();
-    }
-    if matches!(
-        outcome,
-        Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
-    ) {
-        bridge.settle(&claims.ticket).await;
     }
     outcome
 }

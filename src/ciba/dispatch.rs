@@ -1,12 +1,10 @@
 //! Handing an issued request to the authentication device (SPEC §4 step 6): a decision token,
 //! the webhook message or the console listing, and the deadline that ends it if nobody decides.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use std::sync::Arc;
 
 use super::bridge::{unix, Bridge};
 use super::device::IssuedRequest;
@@ -32,8 +30,8 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
         decision_token,
         request,
     };
-    let listed = bridge.registry.insert(&entry).await?;
-    let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
+    let after = bridge.deadline_after(&entry.request);
+    let listed = bridge.registry.insert(&entry, after).await?;
     if bridge.is_webhook() {
         let message = WebhookMessage {
             id: entry.ciba_request_id.clone(),
@@ -50,7 +48,10 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
             return Err(e);
         }
     }
-    super::deadline::schedule(bridge.clone(), entry, after, listed);
+    // With `redis` the deadline was stored with the entry, for whichever replica is there.
+    if !bridge.state.shares_deadlines() {
+        super::deadline::schedule(bridge.clone(), entry, after, listed);
+    }
     Ok(())
 }
 

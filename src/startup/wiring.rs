@@ -102,6 +102,7 @@ fn ciba(
             clock: clock.clone(),
         },
     ));
+    bridge.start_deadlines();
     Ok(Ciba {
         lockout: UserCodeLockout::new(state),
         directory,

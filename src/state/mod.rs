@@ -241,11 +241,14 @@ pub struct Listing {
 /// `memory`, per fleet with `redis`.
 pub trait Registry: Send + Sync {
     /// Lists a request until `expires_in` has passed; false when the backend is full and the
-    /// request stays unlisted.
+    /// request stays unlisted. A backend that shares deadlines (`State::shares_deadlines`)
+    /// schedules its deadline `deadline_in` from now in the same step; removing the request
+    /// cancels it.
     fn insert(
         &self,
         listing: &Listing,
         expires_in: Duration,
+        deadline_in: Duration,
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
     /// The request with the device-facing `id`, until 60 s after its expiry, unless removed.
@@ -262,6 +265,87 @@ pub trait Registry: Send + Sync {
 
     /// How many unexpired requests are listed.
     fn count(&self) -> impl Future<Output = Result<u64, StateError>> + Send;
+}
+
+/// A completion claim this process holds (SPEC §12): the operation id it was taken with, so
+/// that a retried command applies once and only its holder can renew, release or finish it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimToken(pub u128);
+
+/// What `Completions::claim` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller holds the claim for one lease; `takeover` when a previous holder's lease had
+    /// run out without an answer (its replica died, or its call hung).
+    Taken { token: ClaimToken, takeover: bool },
+    /// Another holder's lease is live: a decision or the deadline is being reported.
+    Held,
+    /// Authlete has answered a completion of this request.
+    Done,
+}
+
+/// The completion claims of SPEC §12: one per request (named by its ticket), taken atomically
+/// by a decision or by the deadline, leased for `state.redis.lease_ms` and renewed while
+/// `/complete` runs, released when the call got no answer, a tombstone once Authlete answered.
+pub trait Completions: Send + Sync {
+    fn claim_completion(
+        &self,
+        ticket: &str,
+    ) -> impl Future<Output = Result<Claim, StateError>> + Send;
+
+    /// Extends the lease; false when `token` no longer holds it.
+    fn renew_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Gives the claim up (the call was not sent, or got no answer): anyone may take it.
+    fn release_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Authlete answered: the claim becomes a tombstone for `keep` (until the request's expiry
+    /// plus 30 s).
+    fn finish_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+        keep: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// A shared deadline that fell due, claimed by this replica for one lease (SPEC §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    pub listing: Listing,
+    /// True when another replica had claimed it and its lease ran out: a takeover.
+    pub reclaimed: bool,
+}
+
+/// The deadlines of a backend shared by the fleet (SPEC §5.3, §12): scheduled with the
+/// registry entry (`Registry::insert`), run by whichever replica claims them once due, taken
+/// over when a claim's lease runs out. The `memory` backend shares nothing: its deadlines are
+/// timers of the one process, and these operations find nothing.
+pub trait Deadlines: Send + Sync {
+    /// At most `limit` deadlines that fell due, each leased to this replica.
+    fn claim_due(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DueDeadline>, StateError>> + Send;
+
+    /// Extends this replica's lease on the deadline of `ticket`; false when it lost it.
+    fn renew_deadline(&self, ticket: &str)
+        -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Gives the deadline of `ticket` back, due again `after` from now.
+    fn postpone(
+        &self,
+        ticket: &str,
+        after: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
 /// The `op` label of `gateway_state_operations_total`.
@@ -282,6 +366,13 @@ pub enum Op {
     RegistryRemove,
     RegistryList,
     RegistryCount,
+    ClaimTake,
+    ClaimRenew,
+    ClaimRelease,
+    ClaimFinish,
+    DeadlineClaim,
+    DeadlineRenew,
+    DeadlinePostpone,
     OutboxReserve,
     OutboxRelease,
     OutboxEnqueue,
@@ -294,7 +385,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 24] = [
+    pub const ALL: [Op; 31] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
@@ -310,6 +401,13 @@ impl Op {
         Op::RegistryRemove,
         Op::RegistryList,
         Op::RegistryCount,
+        Op::ClaimTake,
+        Op::ClaimRenew,
+        Op::ClaimRelease,
+        Op::ClaimFinish,
+        Op::DeadlineClaim,
+        Op::DeadlineRenew,
+        Op::DeadlinePostpone,
         Op::OutboxReserve,
         Op::OutboxRelease,
         Op::OutboxEnqueue,
@@ -338,6 +436,13 @@ impl Op {
             Op::RegistryRemove => "registry_remove",
             Op::RegistryList => "registry_list",
             Op::RegistryCount => "registry_count",
+            Op::ClaimTake => "claim_take",
+            Op::ClaimRenew => "claim_renew",
+            Op::ClaimRelease => "claim_release",
+            Op::ClaimFinish => "claim_finish",
+            Op::DeadlineClaim => "deadline_claim",
+            Op::DeadlineRenew => "deadline_renew",
+            Op::DeadlinePostpone => "deadline_postpone",
             Op::OutboxReserve => "outbox_reserve",
             Op::OutboxRelease => "outbox_release",
             Op::OutboxEnqueue => "outbox_enqueue",
@@ -360,6 +465,7 @@ enum Backend {
 pub struct State {
     backend: Backend,
     metrics: Metrics,
+    lease: Duration,
 }
 
 impl State {
@@ -374,12 +480,14 @@ impl State {
     ) -> Result<Self, String> {
         let policy = PollPolicy::from_settings(s);
         let guards = GuardPolicy::from_settings(s);
+        let lease = s.state.redis.lease;
         let backend = match s.state.backend {
             StateBackend::Memory => Backend::Memory(Box::new(memory::MemoryState::new(
                 policy,
                 s.cache.poll_max_entries,
                 clock,
                 guards,
+                lease,
             ))),
             StateBackend::Redis => Backend::Redis(Box::new(
                 redis::RedisState::new(
@@ -395,7 +503,22 @@ impl State {
         if matches!(backend, Backend::Memory(_)) {
             metrics.state_backend_up.set(1.0);
         }
-        Ok(Self { backend, metrics })
+        Ok(Self {
+            backend,
+            metrics,
+            lease,
+        })
+    }
+
+    /// Whether the fleet shares this backend's deadlines (`Deadlines`); with `memory` each
+    /// process keeps its own timers.
+    pub fn shares_deadlines(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
+    /// How long a claim lasts unless renewed (`state.redis.lease_ms`).
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// The key of the caller digests: shared by the fleet with `redis` (derived from
@@ -545,8 +668,17 @@ impl CodeFailures for State {
 }
 
 impl Registry for State {
-    async fn insert(&self, listing: &Listing, expires_in: Duration) -> Result<bool, StateError> {
-        dispatch!(self, Op::RegistryInsert, |b| b.insert(listing, expires_in))
+    async fn insert(
+        &self,
+        listing: &Listing,
+        expires_in: Duration,
+        deadline_in: Duration,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, Op::RegistryInsert, |b| b.insert(
+            listing,
+            expires_in,
+            deadline_in
+        ))
     }
 
     async fn get(&self, id: &str) -> Result<Option<Listing>, StateError> {
@@ -566,5 +698,43 @@ impl Registry for State {
 
     async fn count(&self) -> Result<u64, StateError> {
         dispatch!(self, Op::RegistryCount, |b| b.count())
+    }
+}
+
+impl Completions for State {
+    async fn claim_completion(&self, ticket: &str) -> Result<Claim, StateError> {
+        dispatch!(self, Op::ClaimTake, |b| b.claim_completion(ticket))
+    }
+
+    async fn renew_claim(&self, ticket: &str, token: ClaimToken) -> Result<bool, StateError> {
+        dispatch!(self, Op::ClaimRenew, |b| b.renew_claim(ticket, token))
+    }
+
+    async fn release_claim(&self, ticket: &str, token: ClaimToken) -> Result<(), StateError> {
+        dispatch!(self, Op::ClaimRelease, |b| b.release_claim(ticket, token))
+    }
+
+    async fn finish_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+        keep: Duration,
+    ) -> Result<(), StateError> {
+        dispatch!(self, Op::ClaimFinish, |b| b
+            .finish_claim(ticket, token, keep))
+    }
+}
+
+impl Deadlines for State {
+    async fn claim_due(&self, limit: usize) -> Result<Vec<DueDeadline>, StateError> {
+        dispatch!(self, Op::DeadlineClaim, |b| b.claim_due(limit))
+    }
+
+    async fn renew_deadline(&self, ticket: &str) -> Result<bool, StateError> {
+        dispatch!(self, Op::DeadlineRenew, |b| b.renew_deadline(ticket))
+    }
+
+    async fn postpone(&self, ticket: &str, after: Duration) -> Result<(), StateError> {
+        dispatch!(self, Op::DeadlinePostpone, |b| b.postpone(ticket, after))
     }
 }

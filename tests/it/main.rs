@@ -25,6 +25,7 @@ mod outbox;
 mod outbox_crash;
 mod polling;
 mod resource;
+mod shared_deadlines;
 mod shared_guards;
 mod shared_outbox;
 mod shared_polling;

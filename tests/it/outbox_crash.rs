@@ -3,7 +3,6 @@
 //! Redis, key hash secret and decision keys) takes the message over, continuing its attempt
 //! count, and counts the takeover.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -11,7 +10,6 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::shared_outbox::fleet;
-use crate::shutdown::{spawn, Running};
 use crate::support::*;
 use crate::webhook::{webhook_channel, SECRET_A, SECRET_B};
 
@@ -83,19 +81,10 @@ async fn survivor(
 }
 
 /// Starts the replica to be killed.
-fn replica(dir: &tempfile::TempDir, config: String) -> (Running, String, String) {
+fn replica(dir: &tempfile::TempDir, config: String) -> (GatewayProcess, String, String) {
     let path = dir.path().join("config.toml");
     std::fs::write(&path, config).unwrap();
-    spawn(&path)
-}
-
-fn kill_9(process: &mut Running) {
-    let killed = Command::new("kill")
-        .args(["-KILL", &process.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let _ = process.0.wait();
+    GatewayProcess::spawn(&path)
 }
 
 /// Starts a ping request on the replica and approves it through its console.
@@ -164,7 +153,7 @@ async fn a_notification_held_by_a_killed_replica_is_delivered_by_another_after_i
     approve_ping(&public, &admin).await;
     // A's attempt hangs: A holds the lease when it dies.
     received_at_least(&receiver, 1).await;
-    kill_9(&mut a);
+    a.kill_9();
 
     let b = survivor(&redis, |_| {}).await;
     let requests = received_at_least(&receiver, 2).await;
@@ -226,7 +215,7 @@ async fn the_attempt_count_survives_the_takeover_of_a_killed_replica() {
     })
     .await;
     assert_eq!(attempts, 2);
-    kill_9(&mut a);
+    a.kill_9();
 
     let b = survivor(&redis, |_| {}).await;
     received_at_least(&receiver, 4).await;
@@ -268,7 +257,7 @@ webhook = {{ url = "{}/ciba", secrets = ["{SECRET_A}", "{SECRET_B}"], allow_inse
         .unwrap();
     assert_eq!(reply.status(), 200);
     received_at_least(&device, 1).await;
-    kill_9(&mut a);
+    a.kill_9();
 
     let b = survivor(&redis, |s| webhook_channel(s, &device)).await;
     let requests = received_at_least(&device, 2).await;

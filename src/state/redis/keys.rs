@@ -25,6 +25,15 @@
 //! | `{p}:requests`           | zset | `<hmac(t)>` per listed request;      | none: members    |
 //! |                          |      | score: its expiry (ms)               | leave on removal |
 //! |                          |      |                                      | or once expired  |
+//! | `{p}:claim:<hmac(t)>`    | hash | `token`, `until` (ms) while leased;  | longest lifetime |
+//! |                          |      | `done` once Authlete answered        | + 60 s; a tomb-  |
+//! |                          |      |                                      | stone: expiry +  |
+//! |                          |      |                                      | 30 s             |
+//! | `{p}:deadlines`          | zset | `<hmac(t)>` per listed request;      | none: members    |
+//! |                          |      | score: when its deadline is due, or  | leave with the   |
+//! |                          |      | its holder's lease ends (ms)         | entry            |
+//! | `{p}:deadline-holders`   | hash | `<hmac(t)>` -> the replica running   | none: fields     |
+//! |                          |      | that deadline                        | leave with it    |
 //! | `{p}:outbox:<k>:msg:<m>` | hash | `m` the message, sealed whole;       | message expiry   |
 //! |                          |      | `n` attempts made; `h` the replica   | + 60 s           |
 //! |                          |      | holding its lease (empty: none)      |                  |
@@ -111,6 +120,21 @@ impl Keys {
     /// The registry's index: every listed request, scored by expiry.
     pub fn requests(&self) -> String {
         format!("{}:requests", self.tag)
+    }
+
+    /// The completion claim of the request with this ticket digest (SPEC §12).
+    pub fn claim(&self, ticket_digest: &str) -> String {
+        format!("{}:claim:{ticket_digest}", self.tag)
+    }
+
+    /// The shared deadlines: every listed request's entry digest, scored by when it is due.
+    pub fn deadlines(&self) -> String {
+        format!("{}:deadlines", self.tag)
+    }
+
+    /// Which replica last claimed each deadline that is being run.
+    pub fn deadline_holders(&self) -> String {
+        format!("{}:deadline-holders", self.tag)
     }
 
     /// The id of the outbox message that `name` stands for: a notification's ticket or a

@@ -6,6 +6,7 @@
 //! connection, and while a single prober builds a fresh one (about once a second) the backend
 //! fails fast (`link`). Nothing outside this module names a Redis command.
 
+mod claims;
 mod eviction;
 pub mod keys;
 mod link;
@@ -51,6 +52,12 @@ struct Scripts {
     registry_insert: Script,
     registry_remove: Script,
     registry_index: Script,
+    claim_take: Script,
+    claim_renew: Script,
+    claim_release: Script,
+    claim_finish: Script,
+    deadline_claim: Script,
+    deadline_renew: Script,
     outbox_reserve: Script,
     outbox_enqueue: Script,
     outbox_claim: Script,
@@ -69,6 +76,10 @@ pub struct RedisState {
     policy: PollPolicy,
     guards: GuardPolicy,
     sealer: Arc<Sealer>,
+    /// `state.redis.lease_ms`.
+    lease: Duration,
+    /// The holder of this replica's claims: deadlines and outbox messages (`replica_name`).
+    replica: String,
     outbox: OutboxPolicy,
     subscriber: Subscriber,
 }
@@ -103,6 +114,8 @@ impl RedisState {
             .map(Secret::expose)
             .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
         let link = Link::start(url, settings, up)?;
+        let replica = replica_name(settings);
+        log::info!("state backend redis: this replica holds its claims as {replica}");
         let keys = Keys::new(&settings.key_prefix, secret.as_bytes());
         let subscriber = Subscriber::new(url, keys.outbox_channel(), settings.connect_timeout)?;
         Ok(Self {
@@ -119,6 +132,12 @@ impl RedisState {
                 registry_insert: Script::new(include_str!("registry_insert.lua")),
                 registry_remove: Script::new(include_str!("registry_remove.lua")),
                 registry_index: Script::new(include_str!("registry_index.lua")),
+                claim_take: Script::new(include_str!("claim_take.lua")),
+                claim_renew: Script::new(include_str!("claim_renew.lua")),
+                claim_release: Script::new(include_str!("claim_release.lua")),
+                claim_finish: Script::new(include_str!("claim_finish.lua")),
+                deadline_claim: Script::new(include_str!("deadline_claim.lua")),
+                deadline_renew: Script::new(include_str!("deadline_renew.lua")),
                 outbox_reserve: Script::new(include_str!("outbox_reserve.lua")),
                 outbox_enqueue: Script::new(include_str!("outbox_enqueue.lua")),
                 outbox_claim: Script::new(include_str!("outbox_claim.lua")),
@@ -130,11 +149,11 @@ impl RedisState {
             policy,
             guards,
             sealer: Arc::new(sealer),
+            lease: settings.lease,
+            replica,
             outbox: OutboxPolicy {
                 capacity: settings.outbox_capacity,
-                lease: settings.lease,
                 reservation_hold: RESERVATION_HOLD,
-                replica: replica_name(settings),
             },
             subscriber,
         })

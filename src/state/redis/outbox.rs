@@ -15,13 +15,9 @@ use crate::state::StateError;
 pub(super) struct OutboxPolicy {
     /// `state.redis.outbox_capacity`, per kind: messages plus reserved places.
     pub capacity: usize,
-    /// `state.redis.lease_ms`.
-    pub lease: Duration,
     /// How long a reserved place counts without its message: the `/complete` call it is
     /// reserved for, plus a grace.
     pub reservation_hold: Duration,
-    /// `state::redis::replica_name`.
-    pub replica: String,
 }
 
 /// The associated data's purpose of a sealed message: a message of one kind never opens as
@@ -206,8 +202,8 @@ impl OutboxStore for RedisState {
             self.keys.outbox_due(kind),
             self.keys.outbox_message_prefix(kind),
         );
-        let (scripts, replica) = (self.scripts.clone(), self.outbox.replica.clone());
-        let lease = millis(self.outbox.lease);
+        let (scripts, replica) = (self.scripts.clone(), self.replica.clone());
+        let lease = millis(self.lease);
         let answer: Vec<Value> = self
             .link
             .run(move |mut c| async move {
@@ -228,8 +224,8 @@ impl OutboxStore for RedisState {
     async fn renew(&self, kind: OutboxKind, id: &str) -> Result<bool, StateError> {
         let args = vec![
             id.to_owned(),
-            self.outbox.replica.clone(),
-            millis(self.outbox.lease).to_string(),
+            self.replica.clone(),
+            millis(self.lease).to_string(),
         ];
         let renewed = self.on_message(|s| &s.outbox_renew, kind, id, args).await?;
         Ok(renewed == 1)
@@ -244,7 +240,7 @@ impl OutboxStore for RedisState {
     ) -> Result<bool, StateError> {
         let args = vec![
             id.to_owned(),
-            self.outbox.replica.clone(),
+            self.replica.clone(),
             attempts.to_string(),
             millis(after).to_string(),
         ];
@@ -267,7 +263,7 @@ impl OutboxStore for RedisState {
             self.keys.outbox_due(kind),
             self.keys.outbox_message_prefix(kind),
         );
-        let (scripts, replica) = (self.scripts.clone(), self.outbox.replica.clone());
+        let (scripts, replica) = (self.scripts.clone(), self.replica.clone());
         let (channel, ids) = (self.keys.outbox_channel(), ids.to_vec());
         self.link
             .run(move |mut c| async move {
