@@ -101,7 +101,11 @@ async fn deliver_claimed<M: Message>(worker: &Rc<Worker>, fleet: &Fleet, claimed
             kind.label()
         );
     }
-    let mut progress = Progress::new(claimed.attempts, "expired before the next attempt");
+    let before = match claimed.attempts {
+        0 => M::not_attempted(),
+        _ => "expired before the next attempt",
+    };
+    let mut progress = Progress::new(claimed.attempts, before);
     let step = message.step(worker, &mut progress);
     let next = renewing(store, kind, id, fleet.lease, step).await;
     match next {
