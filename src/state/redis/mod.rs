@@ -49,6 +49,7 @@ struct Scripts {
     claim_finish: Script,
     deadline_claim: Script,
     deadline_renew: Script,
+    deadline_postpone: Script,
 }
 
 pub struct RedisState {
@@ -116,6 +117,7 @@ impl RedisState {
                 claim_finish: Script::new(include_str!("claim_finish.lua")),
                 deadline_claim: Script::new(include_str!("deadline_claim.lua")),
                 deadline_renew: Script::new(include_str!("deadline_renew.lua")),
+                deadline_postpone: Script::new(include_str!("deadline_postpone.lua")),
             }),
             policy,
             guards,
