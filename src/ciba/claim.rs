@@ -31,10 +31,20 @@ pub(super) struct Held {
     pub takeover: bool,
 }
 
-/// Takes the completion claim of `ticket`.
+/// Takes the completion claim of `ticket`. A take that failed may still have been applied
+/// (it timed out after Redis ran it): its token is released, best effort, so that the claim
+/// does not block the next decision for a lease.
 pub(super) async fn take(state: &Arc<State>, ticket: &str) -> Result<Claimed, StateError> {
-    Ok(match state.claim_completion(ticket).await? {
-        Claim::Taken { token, takeover } => Claimed::Held(Held {
+    let token = ClaimToken::random();
+    let claim = match state.claim_completion(ticket, token).await {
+        Ok(claim) => claim,
+        Err(e) => {
+            let _ = state.release_claim(ticket, token).await;
+            return Err(e);
+        }
+    };
+    Ok(match claim {
+        Claim::Taken { takeover } => Claimed::Held(Held {
             state: state.clone(),
             ticket: ticket.to_owned(),
             token,
@@ -46,14 +56,17 @@ pub(super) async fn take(state: &Arc<State>, ticket: &str) -> Result<Claimed, St
 }
 
 impl Held {
-    /// Runs `call`, renewing the lease every third of it.
-    pub async fn renewing<F: Future>(&self, call: F) -> F::Output {
+    /// Runs `call`, renewing the lease every third of it. A call in flight is not stopped when
+    /// the lease is lost: Authlete's one-shot `/complete` keeps a second call harmless.
+    pub async fn renewing(&self, call: impl Future<Output = Outcome>) -> Outcome {
         let ticket = self.ticket.clone();
         let (state, token) = (&self.state, self.token);
-        while_renewing(state.lease(), call, || async {
-            state.renew_claim(&ticket, token).await
-        })
-        .await
+        let renew = || async { state.renew_claim(&ticket, token).await };
+        match while_renewing(state.lease(), call, renew, OnLost::Continue).await {
+            Renewed::Done(outcome) => outcome,
+            // Not reached with `OnLost::Continue`; the call's effect would be unknown.
+            Renewed::Lost => Outcome::Unknown,
+        }
     }
 
     /// After the call: a tombstone until the request's expiry + 30 s when Authlete answered,
@@ -69,8 +82,7 @@ impl Held {
         let stored = if outcome.is_answer() {
             let until = expires_at.saturating_add(TOMBSTONE_GRACE_SECS);
             let keep = Duration::from_secs(until.saturating_sub(clock.unix_secs()).max(1));
-            let state = &self.state;
-            state.finish_claim(&self.ticket, self.token, keep).await
+            self.state.finish_claim(&self.ticket, keep).await
         } else {
             self.state.release_claim(&self.ticket, self.token).await
         };
@@ -80,10 +92,29 @@ impl Held {
     }
 }
 
-/// Runs `work`, calling `renew` every third of `lease` until it ends. A renewal that fails or
-/// finds the lease lost is logged; the work goes on (Authlete's one-shot `/complete` keeps a
-/// second call harmless).
-pub(super) async fn while_renewing<F, R, Fut>(lease: Duration, work: F, mut renew: R) -> F::Output
+/// What `while_renewing` does when a renewal finds the lease lost.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnLost {
+    /// The work goes on (a call already sent).
+    Continue,
+    /// The work stops: another holder runs it now.
+    Stop,
+}
+
+pub(super) enum Renewed<T> {
+    Done(T),
+    /// The lease was lost and the work stopped (`OnLost::Stop`).
+    Lost,
+}
+
+/// Runs `work`, calling `renew` every third of `lease` until it ends. A renewal that fails is
+/// logged and the work goes on (the lease may still hold; Redis may be back at the next one).
+pub(super) async fn while_renewing<F, R, Fut>(
+    lease: Duration,
+    work: F,
+    mut renew: R,
+    on_lost: OnLost,
+) -> Renewed<F::Output>
 where
     F: Future,
     R: FnMut() -> Fut,
@@ -93,10 +124,11 @@ where
     let mut work = std::pin::pin!(work);
     loop {
         tokio::select! {
-            done = &mut work => return done,
+            done = &mut work => return Renewed::Done(done),
             () = tokio::time::sleep(every) => match renew().await {
                 Ok(true) => {}
-                Ok(false) => log::warn!("a lease was lost while its work ran"),
+                Ok(false) if on_lost == OnLost::Stop => return Renewed::Lost,
+                Ok(false) => log::debug!("a lease was lost while its call ran"),
                 Err(e) => log::warn!("a lease was not renewed: {e}"),
             },
         }

@@ -4,7 +4,9 @@
 //!
 //! A deadline call that was not sent, got 429/5xx, or timed out is retried until the request
 //! expires, and the request stays listed meanwhile: a brief Authlete outage must not cost a
-//! ping/push client its notification. Every wait runs on the injected clock.
+//! ping/push client its notification. The waits of the gateway's own schedule (the deadline,
+//! the retries) run on the injected clock; the fleet's (sweeps, leases) on real time, as
+//! Redis's clock does.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -16,7 +18,7 @@ use rand::Rng;
 
 use super::background::Context;
 use super::bridge::{unix, Bridge};
-use super::claim::{self, while_renewing, Claimed};
+use super::claim::{self, while_renewing, Claimed, OnLost, Renewed};
 use super::complete::{Completion, Outcome, Verdict};
 use super::registry::Entry;
 use super::DeliveryMode;
@@ -62,11 +64,14 @@ pub(super) fn sweep(bridge: Arc<Bridge>) {
     sweeper.background.spawn_timer(move |context| {
         async move {
             let running = Rc::new(Cell::new(0usize));
-            while !bridge.background.is_closing() {
+            loop {
                 let jitter = rand::thread_rng().gen_range(0..=SWEEP_EVERY.as_millis() as u64 / 4);
-                tokio::time::sleep(SWEEP_EVERY + Duration::from_millis(jitter)).await;
+                let wait = tokio::time::sleep(SWEEP_EVERY + Duration::from_millis(jitter));
+                if !bridge.background.pause(wait).await {
+                    return;
+                }
                 let room = MAX_RUNNING.saturating_sub(running.get());
-                if room == 0 || bridge.background.is_closing() {
+                if room == 0 {
                     continue;
                 }
                 let due = match bridge.state.claim_due(room).await {
@@ -91,26 +96,37 @@ pub(super) fn sweep(bridge: Arc<Bridge>) {
     });
 }
 
-/// One shared deadline this replica claimed: run while renewing the lease; if shutdown
-/// interrupts it, it stays in `Bridge::holding` to be handed back.
+/// One shared deadline this replica claimed, run while its lease is renewed: stopped when the
+/// lease is lost (another replica runs it now), handed back at once when shutdown interrupts it.
 async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
-    let Some(entry) = super::registry::decode(due.listing) else {
+    let DueDeadline {
+        listing,
+        lease,
+        reclaimed,
+    } = due;
+    let Some(entry) = super::registry::decode(listing) else {
         return;
     };
     let ticket = entry.request.claims.ticket.clone();
-    if due.reclaimed {
+    let request_id = &entry.request.request_id;
+    if reclaimed {
         bridge.metrics.deadlines_reclaimed.inc();
-        log::info!(
-            "request_id={} took over the deadline of a replica that stopped renewing it",
-            entry.request.request_id
-        );
+        log::info!("request_id={request_id} took over a deadline whose lease ran out");
     }
+    bridge.hold_deadline(&ticket, &lease);
     let state = &bridge.state;
-    bridge.holding(&ticket, true);
     let run = end(bridge, context, &entry, true);
-    if while_renewing(state.lease(), run, || state.renew_deadline(&ticket)).await {
-        bridge.holding(&ticket, false);
+    let renew = || state.renew_deadline(&ticket, &lease);
+    match while_renewing(state.lease(), run, renew, OnLost::Stop).await {
+        Renewed::Done(true) => {}
+        Renewed::Done(false) => bridge.give_back(&ticket, &lease).await,
+        Renewed::Lost => {
+            log::info!(
+                "request_id={request_id} the deadline's lease was lost; its new holder runs it"
+            );
+        }
     }
+    bridge.drop_deadline(&ticket, &lease);
 }
 
 /// The deadline of a request still listed: a ping/push request is completed with
@@ -219,16 +235,17 @@ async fn fail_until_answered(
     let mut retry: u32 = 0;
     let mut maybe_applied = false;
     loop {
-        let Some(place) = reserve_until_expiry(bridge, entry).await else {
+        let place = reserve_until_expiry(bridge, entry).await;
+        if bridge.background.is_closing() {
+            return Some(Ended::GaveUp);
+        }
+        let Some(place) = place else {
             log::error!(
                 "request_id={request_id} no notification queue place until the request \
                  expired; the deadline's /complete was not sent"
             );
             return Some(Ended::GaveUp);
         };
-        if bridge.background.is_closing() {
-            return Some(Ended::GaveUp);
-        }
         let outcome = match claim::take(&bridge.state, &entry.request.claims.ticket).await {
             Ok(Claimed::Held(held)) => {
                 let call = completion.run(context, Some(place), &bridge.metrics);
@@ -238,10 +255,21 @@ async fn fail_until_answered(
                 outcome
             }
             // A decision is being reported: its answer settles the request, or its failure
-            // gives the claim back for the next attempt.
-            Ok(Claimed::Busy) => Outcome::Unavailable {
-                retry_after_secs: 0,
-            },
+            // gives the claim back. Waiting for it is not a failed attempt.
+            Ok(Claimed::Busy) => {
+                drop(place);
+                if bridge.clock.now() >= expiry {
+                    return None;
+                }
+                let wait = tokio::time::sleep(bridge.state.lease() / 3);
+                if !bridge.background.pause(wait).await {
+                    return Some(Ended::GaveUp);
+                }
+                if !still_open(bridge, entry, listed).await {
+                    return None;
+                }
+                continue;
+            }
             Ok(Claimed::Done) => return None,
             // The call goes ahead unclaimed: Authlete's one-shot /complete keeps it single.
             Err(e) => {
@@ -273,10 +301,10 @@ async fn fail_until_answered(
             "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
              retry {retry} in {wait:?}"
         );
-        bridge
-            .clock
-            .sleep_until(bridge.clock.instant() + wait)
-            .await;
+        let pause = bridge.clock.sleep_until(bridge.clock.instant() + wait);
+        if !bridge.background.pause(pause).await {
+            return Some(Ended::GaveUp);
+        }
         if !still_open(bridge, entry, listed).await {
             return None;
         }
@@ -297,7 +325,7 @@ fn retry_wait(retry: u32, outcome: &Outcome) -> Option<Duration> {
 }
 
 /// A notification queue place for the deadline's `/complete`, waiting for one while the
-/// queue is full, until the request expires.
+/// queue is full, until the request expires or shutdown begins.
 async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationPlace> {
     loop {
         if let Some(place) = bridge.outbox.reserve().await {
@@ -306,8 +334,12 @@ async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<Notifica
         if bridge.clock.unix_secs() >= entry.request.claims.expires_at {
             return None;
         }
-        let retry = bridge.clock.instant() + QUEUE_RETRY;
-        bridge.clock.sleep_until(retry).await;
+        let retry = bridge
+            .clock
+            .sleep_until(bridge.clock.instant() + QUEUE_RETRY);
+        if !bridge.background.pause(retry).await {
+            return None;
+        }
     }
 }
 

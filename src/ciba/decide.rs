@@ -91,28 +91,33 @@ pub async fn decide(
     } else {
         None
     };
-    // One report per request: a decision or deadline in flight, or one Authlete answered,
-    // wins without another call (SPEC §5.3).
-    let held = match claim::take(&bridge.state, &claims.ticket).await {
-        Ok(Claimed::Held(held)) => held,
-        Ok(Claimed::Busy | Claimed::Done) => return Ok(Outcome::AlreadyDecided),
-        Err(e) => {
-            log::warn!("request_id={request_id} the completion claim was not taken: {e}");
-            return Err(DecisionRejected::Unavailable);
-        }
-    };
     let (reply, outcome) = oneshot::channel();
     let job_bridge = bridge.clone();
     let request_id = request_id.to_owned();
     let submitted = bridge.background.spawn_tracked(move |context| {
         async move {
-            let job = apply(&job_bridge, &context, &claims, decided, place, &request_id);
-            let outcome = held.renewing(job).await;
-            held.settle(&outcome, claims.expires_at, &job_bridge.clock)
-                .await;
-            if outcome.is_answer() {
-                job_bridge.settle(&claims.ticket).await;
-            }
+            let bridge = &job_bridge;
+            // One report per request: a decision or deadline in flight, or one Authlete
+            // answered, wins without another call (SPEC §5.3).
+            let outcome = match claim::take(&bridge.state, &claims.ticket).await {
+                Ok(Claimed::Held(held)) => {
+                    let job = apply(bridge, &context, &claims, decided, place, &request_id);
+                    let outcome = held.renewing(job).await;
+                    held.settle(&outcome, claims.expires_at, &bridge.clock)
+                        .await;
+                    if outcome.is_answer() {
+                        bridge.settle(&claims.ticket).await;
+                    }
+                    outcome
+                }
+                Ok(Claimed::Busy | Claimed::Done) => Outcome::AlreadyDecided,
+                Err(e) => {
+                    log::warn!("request_id={request_id} the completion claim was not taken: {e}");
+                    Outcome::Unavailable {
+                        retry_after_secs: bridge.retry_after_secs,
+                    }
+                }
+            };
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
         }

@@ -267,17 +267,30 @@ pub trait Registry: Send + Sync {
     fn count(&self) -> impl Future<Output = Result<u64, StateError>> + Send;
 }
 
-/// A completion claim this process holds (SPEC §12): the operation id it was taken with, so
-/// that a retried command applies once and only its holder can renew, release or finish it.
+/// The token of a completion claim (SPEC §12): a random operation id the caller makes before
+/// asking, so that a call that timed out after Redis applied it can still be released, and only
+/// its holder can renew or release the claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimToken(pub u128);
 
-/// What `Completions::claim` found.
+impl ClaimToken {
+    pub fn random() -> Self {
+        Self(rand::Rng::gen(&mut rand::thread_rng()))
+    }
+}
+
+impl std::fmt::Display for ClaimToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+/// What `Completions::claim_completion` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// The caller holds the claim for one lease; `takeover` when a previous holder's lease had
-    /// run out without an answer (its replica died, or its call hung).
-    Taken { token: ClaimToken, takeover: bool },
+    /// The caller's token holds the claim for one lease; `takeover` when a previous holder's
+    /// lease had run out without an answer (its replica died, or its call hung).
+    Taken { takeover: bool },
     /// Another holder's lease is live: a decision or the deadline is being reported.
     Held,
     /// Authlete has answered a completion of this request.
@@ -288,9 +301,12 @@ pub enum Claim {
 /// by a decision or by the deadline, leased for `state.redis.lease_ms` and renewed while
 /// `/complete` runs, released when the call got no answer, a tombstone once Authlete answered.
 pub trait Completions: Send + Sync {
+    /// Takes the claim of `ticket` for `token`, unless another holder's lease is live or
+    /// Authlete already answered. Asking again with the same token renews it.
     fn claim_completion(
         &self,
         ticket: &str,
+        token: ClaimToken,
     ) -> impl Future<Output = Result<Claim, StateError>> + Send;
 
     /// Extends the lease; false when `token` no longer holds it.
@@ -300,28 +316,35 @@ pub trait Completions: Send + Sync {
         token: ClaimToken,
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
-    /// Gives the claim up (the call was not sent, or got no answer): anyone may take it.
+    /// Gives the claim up (the call was not sent, or got no answer): anyone may take it. Does
+    /// nothing unless `token` holds it.
     fn release_claim(
         &self,
         ticket: &str,
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    /// Authlete answered: the claim becomes a tombstone for `keep` (until the request's expiry
-    /// plus 30 s).
+    /// Authlete answered a completion of `ticket` (whoever asked): the claim becomes a
+    /// tombstone for `keep` (until the request's expiry plus 30 s).
     fn finish_claim(
         &self,
         ticket: &str,
-        token: ClaimToken,
         keep: Duration,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
+
+/// Who holds the lease on a shared deadline: this replica's name and the claim's own id, so
+/// that a replica that claims a deadline again (its renewals stalled past the lease) does not
+/// mistake the new lease for the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineLease(pub String);
 
 /// A shared deadline that fell due, claimed by this replica for one lease (SPEC §12).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDeadline {
     pub listing: Listing,
-    /// True when another replica had claimed it and its lease ran out: a takeover.
+    pub lease: DeadlineLease,
+    /// True when another holder had claimed it and its lease ran out: a takeover.
     pub reclaimed: bool,
 }
 
@@ -330,20 +353,25 @@ pub struct DueDeadline {
 /// over when a claim's lease runs out. The `memory` backend shares nothing: its deadlines are
 /// timers of the one process, and these operations find nothing.
 pub trait Deadlines: Send + Sync {
-    /// At most `limit` deadlines that fell due, each leased to this replica.
+    /// At most `limit` deadlines that fell due, each leased to this replica. A deadline whose
+    /// registry entry is gone, or does not open, is dropped.
     fn claim_due(
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<DueDeadline>, StateError>> + Send;
 
-    /// Extends this replica's lease on the deadline of `ticket`; false when it lost it.
-    fn renew_deadline(&self, ticket: &str)
-        -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Extends `lease` on the deadline of `ticket`; false when it no longer holds it.
+    fn renew_deadline(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
-    /// Gives the deadline of `ticket` back, due again `after` from now.
+    /// Gives the deadline of `ticket` back, due again `after` from now, if `lease` holds it.
     fn postpone(
         &self,
         ticket: &str,
+        lease: &DeadlineLease,
         after: Duration,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
@@ -702,8 +730,8 @@ impl Registry for State {
 }
 
 impl Completions for State {
-    async fn claim_completion(&self, ticket: &str) -> Result<Claim, StateError> {
-        dispatch!(self, Op::ClaimTake, |b| b.claim_completion(ticket))
+    async fn claim_completion(&self, ticket: &str, token: ClaimToken) -> Result<Claim, StateError> {
+        dispatch!(self, Op::ClaimTake, |b| b.claim_completion(ticket, token))
     }
 
     async fn renew_claim(&self, ticket: &str, token: ClaimToken) -> Result<bool, StateError> {
@@ -714,14 +742,8 @@ impl Completions for State {
         dispatch!(self, Op::ClaimRelease, |b| b.release_claim(ticket, token))
     }
 
-    async fn finish_claim(
-        &self,
-        ticket: &str,
-        token: ClaimToken,
-        keep: Duration,
-    ) -> Result<(), StateError> {
-        dispatch!(self, Op::ClaimFinish, |b| b
-            .finish_claim(ticket, token, keep))
+    async fn finish_claim(&self, ticket: &str, keep: Duration) -> Result<(), StateError> {
+        dispatch!(self, Op::ClaimFinish, |b| b.finish_claim(ticket, keep))
     }
 }
 
@@ -730,11 +752,21 @@ impl Deadlines for State {
         dispatch!(self, Op::DeadlineClaim, |b| b.claim_due(limit))
     }
 
-    async fn renew_deadline(&self, ticket: &str) -> Result<bool, StateError> {
-        dispatch!(self, Op::DeadlineRenew, |b| b.renew_deadline(ticket))
+    async fn renew_deadline(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, Op::DeadlineRenew, |b| b.renew_deadline(ticket, lease))
     }
 
-    async fn postpone(&self, ticket: &str, after: Duration) -> Result<(), StateError> {
-        dispatch!(self, Op::DeadlinePostpone, |b| b.postpone(ticket, after))
+    async fn postpone(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+        after: Duration,
+    ) -> Result<(), StateError> {
+        dispatch!(self, Op::DeadlinePostpone, |b| b
+            .postpone(ticket, lease, after))
     }
 }

@@ -396,3 +396,55 @@ async fn with_redis_unreachable_a_decision_gets_503_before_authlete_is_called() 
     issuer.stop().await;
     decider.stop().await;
 }
+
+#[actix_web::test]
+async fn a_deadline_call_authlete_refused_gives_the_claim_back_to_a_decision() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let authlete = MockServer::start().await;
+    mount_ping_request(&authlete).await;
+    let receiver = receiver(204).await;
+    // The deadline's call is refused; it then waits to retry, on a clock the test does not move.
+    Mock::given(method("POST"))
+        .and(path(api_path(COMPLETE)))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&authlete)
+        .await;
+    answer(
+        &authlete,
+        COMPLETE,
+        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
+    )
+    .await;
+    let base_url: url::Url = authlete.uri().parse().unwrap();
+    let a = TestGateway::start_on(authlete, |s| on_redis(s, &redis.url)).await;
+    let b = TestGateway::start_on(MockServer::start().await, |s| {
+        on_redis(s, &redis.url);
+        s.authlete.base_url = Some(base_url);
+    })
+    .await;
+    start_request(&a.base).await;
+    let listed = b.pending().await;
+    eventually("the deadline's refused /complete", || async {
+        !a.received(COMPLETE).await.is_empty()
+    })
+    .await;
+
+    let body = json!({"request_id": listed[0]["request_id"], "decision": "approve"}).to_string();
+    let decided = b
+        .post_json(&format!("{}/console/decisions", b.admin), &body, &[])
+        .await;
+    assert_eq!(decided.status, 204, "{}", decided.body);
+    let calls = a.received(COMPLETE).await;
+    let results: Vec<&Value> = calls.iter().map(|c| &c["result"]).collect();
+    assert_eq!(
+        results,
+        [&json!("TRANSACTION_FAILED"), &json!("AUTHORIZED")]
+    );
+    assert_eq!(await_notification(&receiver).await.len(), 1);
+    a.stop().await;
+    b.stop().await;
+}

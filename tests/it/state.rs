@@ -11,8 +11,8 @@ use authlete_gateway::state::redis::keys::Keys;
 use authlete_gateway::state::redis::RedisState;
 use authlete_gateway::state::seal::Sealer;
 use authlete_gateway::state::{
-    Attempt, Claim, CodeFailures, Completions, Deadlines, GuardPolicy, Guess, Guesser, Listing,
-    PendingPlaces, PollCheck, PollEntries, PollPolicy, Registry,
+    Attempt, Claim, ClaimToken, CodeFailures, Completions, Deadlines, GuardPolicy, Guess, Guesser,
+    Listing, PendingPlaces, PollCheck, PollEntries, PollPolicy, Registry,
 };
 use redis::AsyncCommands;
 
@@ -341,56 +341,68 @@ async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
 /// The completion claims every backend promises (SPEC §12). `pass` moves the memory backend's
 /// clock; Redis's lease expiry is awaited.
 async fn claims_contract(subject: &impl Completions, pass: impl Fn(Duration)) {
-    let Claim::Taken { token, takeover } = subject.claim_completion("t1").await.unwrap() else {
-        panic!("a fresh request's claim is free");
-    };
-    assert!(!takeover);
-    assert_eq!(subject.claim_completion("t1").await.unwrap(), Claim::Held);
-    assert!(subject.renew_claim("t1", token).await.unwrap());
-    let stranger = authlete_gateway::state::ClaimToken(7);
-    assert!(!subject.renew_claim("t1", stranger).await.unwrap());
-    subject.release_claim("t1", stranger).await.unwrap();
-    assert_eq!(subject.claim_completion("t1").await.unwrap(), Claim::Held);
-    subject.release_claim("t1", token).await.unwrap();
-    let Claim::Taken { token, takeover } = subject.claim_completion("t1").await.unwrap() else {
-        panic!("a released claim is free");
-    };
-    assert!(!takeover, "a released claim is not a takeover");
+    let (first, second, third) = (ClaimToken(1), ClaimToken(2), ClaimToken(3));
+    let claim = |token| subject.claim_completion("t1", token);
+    assert_eq!(
+        claim(first).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    assert_eq!(claim(second).await.unwrap(), Claim::Held);
+    // A take that timed out after it was applied, asked again with its token, is its own.
+    assert_eq!(
+        claim(first).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    assert!(subject.renew_claim("t1", first).await.unwrap());
+    assert!(!subject.renew_claim("t1", second).await.unwrap());
+    subject.release_claim("t1", second).await.unwrap();
+    assert_eq!(claim(second).await.unwrap(), Claim::Held);
+    subject.release_claim("t1", first).await.unwrap();
+    assert_eq!(
+        claim(second).await.unwrap(),
+        Claim::Taken { takeover: false },
+        "a released claim is free, and taking it is not a takeover"
+    );
 
     // Its holder stops renewing: once the lease has run out the next caller takes it over.
     pass(LEASE + Duration::from_millis(100));
     let taken = eventually("the lease to run out", || async {
-        match subject.claim_completion("t1").await.unwrap() {
+        match claim(third).await.unwrap() {
             Claim::Held => None,
             other => Some(other),
         }
     })
     .await;
-    let Claim::Taken {
-        token: next,
-        takeover,
-    } = taken
-    else {
-        panic!("{taken:?}");
-    };
-    assert!(takeover, "an expired lease is a takeover");
+    assert_eq!(taken, Claim::Taken { takeover: true });
     assert!(
-        !subject.renew_claim("t1", token).await.unwrap(),
+        !subject.renew_claim("t1", second).await.unwrap(),
         "the old holder lost it"
     );
 
     // Authlete answered: a tombstone for everyone, the holder included.
     subject
-        .finish_claim("t1", next, Duration::from_secs(60))
+        .finish_claim("t1", Duration::from_secs(60))
         .await
         .unwrap();
-    assert_eq!(subject.claim_completion("t1").await.unwrap(), Claim::Done);
-    assert!(!subject.renew_claim("t1", next).await.unwrap());
-    subject.release_claim("t1", next).await.unwrap();
-    assert_eq!(subject.claim_completion("t1").await.unwrap(), Claim::Done);
+    for token in [first, third, ClaimToken(4)] {
+        assert_eq!(claim(token).await.unwrap(), Claim::Done);
+    }
+    assert!(!subject.renew_claim("t1", third).await.unwrap());
+    subject.release_claim("t1", third).await.unwrap();
+    assert_eq!(claim(third).await.unwrap(), Claim::Done);
+    // A tombstone lasts as long as it was told to.
+    subject
+        .finish_claim("t3", Duration::from_secs(1))
+        .await
+        .unwrap();
+    pass(Duration::from_millis(1100));
+    eventually("the tombstone to pass", || async {
+        subject.claim_completion("t3", first).await.unwrap() == (Claim::Taken { takeover: false })
+    })
+    .await;
 
     // Racing callers: exactly one gets it.
-    let racing = (0..10).map(|_| subject.claim_completion("t2"));
+    let racing = (10..20).map(|n| subject.claim_completion("t2", ClaimToken(n)));
     let claims = futures_util::future::join_all(racing).await;
     let taken = claims
         .iter()
@@ -464,8 +476,8 @@ async fn a_due_deadline_is_run_by_one_replica_and_taken_over_when_its_lease_runs
     assert_eq!(due[0].listing, request);
     assert!(!due[0].reclaimed);
     assert!(b.claim_due(10).await.unwrap().is_empty(), "leased to a");
-    assert!(a.renew_deadline("ticket-1").await.unwrap());
-    assert!(!b.renew_deadline("ticket-1").await.unwrap());
+    let first = &due[0].lease;
+    assert!(a.renew_deadline("ticket-1", first).await.unwrap());
 
     // a stops renewing (it died): once its lease ran out, b takes the deadline over.
     let taken = eventually("the lease to run out", || async {
@@ -474,10 +486,31 @@ async fn a_due_deadline_is_run_by_one_replica_and_taken_over_when_its_lease_runs
     })
     .await;
     assert!(taken[0].reclaimed, "{taken:?}");
-    assert!(!a.renew_deadline("ticket-1").await.unwrap(), "a lost it");
+    let second = &taken[0].lease;
+    assert!(
+        !a.renew_deadline("ticket-1", first).await.unwrap(),
+        "a lost it"
+    );
+    a.postpone("ticket-1", first, Duration::ZERO).await.unwrap();
+    assert!(
+        a.claim_due(10).await.unwrap().is_empty(),
+        "a stale lease gives nothing back"
+    );
+
+    // A replica that claims a deadline again (its renewals stalled) holds a new lease: the
+    // old one no longer renews.
+    let again = eventually("b's own lease to run out", || async {
+        let due = b.claim_due(10).await.unwrap();
+        (!due.is_empty()).then_some(due)
+    })
+    .await;
+    assert_ne!(&again[0].lease, second);
+    assert!(!b.renew_deadline("ticket-1", second).await.unwrap());
+    let third = &again[0].lease;
+    assert!(b.renew_deadline("ticket-1", third).await.unwrap());
 
     // Handed back at shutdown: due at once, and not a takeover for whoever takes it.
-    b.postpone("ticket-1", Duration::ZERO).await.unwrap();
+    b.postpone("ticket-1", third, Duration::ZERO).await.unwrap();
     let handed = a.claim_due(10).await.unwrap();
     assert_eq!(handed.len(), 1);
     assert!(!handed[0].reclaimed);
@@ -496,12 +529,14 @@ async fn a_due_deadline_is_run_by_one_replica_and_taken_over_when_its_lease_runs
     assert!(a.insert(&listing(2), LIFETIME, soon).await.unwrap());
     let entries: Vec<String> = c.keys("*:req:*").await.unwrap();
     let _: () = c.del(entries).await.unwrap();
-    eventually("the expired entry's deadline to be dropped", || async {
-        assert!(a.claim_due(10).await.unwrap().is_empty());
+    let dropped = eventually("the deadline without an entry to fall due", || async {
         let names: Vec<String> = c.clone().keys("*deadline*").await.unwrap();
-        names.is_empty()
+        let due = a.claim_due(10).await.unwrap();
+        let still: Vec<String> = c.clone().keys("*deadline*").await.unwrap();
+        (!names.is_empty() && still.is_empty()).then_some(due)
     })
     .await;
+    assert!(dropped.is_empty(), "{dropped:?}");
 }
 
 #[actix_web::test]
@@ -756,4 +791,45 @@ async fn replicas_sharing_redis_list_and_remove_one_registry() {
     assert_eq!(b.remove("ticket-1").await.unwrap(), Some(listing(1)));
     assert_eq!(a.list(10).await.unwrap(), vec![]);
     assert_eq!(a.count().await.unwrap(), 0);
+}
+
+#[actix_web::test]
+async fn a_completion_claim_names_no_ticket_and_lives_no_longer_than_its_request() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let state = redis_state(&server);
+    let ticket = "ticket-in-the-clear";
+    let token = ClaimToken(0xfeed);
+    assert_eq!(
+        state.claim_completion(ticket, token).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    let mut c = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let names: Vec<String> = c.keys("*").await.unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let name = &names[0];
+    assert!(name.starts_with("{agw}:claim:"), "{name}");
+    assert!(!name.contains(ticket));
+    let max = (LIFETIME + Duration::from_secs(60)).as_millis() as i64;
+    let leased: i64 = c.pttl(name).await.unwrap();
+    assert!(leased > max - 5000 && leased <= max, "{leased}");
+    let fields: Vec<(String, String)> = c.hgetall(name).await.unwrap();
+    assert!(
+        fields.iter().all(|(_, v)| !v.contains(ticket)),
+        "{fields:?}"
+    );
+
+    state
+        .finish_claim(ticket, Duration::from_secs(90))
+        .await
+        .unwrap();
+    let tombstone: i64 = c.pttl(name).await.unwrap();
+    assert!(tombstone > 85_000 && tombstone <= 90_000, "{tombstone}");
+    let fields: Vec<(String, String)> = c.hgetall(name).await.unwrap();
+    assert_eq!(fields, vec![("done".to_owned(), "1".to_owned())]);
 }

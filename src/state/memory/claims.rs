@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::MemoryState;
-use crate::state::{Claim, ClaimToken, Completions, Deadlines, DueDeadline, StateError};
+use crate::state::{
+    Claim, ClaimToken, Completions, DeadlineLease, Deadlines, DueDeadline, StateError,
+};
 
 /// Claims kept at most; beyond it (after dropping the expired ones) a claim is granted without
 /// being recorded, and Authlete's one-shot `/complete` keeps the effect single.
@@ -29,7 +31,11 @@ impl Held {
 }
 
 #[derive(Default)]
-pub(super) struct Claims(HashMap<[u8; 32], Held>);
+pub(super) struct Claims {
+    held: HashMap<[u8; 32], Held>,
+    /// Records refused or made at `MAX_CLAIMS` since the expired claims were last dropped.
+    since_sweep: usize,
+}
 
 fn digest(ticket: &str) -> [u8; 32] {
     Sha256::digest(ticket.as_bytes()).into()
@@ -42,37 +48,32 @@ impl MemoryState {
 }
 
 impl Completions for MemoryState {
-    async fn claim_completion(&self, ticket: &str) -> Result<Claim, StateError> {
+    async fn claim_completion(&self, ticket: &str, token: ClaimToken) -> Result<Claim, StateError> {
         let now = self.clock.instant();
-        let token: u128 = rand::Rng::gen(&mut rand::thread_rng());
         let mut claims = self.claims();
         let key = digest(ticket);
-        let takeover = match claims.0.get(&key) {
+        let takeover = match claims.held.get(&key) {
             Some(Held::Done { until }) if *until > now => return Ok(Claim::Done),
+            Some(Held::Leased { token: held, .. }) if *held == token.0 => false,
             Some(Held::Leased { until, .. }) if *until > now => return Ok(Claim::Held),
             Some(Held::Leased { .. }) => true,
             _ => false,
         };
-        if claims.0.len() >= MAX_CLAIMS {
-            claims.0.retain(|_, held| held.until() > now);
-        }
-        let taken = Held::Leased {
-            token,
-            until: now + self.lease,
-        };
-        if claims.0.len() < MAX_CLAIMS || claims.0.contains_key(&key) {
-            claims.0.insert(key, taken);
-        }
-        Ok(Claim::Taken {
-            token: ClaimToken(token),
-            takeover,
-        })
+        claims.record(
+            key,
+            Held::Leased {
+                token: token.0,
+                until: now + self.lease,
+            },
+            now,
+        );
+        Ok(Claim::Taken { takeover })
     }
 
     async fn renew_claim(&self, ticket: &str, token: ClaimToken) -> Result<bool, StateError> {
         let until = self.clock.instant() + self.lease;
         let mut claims = self.claims();
-        match claims.0.get_mut(&digest(ticket)) {
+        match claims.held.get_mut(&digest(ticket)) {
             Some(Held::Leased {
                 token: held,
                 until: lease,
@@ -87,26 +88,36 @@ impl Completions for MemoryState {
     async fn release_claim(&self, ticket: &str, token: ClaimToken) -> Result<(), StateError> {
         let mut claims = self.claims();
         let key = digest(ticket);
-        if matches!(claims.0.get(&key), Some(Held::Leased { token: held, .. }) if *held == token.0)
+        if matches!(claims.held.get(&key), Some(Held::Leased { token: held, .. }) if *held == token.0)
         {
-            claims.0.remove(&key);
+            claims.held.remove(&key);
         }
         Ok(())
     }
 
-    async fn finish_claim(
-        &self,
-        ticket: &str,
-        _token: ClaimToken,
-        keep: Duration,
-    ) -> Result<(), StateError> {
-        let until = self.clock.instant() + keep;
+    async fn finish_claim(&self, ticket: &str, keep: Duration) -> Result<(), StateError> {
+        let now = self.clock.instant();
         let mut claims = self.claims();
-        let key = digest(ticket);
-        if claims.0.len() < MAX_CLAIMS || claims.0.contains_key(&key) {
-            claims.0.insert(key, Held::Done { until });
-        }
+        claims.record(digest(ticket), Held::Done { until: now + keep }, now);
         Ok(())
+    }
+}
+
+impl Claims {
+    /// Records `held` for `key`. At `MAX_CLAIMS` the expired claims are dropped (on the first
+    /// record that finds the map full, then once per `MAX_CLAIMS / 10` such records); when it
+    /// is still full, a new claim is granted without being recorded.
+    fn record(&mut self, key: [u8; 32], held: Held, now: Instant) {
+        if self.held.len() >= MAX_CLAIMS && !self.held.contains_key(&key) {
+            if self.since_sweep.is_multiple_of(MAX_CLAIMS / 10) {
+                self.held.retain(|_, held| held.until() > now);
+            }
+            self.since_sweep = self.since_sweep.wrapping_add(1);
+            if self.held.len() >= MAX_CLAIMS {
+                return;
+            }
+        }
+        self.held.insert(key, held);
     }
 }
 
@@ -115,11 +126,20 @@ impl Deadlines for MemoryState {
         Ok(Vec::new())
     }
 
-    async fn renew_deadline(&self, _ticket: &str) -> Result<bool, StateError> {
+    async fn renew_deadline(
+        &self,
+        _ticket: &str,
+        _lease: &DeadlineLease,
+    ) -> Result<bool, StateError> {
         Ok(false)
     }
 
-    async fn postpone(&self, _ticket: &str, _after: Duration) -> Result<(), StateError> {
+    async fn postpone(
+        &self,
+        _ticket: &str,
+        _lease: &DeadlineLease,
+        _after: Duration,
+    ) -> Result<(), StateError> {
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
--- Turns a completion claim into a tombstone once Authlete answered (SPEC §12): later
--- decisions get 409 without calling Authlete, and the deadline skips.
+-- Turns a completion claim into a tombstone once Authlete answered (SPEC §12), whoever asked:
+-- later decisions get 409 without calling Authlete, and the deadline skips.
 --
 -- KEYS[1]  the claim (see claim_take.lua)
 -- ARGV[1]  how long the tombstone stays, in ms (until the request's expiry + 30 s)

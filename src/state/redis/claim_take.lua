@@ -9,7 +9,8 @@
 --          { 1, 0 } another holder's lease is live, { 2, 0 } Authlete already answered.
 --
 -- One script because checking and taking must be one step on one clock: two replicas that
--- race for a claim cannot both get it. A retry with the same token finds it its own.
+-- race for a claim cannot both get it. A retry with the same token (a call that timed out after
+-- it was applied) finds it its own.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local held = redis.call('HMGET', KEYS[1], 'done', 'token', 'until')
@@ -21,7 +22,7 @@ if held[2] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'until', lease_until)
   return { 0, 0 }
 end
-if held[2] and tonumber(held[3]) > now then
+if held[2] and (tonumber(held[3]) or 0) > now then
   return { 1, 0 }
 end
 local takeover = 0
