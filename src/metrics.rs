@@ -15,7 +15,7 @@ use prometheus::{
 pub const DECISIONS: [&str; 6] = ["approve", "deny", "fail", "timeout", "late", "unknown"];
 /// The `outcome` labels of `gateway_notifications_total`: the final outcomes, and `retried`
 /// once per attempt after the first.
-pub const NOTIFICATION_OUTCOMES: [&str; 4] = ["delivered", "failed", "blocked", "retried"];
+pub const NOTIFICATION_OUTCOMES: [&str; 5] = ["delivered", "failed", "blocked", "retried", "lost"];
 /// The `result` labels of `gateway_cache_requests_total`.
 pub const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
 /// The `result` labels of `gateway_state_operations_total`.

@@ -250,8 +250,7 @@ async fn fail_until_answered(
             Ok(Claimed::Held(held)) => {
                 let call = completion.run(context, Some(place), &bridge.metrics);
                 let outcome = bridge.background.track(held.renewing(call)).await;
-                held.settle(&outcome, entry.request.claims.expires_at, &bridge.clock)
-                    .await;
+                held.settle(&outcome, &entry.request.claims, bridge).await;
                 outcome
             }
             // A decision is being reported: its answer settles the request, or its failure

@@ -103,8 +103,7 @@ pub async fn decide(
                 Ok(Claimed::Held(held)) => {
                     let job = apply(bridge, &context, &claims, decided, place, &request_id);
                     let outcome = held.renewing(job).await;
-                    held.settle(&outcome, claims.expires_at, &bridge.clock)
-                        .await;
+                    held.settle(&outcome, &claims, bridge).await;
                     if outcome.is_answer() {
                         bridge.settle(&claims.ticket).await;
                     }

@@ -448,3 +448,78 @@ async fn a_deadline_call_authlete_refused_gives_the_claim_back_to_a_decision() {
     a.stop().await;
     b.stop().await;
 }
+
+#[actix_web::test]
+async fn a_takeover_that_finds_the_request_completed_and_no_notification_stored_counts_it_lost() {
+    use authlete_gateway::state::redis::RedisState;
+    use authlete_gateway::state::seal::Sealer;
+    use authlete_gateway::state::{Claim, ClaimToken, Completions, GuardPolicy, PollPolicy};
+
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let authlete = MockServer::start().await;
+    mount_ping_request(&authlete).await;
+    // Authlete completed the request for a replica that then died before storing the
+    // notification: it holds the claim, never renews it, never reports back.
+    answer(
+        &authlete,
+        COMPLETE,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"action": "SERVER_ERROR", "resultCode": "A196203"})),
+    )
+    .await;
+    let gw = TestGateway::start_on(authlete, |s| on_redis(s, &redis.url)).await;
+    let mut settings = gw_settings_for_state(&redis.url);
+    settings.replica_name = "the-replica-that-died".into();
+    let dead = RedisState::new(
+        &settings,
+        PollPolicy {
+            leeway: Duration::from_millis(500),
+            default_interval: Duration::from_secs(5),
+            lifetime: Duration::from_secs(3600),
+        },
+        GuardPolicy {
+            max_pending: 5,
+            reservation_ttl: Duration::from_secs(60),
+            max_failures: 5,
+            failure_window: Duration::from_secs(900),
+        },
+        Sealer::new(&[[0; 32]]),
+        prometheus::Gauge::new("up", "up").unwrap(),
+    )
+    .unwrap();
+    start_request(&gw.base).await;
+    assert_eq!(
+        dead.claim_completion("ticket-1", ClaimToken(1))
+            .await
+            .unwrap(),
+        Claim::Taken { takeover: false }
+    );
+
+    eventually("the takeover's answer to be counted", || async {
+        let metrics = gw.metrics().await;
+        sample_or_zero(
+            &metrics,
+            r#"gateway_device_decisions_total{decision="late"}"#,
+        ) == 1.0
+    })
+    .await;
+    let metrics = gw.metrics().await;
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"gateway_notifications_total{mode="ping",outcome="lost"}"#
+        ),
+        1.0
+    );
+    assert_eq!(gw.received(COMPLETE).await.len(), 1);
+    gw.stop().await;
+}
+
+/// The `[state.redis]` of the fleet in these tests, for a backend the test drives itself.
+fn gw_settings_for_state(url: &str) -> authlete_gateway::config::RedisSettings {
+    let mut settings = settings();
+    on_redis(&mut settings, url);
+    settings.state.redis
+}
