@@ -47,7 +47,7 @@ use shared::Fleet;
 use thread::Job;
 use worker::WorkerConfig;
 
-pub use message::{Notification, NotificationMode, WebhookMessage};
+pub use message::{Notification, NotificationMode, WebhookMessage, WebhookType};
 pub use place::NotificationPlace;
 
 /// Webhook messages waiting or being retried at once. Messages are small; the bound only stops
@@ -62,6 +62,7 @@ pub struct Outbox {
     webhook_configured: bool,
     closing: AtomicBool,
     metrics: Metrics,
+    clock: SharedClock,
     /// With `redis`: the fleet's outbox, this replica's leases on it, and the switch that
     /// stops its claim loop.
     fleet: Option<FleetHandle>,
@@ -92,7 +93,7 @@ impl Outbox {
         };
         let config = WorkerConfig {
             metrics: metrics.clone(),
-            clock,
+            clock: clock.clone(),
             policy: AddressPolicy::new(n.allowed_networks.clone(), n.allow_private_networks),
             notification_tls: Arc::new(crate::tls::client_config(&extra_roots)?),
             attempt_timeout: n.timeout,
@@ -129,6 +130,7 @@ impl Outbox {
             webhook_configured,
             closing: AtomicBool::new(false),
             metrics,
+            clock,
             fleet,
         }))
     }
@@ -160,6 +162,7 @@ impl Outbox {
             reservation,
             jobs: self.jobs.clone(),
             metrics: self.metrics.clone(),
+            clock: self.clock.clone(),
         })
     }
 
@@ -199,11 +202,12 @@ impl Outbox {
     /// or is delivered from here when that fails, holding its in-process place meanwhile.
     pub fn send_webhook(&self, message: WebhookMessage) {
         let request_id = message.request_id.clone();
-        let refusal = if !self.webhook_configured {
-            "the webhook channel is not configured"
+        let (refusal, outcome) = if !self.webhook_configured {
+            ("the webhook channel is not configured", None)
         } else if self.closing.load(Ordering::SeqCst) {
-            "the gateway is shutting down"
-        } else if let Some(place) = self.webhooks.try_hold() {
+            ("the gateway is shutting down", Some("abandoned"))
+        } else if let Some(mut place) = self.webhooks.try_hold() {
+            place.hold_message(message.kind.label());
             let id = message.id.clone();
             let job = match self.fleet {
                 Some(_) => Job::StoreWebhook(message, place),
@@ -214,8 +218,14 @@ impl Outbox {
             }
             return;
         } else {
-            "the webhook queue is full"
+            ("the webhook queue is full", Some("failed"))
         };
+        if let Some(outcome) = outcome {
+            let metric = &self.metrics.webhook_messages;
+            metric
+                .with_label_values(&[message.kind.label(), outcome])
+                .inc();
+        }
         log::warn!(
             "request_id={request_id} webhook {} dropped: {refusal}",
             message.id
@@ -242,6 +252,25 @@ impl Outbox {
                 self.notifications.held(),
                 self.webhooks.held()
             );
+            self.count_abandoned();
+        }
+    }
+
+    /// Counts what the in-process queues still hold as `abandoned`, once, as the drain gives up.
+    fn count_abandoned(&self) {
+        for (mode, n) in self.notifications.held_by_label() {
+            let metric = self
+                .metrics
+                .notifications
+                .with_label_values(&[mode, "abandoned"]);
+            metric.inc_by(n as u64);
+        }
+        for (kind, n) in self.webhooks.held_by_label() {
+            let metric = self
+                .metrics
+                .webhook_messages
+                .with_label_values(&[kind, "abandoned"]);
+            metric.inc_by(n as u64);
         }
     }
 
@@ -272,6 +301,7 @@ impl Outbox {
                 "shutdown: {notifications} notifications and {webhooks} webhook messages that \
                  Redis did not take are still undelivered; they are abandoned"
             );
+            self.count_abandoned();
         }
     }
 }

@@ -98,11 +98,28 @@ async fn every_series_known_in_advance_is_exported_at_zero_from_the_start() {
         ));
     }
     for mode in ["ping", "push"] {
-        for outcome in ["delivered", "failed", "blocked"] {
+        for outcome in ["delivered", "failed", "blocked", "abandoned", "lost"] {
             zero(format!(
                 r#"gateway_notifications_total{{mode="{mode}",outcome="{outcome}"}}"#
             ));
         }
+        for result in ["2xx", "3xx", "4xx", "5xx", "timeout", "connect_error"] {
+            zero(format!(
+                r#"gateway_notification_attempts_total{{mode="{mode}",result="{result}"}}"#
+            ));
+        }
+    }
+    for kind in ["authentication_request", "cancelled"] {
+        for outcome in ["delivered", "failed", "abandoned"] {
+            zero(format!(
+                r#"gateway_webhook_messages_total{{outcome="{outcome}",type="{kind}"}}"#
+            ));
+        }
+    }
+    for result in ["2xx", "3xx", "4xx", "5xx", "timeout", "connect_error"] {
+        zero(format!(
+            r#"gateway_webhook_attempts_total{{result="{result}"}}"#
+        ));
     }
     for result in ["hit", "miss", "stale"] {
         zero(format!(

@@ -43,7 +43,7 @@ async fn a_ping_notification_arrives_with_bearer_token_json_type_and_verbatim_bo
         h.metrics
             .render()
             .contains("gateway_notification_duration_seconds_count{mode=\"ping\"} 1"),
-        "one attempt timed"
+        "one delivery timed, from enqueue to its outcome"
     );
 }
 
@@ -67,30 +67,31 @@ async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
     h.end_backoff().await;
     h.counted("delivered", 1.0).await;
     assert_eq!(received(&server).await.len(), 3);
-    assert_eq!(h.count("ping", "retried"), 2.0);
+    assert_eq!(h.attempts("ping", "5xx"), 2.0);
+    assert_eq!(h.attempts("ping", "2xx"), 1.0);
     assert_eq!(h.count("ping", "delivered"), 1.0);
     assert_eq!(h.count("ping", "failed"), 0.0);
 }
 
-async fn assert_one_attempt_then_failed(template: ResponseTemplate) {
+async fn assert_one_attempt_then_failed(template: ResponseTemplate, result: &str) {
     let h = Harness::start();
     let server = receiver(template).await;
     h.send(h.notification(&endpoint(&server))).await;
     h.counted("failed", 1.0).await;
     assert_eq!(received(&server).await.len(), 1);
-    assert_eq!(h.count("ping", "retried"), 0.0);
+    assert_eq!(h.attempts("ping", result), 1.0);
     assert_eq!(h.count("ping", "delivered"), 0.0);
 }
 
 #[actix_web::test]
 async fn a_redirect_is_a_permanent_failure_and_is_not_followed() {
     let redirect = ResponseTemplate::new(302).insert_header("location", "/cb");
-    assert_one_attempt_then_failed(redirect).await;
+    assert_one_attempt_then_failed(redirect, "3xx").await;
 }
 
 #[actix_web::test]
 async fn a_client_error_is_a_permanent_failure() {
-    assert_one_attempt_then_failed(ResponseTemplate::new(400)).await;
+    assert_one_attempt_then_failed(ResponseTemplate::new(400), "4xx").await;
 }
 
 /// Answers 429 with `Retry-After: 1` once, then 200, and records when each request came by
@@ -136,7 +137,8 @@ async fn a_429_retry_after_is_honoured() {
         waited >= Duration::from_millis(990),
         "retried after {waited:?}"
     );
-    assert_eq!(h.count("ping", "retried"), 1.0);
+    assert_eq!(h.attempts("ping", "4xx"), 1.0);
+    assert_eq!(h.attempts("ping", "2xx"), 1.0);
 }
 
 #[actix_web::test]
@@ -161,7 +163,7 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     h.clock.advance(Duration::from_secs(61));
     h.counted("failed", 1.0).await;
     let attempts = received(&server).await.len();
-    assert_eq!(h.count("ping", "retried") as usize, attempts - 1);
+    assert_eq!(h.attempts("ping", "5xx") as usize, attempts);
     assert_eq!(h.count("ping", "delivered"), 0.0);
 }
 

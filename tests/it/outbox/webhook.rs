@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authlete_gateway::clock::Clock;
 use authlete_gateway::config::{DeviceChannel, Secret, SecretList, WebhookSettings};
-use authlete_gateway::outbox::WebhookMessage;
+use authlete_gateway::outbox::{WebhookMessage, WebhookType};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -31,6 +31,7 @@ fn webhook_harness(server: &MockServer) -> Harness {
 
 fn message(h: &Harness) -> WebhookMessage {
     WebhookMessage {
+        kind: WebhookType::AuthenticationRequest,
         id: "rid-1".to_owned(),
         body: MESSAGE.to_owned(),
         deadline: h.now() + Duration::from_secs(600),
@@ -167,6 +168,11 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
         allow_insecure_http: false,
     });
     let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
-    let built = Outbox::new(&settings, authlete_gateway::startup::metrics(), clock, None);
+    let built = Outbox::new(
+        &settings,
+        authlete_gateway::startup::metrics(&settings),
+        clock,
+        None,
+    );
     assert!(built.err().is_some_and(|e| e.contains("https")));
 }
