@@ -17,6 +17,7 @@ mod device;
 mod device_payload;
 mod directory;
 mod emulator;
+mod exported;
 mod http_rules;
 mod identification;
 mod introspection;
