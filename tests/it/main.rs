@@ -25,6 +25,7 @@ mod metadata;
 mod outbox;
 mod outbox_crash;
 mod polling;
+mod prometheus;
 mod resource;
 mod shared_deadlines;
 mod shared_guards;
