@@ -32,6 +32,31 @@ async fn request_metrics_move_after_a_request() {
         ),
         1.0
     );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"gateway_http_request_duration_seconds_count{route="/backchannel/authentication",status_class="4xx"}"#
+        ),
+        1.0
+    );
+}
+
+/// SPEC §8: the histograms' buckets reach the longest configured timeout, so the slowest call
+/// a timeout allows is told apart from one that hung.
+#[actix_web::test]
+async fn histogram_buckets_reach_the_longest_configured_timeout() {
+    let gw = TestGateway::start_with(|s| {
+        s.authlete.connect_timeout = std::time::Duration::from_secs(2);
+        s.authlete.complete_timeout = std::time::Duration::from_secs(45);
+        s.ciba.max_request_lifetime = std::time::Duration::from_secs(7200);
+    })
+    .await;
+    let metrics = gw.metrics().await;
+    // Connect and request timeouts add up: 2 s + 45 s.
+    let top = r#"gateway_authlete_request_duration_seconds_bucket{api="complete",le="47"}"#;
+    assert_eq!(sample(&metrics, top), 0.0);
+    let delivery = r#"gateway_notification_duration_seconds_bucket{mode="ping",le="7200"}"#;
+    assert_eq!(sample(&metrics, delivery), 0.0);
 }
 
 #[actix_web::test]

@@ -111,6 +111,19 @@ impl Respond for TooManyOnce {
 }
 
 #[actix_web::test]
+async fn a_shutdown_that_gives_up_counts_the_queued_notification_abandoned() {
+    let h = Harness::start();
+    let server = receiver(ResponseTemplate::new(503)).await;
+    h.send(h.notification(&endpoint(&server))).await;
+    support::received_at_least(&server, 1).await;
+    // The retry waits on the manual clock, which does not move: the drain gives up.
+    h.outbox.drain(Duration::from_millis(200)).await;
+    assert_eq!(h.count("ping", "abandoned"), 1.0);
+    assert_eq!(h.count("ping", "failed"), 0.0);
+    assert_eq!(h.count("push", "abandoned"), 0.0);
+}
+
+#[actix_web::test]
 async fn a_429_retry_after_is_honoured() {
     let h = Harness::start();
     let arrivals = Arc::new(Mutex::new(Vec::new()));
@@ -164,6 +177,9 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     h.counted("failed", 1.0).await;
     let attempts = received(&server).await.len();
     assert_eq!(h.attempts("ping", "5xx") as usize, attempts);
+    // Timed from the enqueue to the final outcome, across the retries' waits.
+    let took = h.series(r#"gateway_notification_duration_seconds_sum{mode="ping"}"#);
+    assert!(took >= 61.0, "{took}");
     assert_eq!(h.count("ping", "delivered"), 0.0);
 }
 

@@ -99,6 +99,11 @@ impl Harness {
         support::sample(&self.metrics.render(), &series)
     }
 
+    /// Any series of the outbox's metrics, e.g. `gateway_webhook_attempts_total{result="2xx"}`.
+    pub fn series(&self, name_and_labels: &str) -> f64 {
+        support::sample(&self.metrics.render(), name_and_labels)
+    }
+
     /// Moves the clock by `by` once a delivery waits on it: only then is its timer set, so
     /// that the move counts. Call it once per wait, and only after seeing the attempt before
     /// that wait: a wait that has just ended counts as waiting until its delivery runs again.
