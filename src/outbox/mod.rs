@@ -61,6 +61,8 @@ pub struct Outbox {
     webhooks: Arc<Queue>,
     webhook_configured: bool,
     closing: AtomicBool,
+    /// Shared with the delivery thread: see `WorkerConfig::gave_up`.
+    gave_up: Arc<AtomicBool>,
     metrics: Metrics,
     clock: SharedClock,
     /// With `redis`: the fleet's outbox, this replica's leases on it, and the switch that
@@ -91,7 +93,9 @@ impl Outbox {
                 .map_err(|e| format!("notifications.ca_file: {e}"))?,
             _ => Vec::new(),
         };
+        let gave_up = Arc::new(AtomicBool::new(false));
         let config = WorkerConfig {
+            gave_up: gave_up.clone(),
             metrics: metrics.clone(),
             clock: clock.clone(),
             policy: AddressPolicy::new(n.allowed_networks.clone(), n.allow_private_networks),
@@ -129,6 +133,7 @@ impl Outbox {
             webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY, depth(OutboxKind::Webhook)),
             webhook_configured,
             closing: AtomicBool::new(false),
+            gave_up,
             metrics,
             clock,
             fleet,
@@ -256,8 +261,10 @@ impl Outbox {
         }
     }
 
-    /// Counts what the in-process queues still hold as `abandoned`, once, as the drain gives up.
+    /// Counts what the in-process queues still hold as `abandoned`, once, as the drain gives up;
+    /// the deliveries still running stop counting their outcomes first.
     fn count_abandoned(&self) {
+        self.gave_up.store(true, Ordering::SeqCst);
         for (mode, n) in self.notifications.held_by_label() {
             let metric = self
                 .metrics

@@ -248,6 +248,9 @@ impl<'a> Report<'a> {
     }
 
     fn count(&self, outcome: &str) {
+        if !self.worker.config.counts_outcomes() {
+            return;
+        }
         let metrics = &self.worker.config.metrics;
         let labels = [self.mode];
         metrics

@@ -129,10 +129,12 @@ impl Message for WebhookMessage {
             Ended::Accepted => "delivered",
             Ended::GaveUp | Ended::Dropped(_) => "failed",
         };
-        let metric = &worker.config.metrics.webhook_messages;
-        metric
-            .with_label_values(&[self.kind.label(), outcome])
-            .inc();
+        if worker.config.counts_outcomes() {
+            let metric = &worker.config.metrics.webhook_messages;
+            metric
+                .with_label_values(&[self.kind.label(), outcome])
+                .inc();
+        }
         match end {
             Ended::Accepted => log::debug!("request_id={request_id} webhook {} accepted", self.id),
             Ended::GaveUp => log::warn!(

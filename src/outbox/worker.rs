@@ -2,6 +2,7 @@
 //! in-flight limits.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,16 @@ pub(super) struct WorkerConfig {
     pub max_in_flight: usize,
     pub max_in_flight_per_host: usize,
     pub webhook: Option<WebhookTarget>,
+    /// Set when a shutdown gave up on what the in-process queues hold and counted it
+    /// `abandoned`: an outcome reached afterwards is logged but not counted a second time.
+    pub gave_up: Arc<AtomicBool>,
+}
+
+impl WorkerConfig {
+    /// Whether a final outcome should still be counted (see `gave_up`).
+    pub fn counts_outcomes(&self) -> bool {
+        !self.gave_up.load(Ordering::SeqCst)
+    }
 }
 
 /// The thread's shared state.
