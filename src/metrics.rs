@@ -4,9 +4,8 @@
 //! raw paths, tokens, hints or client ids. Every combination known in advance is exported at 0
 //! from the start (`startup::metrics`, which knows every vocabulary).
 
+mod buckets;
 mod standard;
-
-use std::time::Duration;
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
@@ -69,48 +68,6 @@ pub struct Metrics {
     pub outbox_reclaimed: IntCounterVec,
 }
 
-/// Request and call latencies; `Bounds::longest_call` is appended when it is longer, so that
-/// the slowest call a timeout allows still lands in a bucket of its own.
-const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
-];
-
-/// Enqueue to final outcome of a notification: retries run until the request expires, so the
-/// buckets reach `Bounds::longest_delivery`.
-const DELIVERY_BUCKETS: &[f64] = &[
-    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
-    3600.0,
-];
-
-/// The longest durations the histograms must tell apart, from the configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Bounds {
-    /// The longest timeout of any call or request (e.g. `authlete.complete_timeout_ms`).
-    pub longest_call: Duration,
-    /// The longest a notification may be retried (`ciba.max_request_lifetime_secs`).
-    pub longest_delivery: Duration,
-}
-
-impl Default for Bounds {
-    /// The shipped defaults: `complete_timeout_ms` 30 s, a one-hour request lifetime.
-    fn default() -> Self {
-        Self {
-            longest_call: Duration::from_secs(30),
-            longest_delivery: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// `base`, then `longest` (in whole seconds, rounded up) when no bucket reaches it.
-fn buckets(base: &[f64], longest: Duration) -> Vec<f64> {
-    let mut buckets = base.to_vec();
-    let longest = longest.as_secs_f64().ceil();
-    if buckets.last().is_some_and(|&top| top < longest) {
-        buckets.push(longest);
-    }
-    buckets
-}
-
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels)
         .unwrap_or_else(|e| panic!("metric {name}: {e}"));
@@ -157,7 +114,7 @@ impl Metrics {
         let r = &registry;
         standard::register_process(r);
         standard::register_build_info(r);
-        let latency = || buckets(LATENCY_BUCKETS, bounds.longest_call);
+        let latency = || buckets::latency(bounds);
         let pending_requests = Gauge::new(
             "gateway_ciba_pending_requests",
             "Issued CIBA requests awaiting a decision at this replica",
@@ -247,7 +204,7 @@ impl Metrics {
                     "Time from a notification's enqueue to its final outcome",
                 ),
                 &["mode"],
-                buckets(DELIVERY_BUCKETS, bounds.longest_delivery),
+                buckets::delivery(bounds),
             ),
             notification_attempts: counter(
                 r,
@@ -326,6 +283,7 @@ impl Metrics {
     }
 }
 
+pub use buckets::Bounds;
 pub use standard::{REVISION, VERSION};
 
 impl Default for Metrics {
