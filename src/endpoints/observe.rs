@@ -54,7 +54,7 @@ pub async fn observe(
         .request()
         .match_pattern()
         .map(|p| state.route_label(&p))
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .unwrap_or_else(|| super::UNMATCHED.to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     state

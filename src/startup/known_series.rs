@@ -8,16 +8,17 @@ use crate::authlete::{Action, Api, FailReason, FAILURE_ACTIONS};
 use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
 use crate::config::Settings;
+use crate::endpoints::{PUBLIC_ROUTES, UNMATCHED};
 use crate::metrics::{
     Bounds, Metrics, ATTEMPT_RESULTS, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES,
-    STATE_RESULTS, WEBHOOK_OUTCOMES,
+    STATE_RESULTS, STATUS_CLASSES, WEBHOOK_OUTCOMES,
 };
 use crate::outbox::{NotificationMode, WebhookType};
 use crate::state::{Op, OutboxKind};
 
 /// A fresh registry with every known series at 0, its histograms reaching the longest timeout
 /// and request lifetime of `settings`. HTTP statuses are not known in advance and appear with
-/// their first request; the mismatch gauges appear with the first discovery check, since 0
+/// their first request (status classes are, for the latency histogram); the mismatch gauges appear with the first discovery check, since 0
 /// would claim a check that has not happened.
 pub fn metrics(settings: &Settings) -> Metrics {
     let metrics = Metrics::with_bounds(bounds(settings));
@@ -59,6 +60,11 @@ pub fn metrics(settings: &Settings) -> Metrics {
         metrics.outbox_depth.with_label_values(&[kind]);
         metrics.outbox_in_flight.with_label_values(&[kind]);
         metrics.outbox_reclaimed.with_label_values(&[kind]);
+    }
+    for route in PUBLIC_ROUTES.into_iter().chain([UNMATCHED]) {
+        for class in STATUS_CLASSES {
+            metrics.http_duration.with_label_values(&[route, class]);
+        }
     }
     for document in Document::ALL {
         for result in CACHE_RESULTS {

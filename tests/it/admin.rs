@@ -41,6 +41,31 @@ async fn request_metrics_move_after_a_request() {
     );
 }
 
+/// The routes whose latency series are exported at 0 are the routes served: each answers a
+/// method it does not take with 405 under its own `route` label.
+#[actix_web::test]
+async fn every_route_exported_in_advance_is_a_route_the_gateway_serves() {
+    let gw = TestGateway::start().await;
+    let before = gw.metrics().await;
+    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+        for class in ["2xx", "3xx", "4xx", "5xx"] {
+            let series = format!(
+                r#"gateway_http_request_duration_seconds_count{{route="{route}",status_class="{class}"}}"#
+            );
+            assert_eq!(sample(&before, &series), 0.0, "{series}");
+        }
+        let reply = gw.send("DELETE", route, &[], None).await;
+        assert_eq!(reply.status, 405, "{route}");
+    }
+    let after = gw.metrics().await;
+    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+        let series = format!(
+            r#"gateway_http_requests_total{{method="other",route="{route}",status="405"}}"#
+        );
+        assert_eq!(sample(&after, &series), 1.0, "{series}");
+    }
+}
+
 /// SPEC §8: the histograms' buckets reach the longest configured timeout, so the slowest call
 /// a timeout allows is told apart from one that hung.
 #[actix_web::test]
