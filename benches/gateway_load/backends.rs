@@ -123,10 +123,14 @@ pub async fn compare(o: &Options, client: &awc::Client, url: &str) -> Result<(),
     }
     let removed = redis_probe::remove_keys(url, &key_prefix).await;
     let measured = measured?;
+    let mut texts = Vec::new();
     for (metrics, name) in metrics.into_iter().zip(["memory", "redis"]) {
-        check(&metrics?, &counts).map_err(|e| format!("{name} gateway: {e}"))?;
+        let metrics = metrics?;
+        check(&metrics, &counts).map_err(|e| format!("{name} gateway: {e}"))?;
+        texts.push(metrics);
     }
     report(o, &counts, &server, &measured);
+    operation_times(&texts);
     match (before, after) {
         (Ok(before), Ok(after)) => {
             let (cpu, commands) = after.since(&before);
@@ -264,6 +268,28 @@ fn check(metrics: &str, counts: &Counts) -> Result<(), String> {
         Some(line) => Err(format!("a state operation failed: {line}")),
         None => Ok(()),
     }
+}
+
+/// The mean time of each measured state operation as each gateway saw it (its
+/// `gateway_state_operation_duration_seconds`), warm-up included.
+fn operation_times(metrics: &[String]) {
+    println!("mean state operation time seen by the gateway, µs (memory / redis):");
+    let ops = BACKCHANNEL_OPS.iter().chain(&POLL_OPS);
+    let line: Vec<String> = ops
+        .map(|op| {
+            let mean = |text: &String| {
+                let series = |part| {
+                    let name =
+                        format!(r#"gateway_state_operation_duration_seconds_{part}{{op="{op}"}}"#);
+                    sample(text, &name)
+                };
+                series("sum") / series("count") * 1e6
+            };
+            let times: Vec<String> = metrics.iter().map(|m| format!("{:.0}", mean(m))).collect();
+            format!("{op} {}", times.join(" / "))
+        })
+        .collect();
+    println!("  {}", line.join(", "));
 }
 
 fn report(o: &Options, counts: &Counts, server: &Server, m: &Measured) {
