@@ -13,13 +13,15 @@
 //!
 //! Both gateways must show exactly those operations, all successful.
 
+mod report;
+
 use awc::http::StatusCode;
 
 use super::load::{self, Call, Outcome};
 use super::scenarios::Gateway;
 use super::scenarios::{self, Backend};
 use super::{fetch, sample, Options};
-use crate::redis_probe::{self, Server};
+use crate::redis_probe;
 
 /// Requests issued to the poll client before the rounds, one per user: the ids the polls cycle
 /// over.
@@ -129,8 +131,8 @@ pub async fn compare(o: &Options, client: &awc::Client, url: &str) -> Result<(),
         check(&metrics, &counts).map_err(|e| format!("{name} gateway: {e}"))?;
         texts.push(metrics);
     }
-    report(o, &counts, &server, &measured);
-    operation_times(&texts);
+    report::report(o, &counts, &server, &measured);
+    report::operation_times(&texts);
     match (before, after) {
         (Ok(before), Ok(after)) => {
             let (cpu, commands) = after.since(&before);
@@ -267,76 +269,5 @@ fn check(metrics: &str, counts: &Counts) -> Result<(), String> {
     match failed {
         Some(line) => Err(format!("a state operation failed: {line}")),
         None => Ok(()),
-    }
-}
-
-/// The mean time of each measured state operation as each gateway saw it (its
-/// `gateway_state_operation_duration_seconds`), warm-up included.
-fn operation_times(metrics: &[String]) {
-    println!("mean state operation time seen by the gateway, µs (memory / redis):");
-    let ops = BACKCHANNEL_OPS.iter().chain(&POLL_OPS);
-    let line: Vec<String> = ops
-        .map(|op| {
-            let mean = |text: &String| {
-                let series = |part| {
-                    let name =
-                        format!(r#"gateway_state_operation_duration_seconds_{part}{{op="{op}"}}"#);
-                    sample(text, &name)
-                };
-                series("sum") / series("count") * 1e6
-            };
-            let times: Vec<String> = metrics.iter().map(|m| format!("{:.0}", mean(m))).collect();
-            format!("{op} {}", times.join(" / "))
-        })
-        .collect();
-    println!("  {}", line.join(", "));
-}
-
-fn report(o: &Options, counts: &Counts, server: &Server, m: &Measured) {
-    println!();
-    println!(
-        "state backends: memory vs redis {} at {} ({}); two fresh gateways, concurrency {}, \
-         workers {}",
-        server.version, server.address, server.persistence, o.concurrency, o.workers
-    );
-    println!(
-        "backchannel: {} requests each, polls: {} each, in {} alternating rounds after {} and {} \
-         warm-up, {} poll ids",
-        counts.backchannel_per_round * counts.rounds,
-        counts.poll_per_round * counts.rounds,
-        counts.rounds,
-        counts.backchannel_warmup(),
-        counts.poll_warmup(),
-        POLL_IDS
-    );
-    println!(
-        "{:<44} {:>9} {:>9} {:>9} {:>9}",
-        "scenario", "req/s", "p50 ms", "p99 ms", "max ms"
-    );
-    let scenarios = [
-        (
-            "POST /backchannel/authentication",
-            "4 state ops",
-            &m.backchannel,
-        ),
-        ("CIBA poll (authorization_pending)", "2 state ops", &m.poll),
-    ];
-    for (name, _, pair) in scenarios {
-        for (backend, outcome) in ["memory", "redis"].iter().zip(pair) {
-            if let Some(o) = outcome {
-                super::row(&format!("{backend}: {name}"), o);
-            }
-        }
-    }
-    for (name, ops, [memory, redis]) in scenarios {
-        if let (Some(memory), Some(redis)) = (memory, redis) {
-            println!(
-                "redis vs memory, {name} ({ops}): throughput ratio {:.2}, added p50 {:+.3} ms, \
-                 added p99 {:+.3} ms",
-                redis.throughput() / memory.throughput(),
-                redis.quantile_ms(0.5) - memory.quantile_ms(0.5),
-                redis.quantile_ms(0.99) - memory.quantile_ms(0.99),
-            );
-        }
     }
 }
