@@ -26,7 +26,7 @@ pub use configs::*;
 pub use eventually::{eventually, received_at_least};
 pub use outside::installed_or_skipped;
 pub use redis_cluster::RedisCluster;
-pub use redis_server::{free_port, RedisServer};
+pub use redis_server::{free_port, RedisServer, SharedRedis};
 pub use relay::Relay;
 pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 

@@ -6,11 +6,12 @@
 
 use std::process::Command;
 
+use authlete_gateway::config::{Secret, SecretList, Settings};
 use tempfile::TempDir;
 
 use super::eventually::eventually;
 use super::outside::installed_or_skipped;
-use super::redis_server::{free_port, runs};
+use super::redis_server::{free_port, runs, SharedRedis};
 use super::RedisServer;
 
 const MASTERS: usize = 3;
@@ -162,6 +163,14 @@ impl RedisCluster {
         cmd.query_async(&mut c)
             .await
             .unwrap_or_else(|e| panic!("node {i}: {e}"))
+    }
+}
+
+impl SharedRedis for RedisCluster {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.cluster = true;
+        s.state.redis.url = None;
+        s.state.redis.urls = SecretList(self.urls().iter().map(Secret::new).collect());
     }
 }
 

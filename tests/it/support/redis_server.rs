@@ -8,6 +8,8 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use authlete_gateway::config::{Secret, Settings};
+
 use super::outside::installed_or_skipped;
 
 /// How long a server may take to answer its first `PING`.
@@ -142,6 +144,25 @@ impl RedisServer {
     /// A plain client, for looking at what the backend stored.
     pub fn client(&self) -> redis::Client {
         redis::Client::open(self.url.as_str()).unwrap()
+    }
+}
+
+/// Where a test's gateways keep their shared state: one server, or a cluster.
+pub trait SharedRedis {
+    /// Points the `[state.redis]` of `s` at this Redis: its url, or a cluster's seed nodes.
+    fn point(&self, s: &mut Settings);
+}
+
+/// A Redis URL, such as one nothing listens on.
+impl SharedRedis for String {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.url = Some(Secret::new(self));
+    }
+}
+
+impl SharedRedis for RedisServer {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.url = Some(Secret::new(&self.url));
     }
 }
 
