@@ -29,6 +29,7 @@ mod shared_polling;
 mod shared_registry;
 mod shutdown;
 mod state;
+mod state_acl;
 mod state_cluster;
 mod state_link;
 mod support;
