@@ -24,8 +24,8 @@ use redis::{
 
 use crate::config::{parse_redis_url, RedisSettings};
 
-/// How often a cluster command is tried in all (a `MOVED` or `ASK` redirect is one more try),
-/// within the command timeout.
+/// How many times a cluster command is tried again (after a `MOVED` or `ASK` redirect, a
+/// `TRYAGAIN`, a lost node), all within the command timeout.
 const CLUSTER_RETRIES: u32 = 5;
 /// The shortest wait before a cluster command is tried again after `TRYAGAIN` or a lost node
 /// (the crate's default, 1.28 s, would outlast any command timeout); it doubles up to the
@@ -57,44 +57,48 @@ impl Connector {
     /// Checks the URLs of `settings` (`url`, or the seed nodes of `urls` on a cluster), warning
     /// about each plain `redis://` one to another host; `hash_tag` is `{<key_prefix>}`.
     pub(super) fn new(s: &RedisSettings, hash_tag: &str) -> Result<Self, String> {
-        let tcp = |info: ConnectionInfo| {
-            let tcp = keepalive(info.tcp_settings().clone());
-            info.set_tcp_settings(tcp)
-        };
-        if !s.cluster {
-            let url = s.url.as_ref().map(|url| url.expose().trim());
-            let url = url.ok_or("state.redis.url is required with state.backend = \"redis\"")?;
-            let info = endpoint("state.redis.url", url)?;
-            let invalid = "state.redis.url is not a valid Redis URL";
-            let client = Client::open(tcp(info)).map_err(|_| invalid)?;
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(s.connect_timeout))
-                .set_response_timeout(Some(s.command_timeout))
-                // The prober of the link is the retry: one attempt per probe.
-                .set_number_of_retries(0);
-            return Ok(Self::Server { client, config });
+        if s.cluster {
+            Self::cluster(s, hash_tag)
+        } else {
+            Self::server(s)
         }
+    }
+
+    fn server(s: &RedisSettings) -> Result<Self, String> {
+        let url = s.url.as_ref().map(|url| url.expose().trim());
+        let url = url.ok_or("state.redis.url is required with state.backend = \"redis\"")?;
+        let info = endpoint("state.redis.url", url)?;
+        let tcp = keepalive(info.tcp_settings().clone());
+        let client = Client::open(info.set_tcp_settings(tcp))
+            .map_err(|_| "state.redis.url is not a valid Redis URL")?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(s.connect_timeout))
+            .set_response_timeout(Some(s.command_timeout))
+            // The prober of the link is the retry: one attempt per probe.
+            .set_number_of_retries(0);
+        Ok(Self::Server { client, config })
+    }
+
+    fn cluster(s: &RedisSettings, hash_tag: &str) -> Result<Self, String> {
         if s.urls.0.is_empty() {
             return Err("state.redis.urls is required with state.redis.cluster = true".into());
         }
         let mut seeds = Vec::with_capacity(s.urls.0.len());
         for (i, url) in s.urls.0.iter().enumerate() {
-            seeds.push(endpoint(
-                &format!("state.redis.urls[{i}]"),
-                url.expose().trim(),
-            )?);
+            let key = format!("state.redis.urls[{i}]");
+            seeds.push(endpoint(&key, url.expose().trim())?);
         }
-        let tcp_settings = keepalive(TcpSettings::default());
-        let command_ms = u64::try_from(s.command_timeout.as_millis()).unwrap_or(u64::MAX);
-        let client = ClusterClient::builder(seeds.into_iter().map(tcp))
+        let min_wait = millis(CLUSTER_MIN_RETRY_WAIT);
+        let client = ClusterClient::builder(seeds)
             .connection_timeout(s.connect_timeout)
             .response_timeout(s.command_timeout)
             // Redirects and retries included, a command ends within the command timeout.
             .overall_response_timeout(Some(s.command_timeout))
             .retries(CLUSTER_RETRIES)
-            .min_retry_wait(millis(CLUSTER_MIN_RETRY_WAIT))
-            .max_retry_wait(command_ms.max(millis(CLUSTER_MIN_RETRY_WAIT) + 1))
-            .tcp_settings(tcp_settings)
+            .min_retry_wait(min_wait)
+            .max_retry_wait(millis(s.command_timeout).max(min_wait + 1))
+            // For every node, the seeds and those the cluster names.
+            .tcp_settings(keepalive(TcpSettings::default()))
             .build()
             // The seeds are parsed already: these messages name a setting, never a URL.
             .map_err(|e| format!("state.redis.urls: {e}"))?;
@@ -105,6 +109,8 @@ impl Connector {
         })
     }
 
+    /// A fresh connection: to one server, or to a cluster through its seed nodes (it learns
+    /// the other nodes from them).
     pub(super) async fn connect(&self) -> RedisResult<Connection> {
         match self {
             Self::Server { client, config } => {
