@@ -103,3 +103,25 @@ async fn operations_resume_once_the_node_owning_the_slot_is_back() {
     assert_eq!(up.get(), 1.0);
     assert_eq!(state.get("id-2").await.unwrap(), Some(listing(2)));
 }
+
+#[actix_web::test]
+async fn scripts_are_reloaded_on_the_slot_master_while_another_node_is_silent() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    let (state, up) = cluster_state(&cluster);
+    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    let home = cluster.owner_of(HASH_TAG).await;
+
+    // A node that holds none of the gateway's keys has gone silent (a host that vanished: the
+    // cluster client still holds its connection), and the slot's master has no scripts (as a
+    // replica just promoted by a failover): NOSCRIPT, and a reload that must not wait for
+    // every node.
+    let other = (home + 1) % cluster.nodes.len();
+    cluster.nodes[other].freeze(true);
+    let _: () = cluster.ask(home, redis::cmd("SCRIPT").arg("FLUSH")).await;
+
+    assert!(state.insert(&listing(2), LIFETIME).await.unwrap());
+    assert_eq!(state.remove("ticket-1").await.unwrap(), Some(listing(1)));
+    assert_eq!(up.get(), 1.0);
+}

@@ -6,23 +6,18 @@
 //! master that owns that slot (its "home"); the cluster connection follows `MOVED` and `ASK` when
 //! the slot moves, and reconnects to nodes by itself. The link above still bounds every command
 //! and replaces the whole connection when Redis stops answering.
-//!
-//! URLs may hold a password: no message here repeats one (the URL parser's messages can).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
-use redis::io::tcp::{socket2::TcpKeepalive, TcpSettings};
-use redis::{
-    Client, Cmd, ConnectionInfo, FromRedisValue, IntoConnectionInfo, Pipeline, RedisFuture,
-    RedisResult, Value,
-};
+use redis::io::tcp::TcpSettings;
+use redis::{Arg, Client, Cmd, FromRedisValue, Pipeline, RedisFuture, RedisResult, Value};
 
-use crate::config::{parse_redis_url, RedisSettings};
+use super::endpoint::{endpoint, keepalive, millis};
+use crate::config::RedisSettings;
 
 /// How many times a cluster command is tried again (after a `MOVED` or `ASK` redirect, a
 /// `TRYAGAIN`, a lost node), all within the command timeout.
@@ -50,7 +45,8 @@ pub(super) enum Connector {
 #[derive(Clone)]
 pub(super) enum Connection {
     Server(ConnectionManager),
-    Cluster(ClusterConnection),
+    /// With the route to the master of the hash tag's slot.
+    Cluster(ClusterConnection, Route),
 }
 
 impl Connector {
@@ -118,8 +114,9 @@ impl Connector {
                     .await
                     .map(Connection::Server)
             }
-            Self::Cluster { client, .. } => {
-                client.get_async_connection().await.map(Connection::Cluster)
+            Self::Cluster { client, home, .. } => {
+                let connection = client.get_async_connection().await?;
+                Ok(Connection::Cluster(connection, *home))
             }
         }
     }
@@ -137,29 +134,40 @@ impl Connector {
             }
         }
     }
+}
 
-    /// Runs `cmd` where the gateway's keys live: on a cluster, the master of the home slot
-    /// (a keyless command would otherwise go to a random node, or to every master).
-    pub(super) async fn at_home<T: FromRedisValue>(
-        &self,
-        connection: &mut Connection,
-        cmd: Cmd,
-    ) -> RedisResult<T> {
-        match (self, connection) {
-            (Self::Cluster { home, .. }, Connection::Cluster(c)) => {
+impl Connection {
+    /// Runs `cmd` where the gateway's keys live: on a cluster, the master of the hash tag's
+    /// slot (a keyless command would otherwise go to a random node, or to every node).
+    pub(super) async fn at_home<T: FromRedisValue>(&mut self, cmd: Cmd) -> RedisResult<T> {
+        match self {
+            Self::Cluster(c, home) => {
                 let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(*home));
                 Ok(redis::from_redis_value(c.route_command(cmd, route).await?)?)
             }
-            (_, connection) => cmd.query_async(connection).await,
+            Self::Server(_) => cmd.query_async(self).await,
         }
     }
 }
 
+/// Every command as the server or the cluster routes it, but one: the `SCRIPT LOAD` that
+/// `Script::invoke_async` sends after `NOSCRIPT`. A cluster client sends it to every node it
+/// holds a connection to and fails unless all answer in time, so one silent node anywhere (a
+/// vanished host; the old master after a failover, whose promoted replica has no scripts yet)
+/// would fail every script; it only needs to reach the master that answered `NOSCRIPT`, the one
+/// of the hash tag's slot.
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Self::Server(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Cluster(c, home) => {
+                if is_script_load(cmd) {
+                    let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(*home));
+                    Box::pin(c.route_command(cmd.clone(), route))
+                } else {
+                    c.req_packed_command(cmd)
+                }
+            }
         }
     }
 
@@ -171,83 +179,31 @@ impl ConnectionLike for Connection {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Self::Server(c) => c.req_packed_commands(cmd, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c, _) => c.req_packed_commands(cmd, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
             Self::Server(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
+            Self::Cluster(c, _) => c.get_db(),
         }
     }
 }
 
-/// The connection info of the URL in `key`: checked as the configuration checks it, with a
-/// warning when it is plain `redis://` to another host.
-fn endpoint(key: &str, url: &str) -> Result<ConnectionInfo, String> {
-    let parsed = parse_redis_url(url).map_err(|e| format!("{key}: {e}"))?;
-    if parsed.scheme() == "redis" && !is_loopback(&parsed) {
-        log::warn!(
-            "{key} is plain redis:// to a non-loopback host: state and any password cross the \
-             network in the clear; use rediss://"
-        );
-    }
-    url.into_connection_info()
-        .map_err(|_| format!("{key} is not a valid Redis URL"))
-}
-
-/// TCP keepalive on every connection, so that a peer gone without a reset is noticed by the
-/// kernel within about 25 s even when no command is waiting (a waiting command notices sooner,
-/// by its timeout).
-fn keepalive(tcp: TcpSettings) -> TcpSettings {
-    let probes = TcpKeepalive::new()
-        .with_time(Duration::from_secs(10))
-        .with_interval(Duration::from_secs(5));
-    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
-    let probes = probes.with_retries(3);
-    let tcp = tcp.set_keepalive(probes);
-    // Also bounds how long written data may stay unacknowledged.
-    #[cfg(target_os = "linux")]
-    let tcp = tcp.set_user_timeout(Duration::from_secs(25));
-    tcp
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Whether `url` names this host. `redis://` is not a special scheme to the URL parser, so an
-/// IPv4 address arrives as a domain name.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => {
-            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        None => false,
-    }
+/// Whether `cmd` is `SCRIPT LOAD`.
+fn is_script_load(cmd: &Cmd) -> bool {
+    let mut words = cmd.args_iter().map(|arg| match arg {
+        Arg::Simple(word) => word.to_ascii_uppercase(),
+        _ => Vec::new(),
+    });
+    words.next().as_deref() == Some(b"SCRIPT") && words.next().as_deref() == Some(b"LOAD")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Secret, SecretList};
-
-    #[test]
-    fn loopback_hosts_are_recognised_in_redis_urls() {
-        for url in [
-            "redis://127.0.0.1:6379",
-            "redis://localhost",
-            "redis://[::1]:6379",
-        ] {
-            assert!(is_loopback(&parse_redis_url(url).unwrap()), "{url}");
-        }
-        for url in ["redis://10.0.0.5:6379", "redis://redis.internal"] {
-            assert!(!is_loopback(&parse_redis_url(url).unwrap()), "{url}");
-        }
-    }
 
     fn cluster(urls: &[&str]) -> RedisSettings {
         RedisSettings {
@@ -265,6 +221,24 @@ mod tests {
         };
         assert_eq!(home, Route::with_key("{agw}:poll:00", SlotAddr::Master));
         assert_ne!(home, Route::with_key("{other}", SlotAddr::Master));
+    }
+
+    #[test]
+    fn only_script_load_is_singled_out() {
+        assert!(is_script_load(
+            redis::cmd("SCRIPT").arg("LOAD").arg("return 1")
+        ));
+        assert!(is_script_load(
+            redis::cmd("script").arg("load").arg("return 1")
+        ));
+        for other in [
+            redis::cmd("SCRIPT").arg("FLUSH").clone(),
+            redis::cmd("EVALSHA").arg("abc").arg(0).clone(),
+            redis::cmd("SCRIPT").clone(),
+            redis::cmd("LOAD").clone(),
+        ] {
+            assert!(!is_script_load(&other));
+        }
     }
 
     #[test]

@@ -5,22 +5,22 @@
 
 use std::time::Duration;
 
-use super::connection::{Connection, Connector};
+use super::connection::Connection;
 
 /// Reads the policy (`CONFIG GET`, or `INFO memory` where an ACL refuses `CONFIG`) and logs one
 /// warning when it is not `noeviction`, or when it cannot be read. On a cluster it asks the
 /// master that holds the gateway's keys (the slot of the hash tag), not every node.
-pub(super) async fn check(connector: &Connector, connection: &mut Connection, timeout: Duration) {
+pub(super) async fn check(connection: &mut Connection, timeout: Duration) {
     let read = async {
         let mut get = redis::cmd("CONFIG");
         get.arg("GET").arg("maxmemory-policy");
-        let config = connector.at_home::<Vec<String>>(connection, get).await;
+        let config = connection.at_home::<Vec<String>>(get).await;
         if let Ok(Some(policy)) = config.map(|pair| pair.into_iter().nth(1)) {
             return Some(policy);
         }
         let mut memory = redis::cmd("INFO");
         memory.arg("memory");
-        let info: String = connector.at_home(connection, memory).await.ok()?;
+        let info: String = connection.at_home(memory).await.ok()?;
         from_info(&info).map(str::to_owned)
     };
     match tokio::time::timeout(timeout * 2, read).await {

@@ -192,8 +192,7 @@ impl Link {
                 link.first_attempt.send_replace(true);
                 match probed {
                     Ok(mut connection) => {
-                        let (connector, timeout) = (&link.connector, link.command_timeout);
-                        eviction::check(connector, &mut connection, timeout).await;
+                        eviction::check(&mut connection, link.command_timeout).await;
                         return;
                     }
                     Err(e) if link.lock().down_since.is_none() => {

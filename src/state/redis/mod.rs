@@ -8,6 +8,7 @@
 //! fails fast (`link`). Nothing outside this module names a Redis command.
 
 mod connection;
+mod endpoint;
 mod eviction;
 pub mod keys;
 mod link;

@@ -189,6 +189,9 @@ fn node_args(dir: &std::path::Path, port: u16) -> Vec<String> {
         &conf.to_string_lossy(),
         "--cluster-node-timeout",
         "2000",
+        // The other slots are served while a node is down, as a cluster with replicas would.
+        "--cluster-require-full-coverage",
+        "no",
         "--dir",
         &dir.to_string_lossy(),
     ]
