@@ -1,6 +1,7 @@
 //! The `redis` backend on a real Redis Cluster (`state.redis.cluster`, SPEC §12): the same
 //! contract as on one server, every key on the one slot of the hash tag, and operations that go
-//! on when that slot moves to another node or its node restarts.
+//! on when that slot moves to another node, when its node restarts, or while another node is
+//! silent.
 
 use authlete_gateway::config::{RedisSettings, Secret, SecretList};
 use authlete_gateway::state::redis::RedisState;
@@ -124,4 +125,23 @@ async fn scripts_are_reloaded_on_the_slot_master_while_another_node_is_silent() 
     assert!(state.insert(&listing(2), LIFETIME).await.unwrap());
     assert_eq!(state.remove("ticket-1").await.unwrap(), Some(listing(1)));
     assert_eq!(up.get(), 1.0);
+}
+
+#[actix_web::test]
+async fn a_silent_node_does_not_keep_the_backend_from_connecting() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    let home = cluster.owner_of(HASH_TAG).await;
+    // A seed node that accepts connections and never answers (a vanished host) holds up each
+    // round of connecting by connect_timeout_ms.
+    cluster.nodes[(home + 1) % cluster.nodes.len()].freeze(true);
+
+    let (state, up) = cluster_state(&cluster);
+    eventually("the backend to connect", || async {
+        state.insert(&listing(1), LIFETIME).await.is_ok()
+    })
+    .await;
+    assert_eq!(up.get(), 1.0);
+    assert_eq!(state.get("id-1").await.unwrap(), Some(listing(1)));
 }

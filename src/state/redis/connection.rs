@@ -105,6 +105,16 @@ impl Connector {
         })
     }
 
+    /// How many connection attempts, one after the other, making a connection may wait for:
+    /// a cluster connects to its seed nodes, then to the nodes they name, and a node that went
+    /// silent (a vanished host) holds each round up for `connect_timeout_ms`.
+    pub(super) fn connect_rounds(&self) -> u32 {
+        match self {
+            Self::Server { .. } => 1,
+            Self::Cluster { .. } => 2,
+        }
+    }
+
     /// A fresh connection: to one server, or to a cluster through its seed nodes (it learns
     /// the other nodes from them).
     pub(super) async fn connect(&self) -> RedisResult<Connection> {

@@ -35,7 +35,8 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct Link {
     connector: Connector,
-    /// Bounds one probe: connecting, then `PING`.
+    /// Bounds one probe: connecting (on a cluster, to the seeds and then to the nodes they
+    /// name), then the check.
     probe_budget: Duration,
     command_timeout: Duration,
     shared: Mutex<Shared>,
@@ -65,6 +66,7 @@ impl Link {
     /// `{<key_prefix>}`, whose slot holds every key on a cluster.
     pub(super) fn start(s: &RedisSettings, hash_tag: &str, up: Gauge) -> Result<Arc<Self>, String> {
         let connector = Connector::new(s, hash_tag)?;
+        let probe_budget = s.connect_timeout * connector.connect_rounds() + s.command_timeout;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -78,7 +80,7 @@ impl Link {
         up.set(0.0);
         let link = Arc::new(Self {
             connector,
-            probe_budget: s.connect_timeout + s.command_timeout,
+            probe_budget,
             command_timeout: s.command_timeout,
             shared: Mutex::new(Shared {
                 connection: None,
