@@ -106,6 +106,27 @@ async fn operations_resume_once_the_node_owning_the_slot_is_back() {
 }
 
 #[actix_web::test]
+async fn operations_go_on_once_a_replica_takes_over_from_the_failed_slot_master() {
+    let Some(mut cluster) = RedisCluster::start_with_replicas(1).await else {
+        return;
+    };
+    let (state, up) = cluster_state(&cluster);
+    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    let home = cluster.owner_of(HASH_TAG).await;
+    // What a failover keeps is what was replicated (SPEC §12): wait for the replica to have it.
+    cluster.replicated(home).await;
+
+    cluster.nodes[home].kill();
+    eventually("the replica to take over the slot", || async {
+        state.insert(&listing(2), LIFETIME).await.is_ok()
+    })
+    .await;
+    assert_eq!(state.get("id-1").await.unwrap(), Some(listing(1)));
+    assert_eq!(state.get("id-2").await.unwrap(), Some(listing(2)));
+    assert_eq!(up.get(), 1.0);
+}
+
+#[actix_web::test]
 async fn scripts_are_reloaded_on_the_slot_master_while_another_node_is_silent() {
     let Some(cluster) = RedisCluster::start().await else {
         return;

@@ -1,6 +1,6 @@
-//! A real Redis Cluster for the tests of `state.redis.cluster`: three masters (no replicas),
-//! each a `redis-server --cluster-enabled yes` on free loopback ports (its client port and its
-//! bus port), with its node file in a temporary directory, joined by
+//! A real Redis Cluster for the tests of `state.redis.cluster`: three masters (and, when asked,
+//! one replica each), each a `redis-server --cluster-enabled yes` on free loopback ports (its
+//! client port and its bus port), with its node file in a temporary directory, joined by
 //! `redis-cli --cluster create` and awaited until every node says `cluster_state:ok`. Killed
 //! when dropped. The rules of `redis_server` hold: outside CI a missing program is skipped.
 
@@ -23,22 +23,28 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
-    /// A fresh cluster whose slots are all covered, or None when `redis-server` or `redis-cli`
-    /// is not installed (outside CI: skipped).
+    /// A fresh cluster of three masters whose slots are all covered, or None when
+    /// `redis-server` or `redis-cli` is not installed (outside CI: skipped).
     pub async fn start() -> Option<Self> {
+        Self::start_with_replicas(0).await
+    }
+
+    /// As `start`, with `replicas` replicas per master.
+    pub async fn start_with_replicas(replicas: usize) -> Option<Self> {
         for program in ["redis-server", "redis-cli"] {
             if !installed_or_skipped(program, runs(program)) {
                 return None;
             }
         }
         let dir = tempfile::tempdir().unwrap();
-        let mut nodes = Vec::with_capacity(MASTERS);
-        for _ in 0..MASTERS {
+        let count = MASTERS * (1 + replicas);
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
             let at = dir.path().to_owned();
             nodes.push(RedisServer::start_with(|port| node_args(&at, port)).await);
         }
         let cluster = Self { nodes, _dir: dir };
-        cluster.create();
+        cluster.create(replicas);
         cluster.settled().await;
         Some(cluster)
     }
@@ -48,14 +54,14 @@ impl RedisCluster {
         self.nodes.iter().map(|n| n.url.clone()).collect()
     }
 
-    /// Joins the nodes and gives each a third of the slots.
-    fn create(&self) {
+    /// Joins the nodes and gives each master a third of the slots.
+    fn create(&self, replicas: usize) {
         let addresses = self.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port));
         let out = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
             .args(addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .expect("redis-cli runs");
         assert!(
@@ -148,6 +154,27 @@ impl RedisCluster {
         .await;
     }
 
+    /// Waits until the replicas of master `i` have every write it has taken so far (WAIT would
+    /// count only the writes of the connection that sends it).
+    pub async fn replicated(&self, i: usize) {
+        eventually("the replicas to catch up", || async {
+            let info: String = self.ask(i, redis::cmd("INFO").arg("replication")).await;
+            let field = |line: &str, name: &str| {
+                line.trim()
+                    .split(',')
+                    .find_map(|f| f.strip_prefix(name)?.parse::<u64>().ok())
+            };
+            let written = info.lines().find_map(|l| field(l, "master_repl_offset:"));
+            let acked: Vec<u64> = info
+                .lines()
+                .filter(|l| l.starts_with("slave"))
+                .filter_map(|l| field(l, "offset="))
+                .collect();
+            written.is_some_and(|w| !acked.is_empty() && acked.iter().all(|a| *a >= w))
+        })
+        .await;
+    }
+
     /// The cluster node id of node `i`.
     pub async fn id(&self, i: usize) -> String {
         self.ask(i, redis::cmd("CLUSTER").arg("MYID")).await
@@ -192,6 +219,9 @@ fn node_args(dir: &std::path::Path, port: u16) -> Vec<String> {
         // The other slots are served while a node is down, as a cluster with replicas would.
         "--cluster-require-full-coverage",
         "no",
+        // A replica's first sync starts at once, not after the default 5 s.
+        "--repl-diskless-sync-delay",
+        "0",
         "--dir",
         &dir.to_string_lossy(),
     ]
