@@ -41,6 +41,14 @@ pub struct Metrics {
     pub state_duration: HistogramVec,
     /// 1 while the state backend answers; always 1 for `memory`.
     pub state_backend_up: Gauge,
+    /// Shared deadlines taken over from a replica whose lease ran out (`redis`).
+    pub deadlines_reclaimed: IntCounter,
+    /// Messages queued per outbox kind: the fleet's with `redis`, this process's with `memory`.
+    pub outbox_depth: GaugeVec,
+    /// Delivery attempts running on this replica, per outbox kind.
+    pub outbox_in_flight: GaugeVec,
+    /// Deliveries taken over from a replica whose lease ran out (`redis`).
+    pub outbox_reclaimed: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -49,6 +57,13 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    register(registry, Box::new(metric.clone()));
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    let metric = GaugeVec::new(Opts::new(name, help), labels)
         .unwrap_or_else(|e| panic!("metric {name}: {e}"));
     register(registry, Box::new(metric.clone()));
     metric
@@ -100,6 +115,12 @@ impl Metrics {
         )
         .expect("valid gauge");
         register(r, Box::new(state_backend_up.clone()));
+        let deadlines_reclaimed = IntCounter::new(
+            "gateway_deadlines_reclaimed_total",
+            "Request deadlines taken over from a replica that stopped renewing its claim",
+        )
+        .expect("valid counter");
+        register(r, Box::new(deadlines_reclaimed.clone()));
         Self {
             http_requests: counter(
                 r,
@@ -168,6 +189,25 @@ impl Metrics {
                 &["op"],
             ),
             state_backend_up,
+            deadlines_reclaimed,
+            outbox_depth: gauge(
+                r,
+                "gateway_outbox_depth",
+                "Messages queued in the outbox, by kind",
+                &["kind"],
+            ),
+            outbox_in_flight: gauge(
+                r,
+                "gateway_outbox_in_flight",
+                "Outbox delivery attempts in flight on this replica, by kind",
+                &["kind"],
+            ),
+            outbox_reclaimed: counter(
+                r,
+                "gateway_outbox_reclaimed_total",
+                "Outbox deliveries taken over from a replica whose lease ran out, by kind",
+                &["kind"],
+            ),
             pending_requests,
             slow_down,
             metadata_mismatch,

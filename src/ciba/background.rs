@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::authlete::{AuthleteClient, AuthleteTarget};
@@ -31,6 +32,8 @@ struct Job {
 pub struct Background {
     jobs: mpsc::UnboundedSender<Job>,
     tracker: TaskTracker,
+    /// Cancelled when shutdown begins: waits end early, so held work is handed back at once.
+    closing: CancellationToken,
     arbiter: actix_rt::ArbiterHandle,
 }
 
@@ -71,6 +74,7 @@ impl Background {
         Ok(Self {
             jobs,
             tracker,
+            closing: CancellationToken::new(),
             arbiter: arbiter.handle(),
         })
     }
@@ -93,7 +97,15 @@ impl Background {
 
     /// True once shutdown has begun: timers should not start new calls.
     pub fn is_closing(&self) -> bool {
-        self.tracker.is_closed()
+        self.closing.is_cancelled()
+    }
+
+    /// Sleeps for `wait`; false when shutdown began first.
+    pub async fn pause(&self, wait: impl std::future::Future<Output = ()>) -> bool {
+        tokio::select! {
+            () = wait => true,
+            () = self.closing.cancelled() => false,
+        }
     }
 
     /// Runs `job` (a timer) on the background thread; it is abandoned at shutdown.
@@ -110,6 +122,7 @@ impl Background {
 
     /// Waits up to `timeout` for the tracked jobs, then stops the thread.
     pub async fn drain(&self, timeout: Duration) {
+        self.closing.cancel();
         self.tracker.close();
         if tokio::time::timeout(timeout, self.tracker.wait())
             .await

@@ -3,7 +3,8 @@
 //! ping and push requests are failed by the gateway at their deadline, poll requests are
 //! cancelled at expiry (both in `deadline`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
@@ -20,12 +21,14 @@ use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, WebhookMessage};
-use crate::state::State;
+use crate::state::{DeadlineLease, Deadlines as _, State};
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
     pub keys: DecisionKeys,
     pub registry: Registry,
+    /// Completion claims and, with `redis`, the shared deadlines.
+    pub state: Arc<State>,
     pub pending: Arc<PendingGuard>,
     pub poll: Arc<PollControl>,
     pub outbox: Arc<Outbox>,
@@ -38,6 +41,8 @@ pub struct Bridge {
     channel: DeviceChannel,
     decision_url: String,
     timeout_ratio: f64,
+    /// The shared deadlines this replica runs, by ticket, handed back at shutdown.
+    held_deadlines: Mutex<HashMap<String, DeadlineLease>>,
 }
 
 /// The parts of a bridge that are built elsewhere.
@@ -56,7 +61,8 @@ pub struct BridgeParts {
 impl Bridge {
     pub fn new(settings: &Settings, parts: BridgeParts) -> Self {
         Self {
-            registry: Registry::new(parts.state, parts.metrics.pending_requests.clone()),
+            registry: Registry::new(parts.state.clone(), parts.metrics.pending_requests.clone()),
+            state: parts.state,
             keys: parts.keys,
             pending: parts.pending,
             poll: parts.poll,
@@ -69,6 +75,51 @@ impl Bridge {
             channel: settings.device.channel,
             decision_url: format!("{}/device/decisions", settings.public_base()),
             timeout_ratio: settings.device.timeout_ratio,
+            held_deadlines: Mutex::default(),
+        }
+    }
+
+    /// Starts running the fleet's deadlines on this replica, where the backend shares them.
+    pub fn start_deadlines(self: &Arc<Self>) {
+        if self.state.shares_deadlines() {
+            super::deadline::sweep(self.clone());
+        }
+    }
+
+    fn held_deadlines(&self) -> std::sync::MutexGuard<'_, HashMap<String, DeadlineLease>> {
+        self.held_deadlines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records that this replica runs the deadline of `ticket` under `lease`.
+    pub(super) fn hold_deadline(&self, ticket: &str, lease: &DeadlineLease) {
+        self.held_deadlines()
+            .insert(ticket.to_owned(), lease.clone());
+    }
+
+    /// This replica no longer runs the deadline of `ticket` under `lease` (a later lease on the
+    /// same deadline stays recorded).
+    pub(super) fn drop_deadline(&self, ticket: &str, lease: &DeadlineLease) {
+        let mut held = self.held_deadlines();
+        if held.get(ticket) == Some(lease) {
+            held.remove(ticket);
+        }
+    }
+
+    /// Gives the deadline of `ticket` back to the fleet, due at once.
+    pub(super) async fn give_back(&self, ticket: &str, lease: &DeadlineLease) {
+        if let Err(e) = self.state.postpone(ticket, lease, Duration::ZERO).await {
+            log::warn!("a deadline was not handed back; it waits for its lease to run out: {e}");
+        }
+    }
+
+    /// At shutdown, after the background work drained: the deadlines this replica still
+    /// holds are due again at once, for the rest of the fleet (SPEC §12 "Shutdown").
+    pub async fn hand_back(&self) {
+        let held: Vec<(String, DeadlineLease)> = self.held_deadlines().drain().collect();
+        for (ticket, lease) in held {
+            self.give_back(&ticket, &lease).await;
         }
     }
 
@@ -116,24 +167,59 @@ impl Bridge {
         serde_json::Value::Object(body).to_string()
     }
 
-    /// When the gateway itself ends an undecided request: the ping/push deadline, or expiry.
-    pub(super) fn deadline_secs(&self, request: &IssuedRequest) -> u64 {
-        let lifetime = request
-            .claims
-            .expires_at
-            .saturating_sub(request.claims.issued_at);
-        if request
-            .claims
-            .delivery_mode
-            .is_some_and(DeliveryMode::notifies)
-        {
-            (lifetime as f64 * self.timeout_ratio).floor() as u64
-        } else {
-            lifetime
-        }
+    /// How long after its issue the gateway itself ends an undecided request (SPEC §5.3).
+    pub(super) fn deadline_after(&self, request: &IssuedRequest) -> Duration {
+        let c = &request.claims;
+        deadline_after(
+            Duration::from_secs(c.expires_at.saturating_sub(c.issued_at)),
+            c.delivery_mode.is_some_and(DeliveryMode::notifies),
+            self.timeout_ratio,
+            self.state.shares_deadlines().then(|| self.state.lease()),
+        )
+    }
+}
+
+/// A ping/push request ends at `ratio` of its `lifetime` — brought forward, when the fleet
+/// shares deadlines under `lease`, to max(lifetime − 2 × lease, lifetime / 2), so that another
+/// replica can still take it over before expiry; a poll request at its expiry.
+fn deadline_after(
+    lifetime: Duration,
+    notifies: bool,
+    ratio: f64,
+    lease: Option<Duration>,
+) -> Duration {
+    if !notifies {
+        return lifetime;
+    }
+    let at_ratio = lifetime.mul_f64(ratio);
+    match lease {
+        Some(lease) => at_ratio.min(lifetime.saturating_sub(lease * 2).max(lifetime / 2)),
+        None => at_ratio,
     }
 }
 
 pub(super) fn unix(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_deadline_leaves_two_leases_before_expiry_but_never_falls_before_half_the_lifetime()
+    {
+        let secs = Duration::from_secs;
+        let lease = Some(secs(10));
+        assert_eq!(deadline_after(secs(600), true, 0.8, lease), secs(480));
+        assert_eq!(deadline_after(secs(60), true, 0.8, lease), secs(40));
+        assert_eq!(deadline_after(secs(4), true, 0.8, lease), secs(2));
+        assert_eq!(deadline_after(secs(60), true, 0.8, None), secs(48));
+        assert_eq!(
+            deadline_after(secs(4), true, 0.8, None),
+            Duration::from_millis(3200)
+        );
+        assert_eq!(deadline_after(secs(60), false, 0.8, lease), secs(60));
+        assert_eq!(deadline_after(secs(60), false, 0.8, None), secs(60));
+    }
 }

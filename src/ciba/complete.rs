@@ -56,6 +56,16 @@ pub enum Outcome {
     Internal,
 }
 
+impl Outcome {
+    /// Whether Authlete answered: the request is then complete, whoever completed it.
+    pub fn is_answer(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
+        )
+    }
+}
+
 /// One `/complete` call.
 pub struct Completion<'a> {
     pub claims: &'a DecisionClaims,
@@ -165,15 +175,19 @@ impl Completion<'_> {
         if let Some(auth_req_id) = &answer.auth_req_id {
             self.poll.forget(&request_key(auth_req_id)).await;
         }
-        place.send(Notification {
-            mode,
-            endpoint,
-            token: Secret::new(token),
-            body,
-            auth_req_id: answer.auth_req_id.unwrap_or_default(),
-            expires_at: UNIX_EPOCH + Duration::from_secs(self.claims.expires_at),
-            request_id: self.request_id.to_owned(),
-        });
+        // Stored before the decision's answer, or delivered from here (SPEC §12).
+        place
+            .send(Notification {
+                mode,
+                endpoint,
+                token: Secret::new(token),
+                body,
+                auth_req_id: answer.auth_req_id.unwrap_or_default(),
+                ticket: self.claims.ticket.clone(),
+                expires_at: UNIX_EPOCH + Duration::from_secs(self.claims.expires_at),
+                request_id: self.request_id.to_owned(),
+            })
+            .await;
     }
 }
 

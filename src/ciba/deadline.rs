@@ -4,22 +4,33 @@
 //!
 //! A deadline call that was not sent, got 429/5xx, or timed out is retried until the request
 //! expires, and the request stays listed meanwhile: a brief Authlete outage must not cost a
-//! ping/push client its notification. Every wait runs on the injected clock.
+//! ping/push client its notification. The waits of the gateway's own schedule (the deadline,
+//! the retries) run on the injected clock; the fleet's (sweeps, leases) on real time, as
+//! Redis's clock does.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use rand::Rng;
 
 use super::background::Context;
 use super::bridge::{unix, Bridge};
+use super::claim::{self, while_renewing, Claimed, OnLost, Renewed};
 use super::complete::{Completion, Outcome, Verdict};
 use super::registry::Entry;
 use super::DeliveryMode;
 use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
 use crate::outbox::NotificationPlace;
+use crate::state::{Deadlines as _, DueDeadline};
 
+/// How often a replica claims the shared deadlines that fell due (± a quarter).
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// Shared deadlines one replica runs at once; the rest wait for the next sweep, anywhere.
+const MAX_RUNNING: usize = 64;
 /// How often a deadline retries for a notification queue place.
 const QUEUE_RETRY: Duration = Duration::from_secs(1);
 /// Cap of the backoff between two deadline calls (the first waits about 0.5 s).
@@ -27,9 +38,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Cap of any one wait, Authlete's own advice included (which the client caps the same way).
 const MAX_WAIT: Duration = Duration::from_secs(MAX_RETRY_AFTER_SECS);
 
-/// Ends the request `after` from now if it is still undecided on this replica. An unlisted
-/// request (the registry was full) is completed anyway; Authlete answers "already decided"
-/// when someone was first.
+/// Ends the request `after` from now if it is still undecided: this process's timer, for a
+/// backend that does not share deadlines. An unlisted request (the registry was full) is
+/// completed anyway; Authlete answers "already decided" when someone was first.
 pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, listed: bool) {
     let at = bridge.clock.instant() + after;
     let scheduler = bridge.clone();
@@ -37,37 +48,121 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
         async move {
             // Created here, on the background thread, so the timer lives on its runtime.
             bridge.clock.sleep_until(at).await;
-            if !still_open(&bridge, &entry, listed).await {
-                return;
-            }
-            if !entry
-                .request
-                .claims
-                .delivery_mode
-                .is_some_and(DeliveryMode::notifies)
-            {
-                // Poll requests are left to Authlete's expiry.
-                if bridge.settle(&entry.request.claims.ticket).await.is_some() {
-                    bridge.cancel(&entry);
-                }
-                return;
-            }
-            let Some(ended) = fail_until_answered(&bridge, &context, &entry, listed).await else {
-                return;
-            };
-            bridge
-                .metrics
-                .device_decisions
-                .with_label_values(&[ended.label()])
-                .inc();
-            if bridge.settle(&entry.request.claims.ticket).await.is_some()
-                && ended.ends_the_request()
-            {
-                bridge.cancel(&entry);
+            if still_open(&bridge, &entry, listed).await {
+                end(&bridge, &context, &entry, listed).await;
             }
         }
         .boxed_local()
     });
+}
+
+/// Runs the shared deadlines (SPEC §12): about every `SWEEP_EVERY` this replica claims the
+/// deadlines that fell due, on any replica, and runs each while renewing its lease. A replica
+/// that dies stops renewing; the next sweep anywhere takes its deadlines over.
+pub(super) fn sweep(bridge: Arc<Bridge>) {
+    let sweeper = bridge.clone();
+    sweeper.background.spawn_timer(move |context| {
+        async move {
+            let running = Rc::new(Cell::new(0usize));
+            loop {
+                let jitter = rand::thread_rng().gen_range(0..=SWEEP_EVERY.as_millis() as u64 / 4);
+                let wait = tokio::time::sleep(SWEEP_EVERY + Duration::from_millis(jitter));
+                if !bridge.background.pause(wait).await {
+                    return;
+                }
+                let room = MAX_RUNNING.saturating_sub(running.get());
+                if room == 0 {
+                    continue;
+                }
+                let due = match bridge.state.claim_due(room).await {
+                    Ok(due) => due,
+                    Err(e) => {
+                        log::debug!("shared deadlines not claimed: {e}");
+                        continue;
+                    }
+                };
+                for due in due {
+                    let (bridge, context, running) =
+                        (bridge.clone(), context.clone(), running.clone());
+                    running.set(running.get() + 1);
+                    actix_rt::spawn(async move {
+                        run_claimed(&bridge, &context, due).await;
+                        running.set(running.get() - 1);
+                    });
+                }
+            }
+        }
+        .boxed_local()
+    });
+}
+
+/// One shared deadline this replica claimed, run while its lease is renewed: stopped when the
+/// lease is lost (another replica runs it now), handed back at once when shutdown interrupts it.
+async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
+    let DueDeadline {
+        listing,
+        lease,
+        reclaimed,
+    } = due;
+    let Some(entry) = super::registry::decode(listing) else {
+        return;
+    };
+    let ticket = entry.request.claims.ticket.clone();
+    let request_id = &entry.request.request_id;
+    if reclaimed {
+        bridge.metrics.deadlines_reclaimed.inc();
+        log::info!("request_id={request_id} took over a deadline whose lease ran out");
+    }
+    bridge.hold_deadline(&ticket, &lease);
+    let state = &bridge.state;
+    let run = end(bridge, context, &entry, true);
+    let renew = || state.renew_deadline(&ticket, &lease);
+    match while_renewing(state.lease(), run, renew, OnLost::Stop).await {
+        Renewed::Done(true) => {}
+        Renewed::Done(false) => bridge.give_back(&ticket, &lease).await,
+        Renewed::Lost => {
+            log::info!(
+                "request_id={request_id} the deadline's lease was lost; its new holder runs it"
+            );
+        }
+    }
+    bridge.drop_deadline(&ticket, &lease);
+}
+
+/// The deadline of a request still listed: a ping/push request is completed with
+/// `TRANSACTION_FAILED`, a poll request only leaves the lists. False when shutdown stopped it
+/// before an answer.
+async fn end(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) -> bool {
+    if !entry
+        .request
+        .claims
+        .delivery_mode
+        .is_some_and(DeliveryMode::notifies)
+    {
+        // Poll requests are left to Authlete's expiry.
+        if bridge.settle(&entry.request.claims.ticket).await.is_some() {
+            bridge.cancel(entry);
+        }
+        return true;
+    }
+    let ended = match fail_until_answered(bridge, context, entry, listed).await {
+        Some(Ended::GaveUp) if bridge.background.is_closing() => return false,
+        Some(ended) => ended,
+        // Decided meanwhile: the decision settled it, or settles it now if it could not.
+        None => {
+            bridge.settle(&entry.request.claims.ticket).await;
+            return true;
+        }
+    };
+    bridge
+        .metrics
+        .device_decisions
+        .with_label_values(&[ended.label()])
+        .inc();
+    if bridge.settle(&entry.request.claims.ticket).await.is_some() && ended.ends_the_request() {
+        bridge.cancel(entry);
+    }
+    true
 }
 
 /// False once a decision has settled a listed request (on any replica, with `redis`). When
@@ -140,18 +235,49 @@ async fn fail_until_answered(
     let mut retry: u32 = 0;
     let mut maybe_applied = false;
     loop {
-        let Some(place) = reserve_until_expiry(bridge, entry).await else {
+        let place = reserve_until_expiry(bridge, entry).await;
+        if bridge.background.is_closing() {
+            return Some(Ended::GaveUp);
+        }
+        let Some(place) = place else {
             log::error!(
                 "request_id={request_id} no notification queue place until the request \
                  expired; the deadline's /complete was not sent"
             );
             return Some(Ended::GaveUp);
         };
-        if bridge.background.is_closing() {
-            return Some(Ended::GaveUp);
-        }
-        let call = completion.run(context, Some(place), &bridge.metrics);
-        let outcome = bridge.background.track(call).await;
+        let outcome = match claim::take(&bridge.state, &entry.request.claims.ticket).await {
+            Ok(Claimed::Held(held)) => {
+                let call = completion.run(context, Some(place), &bridge.metrics);
+                let outcome = bridge.background.track(held.renewing(call)).await;
+                held.settle(&outcome, entry.request.claims.expires_at, &bridge.clock)
+                    .await;
+                outcome
+            }
+            // A decision is being reported: its answer settles the request, or its failure
+            // gives the claim back. Waiting for it is not a failed attempt.
+            Ok(Claimed::Busy) => {
+                drop(place);
+                if bridge.clock.now() >= expiry {
+                    return None;
+                }
+                let wait = tokio::time::sleep(bridge.state.lease() / 3);
+                if !bridge.background.pause(wait).await {
+                    return Some(Ended::GaveUp);
+                }
+                if !still_open(bridge, entry, listed).await {
+                    return None;
+                }
+                continue;
+            }
+            Ok(Claimed::Done) => return None,
+            // The call goes ahead unclaimed: Authlete's one-shot /complete keeps it single.
+            Err(e) => {
+                log::warn!("request_id={request_id} the deadline runs without its claim: {e}");
+                let call = completion.run(context, Some(place), &bridge.metrics);
+                bridge.background.track(call).await
+            }
+        };
         if outcome == Outcome::AlreadyDecided && maybe_applied {
             log::warn!(
                 "request_id={request_id} an earlier deadline /complete that timed out was \
@@ -175,10 +301,10 @@ async fn fail_until_answered(
             "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
              retry {retry} in {wait:?}"
         );
-        bridge
-            .clock
-            .sleep_until(bridge.clock.instant() + wait)
-            .await;
+        let pause = bridge.clock.sleep_until(bridge.clock.instant() + wait);
+        if !bridge.background.pause(pause).await {
+            return Some(Ended::GaveUp);
+        }
         if !still_open(bridge, entry, listed).await {
             return None;
         }
@@ -199,17 +325,21 @@ fn retry_wait(retry: u32, outcome: &Outcome) -> Option<Duration> {
 }
 
 /// A notification queue place for the deadline's `/complete`, waiting for one while the
-/// queue is full, until the request expires.
+/// queue is full, until the request expires or shutdown begins.
 async fn reserve_until_expiry(bridge: &Bridge, entry: &Entry) -> Option<NotificationPlace> {
     loop {
-        if let Some(place) = bridge.outbox.reserve() {
+        if let Some(place) = bridge.outbox.reserve().await {
             return Some(place);
         }
         if bridge.clock.unix_secs() >= entry.request.claims.expires_at {
             return None;
         }
-        let retry = bridge.clock.instant() + QUEUE_RETRY;
-        bridge.clock.sleep_until(retry).await;
+        let retry = bridge
+            .clock
+            .sleep_until(bridge.clock.instant() + QUEUE_RETRY);
+        if !bridge.background.pause(retry).await {
+            return None;
+        }
     }
 }
 

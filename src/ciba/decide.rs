@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::background::Context;
 use super::bridge::Bridge;
+use super::claim::{self, Claimed};
 use super::complete::{Completion, Outcome, Verdict};
 use super::decision::DecisionClaims;
 use super::DeliveryMode;
@@ -84,6 +85,7 @@ pub async fn decide(
             bridge
                 .outbox
                 .reserve()
+                .await
                 .ok_or(DecisionRejected::Unavailable)?,
         )
     } else {
@@ -94,7 +96,28 @@ pub async fn decide(
     let request_id = request_id.to_owned();
     let submitted = bridge.background.spawn_tracked(move |context| {
         async move {
-            let outcome = apply(&job_bridge, &context, &claims, decided, place, &request_id).await;
+            let bridge = &job_bridge;
+            // One report per request: a decision or deadline in flight, or one Authlete
+            // answered, wins without another call (SPEC §5.3).
+            let outcome = match claim::take(&bridge.state, &claims.ticket).await {
+                Ok(Claimed::Held(held)) => {
+                    let job = apply(bridge, &context, &claims, decided, place, &request_id);
+                    let outcome = held.renewing(job).await;
+                    held.settle(&outcome, claims.expires_at, &bridge.clock)
+                        .await;
+                    if outcome.is_answer() {
+                        bridge.settle(&claims.ticket).await;
+                    }
+                    outcome
+                }
+                Ok(Claimed::Busy | Claimed::Done) => Outcome::AlreadyDecided,
+                Err(e) => {
+                    log::warn!("request_id={request_id} the completion claim was not taken: {e}");
+                    Outcome::Unavailable {
+                        retry_after_secs: bridge.retry_after_secs,
+                    }
+                }
+            };
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
         }
@@ -106,8 +129,7 @@ pub async fn decide(
     outcome.await.map_err(|_| DecisionRejected::Unavailable)
 }
 
-/// The detached part, on the background thread: the verdict, `/complete`, the metric, and the
-/// request leaving the lists once Authlete has an answer.
+/// The detached part, on the background thread: the verdict, `/complete` and the metric.
 async fn apply(
     bridge: &Bridge,
     context: &Context,
@@ -140,12 +162,6 @@ async fn apply(
             .device_decisions
             .with_label_values(&[label])
             .inc();
-    }
-    if matches!(
-        outcome,
-        Outcome::Done | Outcome::AlreadyDecided | Outcome::Expired
-    ) {
-        bridge.settle(&claims.ticket).await;
     }
     outcome
 }

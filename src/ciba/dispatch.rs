@@ -1,12 +1,10 @@
 //! Handing an issued request to the authentication device (SPEC §4 step 6): a decision token,
 //! the webhook message or the console listing, and the deadline that ends it if nobody decides.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use std::sync::Arc;
 
 use super::bridge::{unix, Bridge};
 use super::device::IssuedRequest;
@@ -16,8 +14,9 @@ use crate::state::StateError;
 
 /// Contacts the device for an issued request (SPEC §4 step 6), once, after the
 /// acknowledgement was built and before it is sent: a decision token, the registry entry, the
-/// webhook message and the deadline. An error means the request could not be listed: nothing
-/// was sent to the device, and the client must not get the acknowledgement (SPEC §12 "Issue").
+/// webhook message and the deadline. An error means the request could not be listed, or its
+/// webhook message could not be stored: the client must not get the acknowledgement (SPEC §12
+/// "Issue").
 pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<(), StateError> {
     let decision_token = match bridge.keys.seal(&request.claims) {
         Ok(token) => token,
@@ -31,17 +30,28 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
         decision_token,
         request,
     };
-    let listed = bridge.registry.insert(&entry).await?;
-    let after = Duration::from_secs(bridge.deadline_secs(&entry.request));
+    let after = bridge.deadline_after(&entry.request);
+    let listed = bridge.registry.insert(&entry, after).await?;
     if bridge.is_webhook() {
-        bridge.outbox.send_webhook(WebhookMessage {
+        let message = WebhookMessage {
             id: entry.ciba_request_id.clone(),
             body: bridge.authentication_request(&entry),
             deadline: unix(entry.request.claims.issued_at) + after,
             request_id: entry.request.request_id.clone(),
-        });
+        };
+        if let Err(e) = bridge.outbox.store_webhook(message).await {
+            // Unlisted again, so no console shows a request whose client never heard of it.
+            let _ = bridge
+                .registry
+                .remove_ticket(&entry.request.claims.ticket)
+                .await;
+            return Err(e);
+        }
     }
-    super::deadline::schedule(bridge.clone(), entry, after, listed);
+    // With `redis` the deadline was stored with the entry, for whichever replica is there.
+    if !bridge.state.shares_deadlines() {
+        super::deadline::schedule(bridge.clone(), entry, after, listed);
+    }
     Ok(())
 }
 

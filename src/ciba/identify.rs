@@ -18,6 +18,7 @@ use crate::authlete::dto::{
 use crate::authlete::{Action, Api, AuthleteClient};
 use crate::directory::{DirectoryClient, HintKind, LookupError, Query, User};
 use crate::error::{Code, GatewayError, WireError};
+use crate::state::StateError;
 use crate::state::{Attempt, Guesser};
 
 /// Why identification stopped: the `/fail` reason and the metric label.
@@ -284,7 +285,9 @@ impl Identification<'_> {
         };
         let key = request_key(auth_req_id);
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
-        reservation.commit(key, lifetime).await;
+        if let Err(e) = reservation.commit(key, lifetime).await {
+            return Ok(self.untracked("its pending place", &e));
+        }
         self.ciba.poll.record_interval(key, answer.interval).await;
         let content = answer
             .response_content
@@ -300,17 +303,23 @@ impl Identification<'_> {
         let issued = self.issued(ticket, key, user, lifetime);
         let subject = issued.claims.subject.clone();
         if let Err(e) = dispatch(&self.ciba.bridge, issued).await {
-            // The auth_req_id is never sent: Authlete's request expires unused.
-            log::warn!(
-                "request_id={} not acknowledged: the state backend cannot list it: {e}",
-                self.request_id
-            );
             self.ciba.pending.release(&subject, &key).await;
-            return Ok(WireError::new(Code::TemporarilyUnavailable)
-                .retry_after(self.ciba.bridge.retry_after_secs)
-                .response());
+            return Ok(self.untracked("its registry entry or device message", &e));
         }
         Ok(response)
+    }
+
+    /// 503 instead of the acknowledgement of an issued request that the state backend could
+    /// not track (SPEC §12 "Issue"): the auth_req_id is never sent, and Authlete's request
+    /// expires unused.
+    fn untracked(&self, what: &str, e: &StateError) -> HttpResponse {
+        log::warn!(
+            "request_id={} not acknowledged: the state backend did not store {what}: {e}",
+            self.request_id
+        );
+        WireError::new(Code::TemporarilyUnavailable)
+            .retry_after(self.ciba.bridge.retry_after_secs)
+            .response()
     }
 
     /// The client id as the client sent it: the alias when it used one.

@@ -3,6 +3,7 @@
 
 pub mod background;
 pub mod bridge;
+mod claim;
 pub mod complete;
 mod deadline;
 pub mod decide;

@@ -50,22 +50,16 @@ impl PendingGuard {
 }
 
 impl Reservation {
-    /// The request was issued: it counts until `expires_in` has passed or it is released. On
-    /// failure the reservation still counts, until its own expiry.
-    pub async fn commit(mut self, key: RequestKey, expires_in: Duration) {
+    /// The request was issued: it counts until `expires_in` has passed or it is released. An
+    /// error means it could not be counted: the request must not be acknowledged (SPEC §12
+    /// "Issue"); the reservation still counts until its own expiry.
+    pub async fn commit(mut self, key: RequestKey, expires_in: Duration) -> Result<(), StateError> {
         let Some(place) = self.place.take() else {
-            return;
+            return Ok(());
         };
-        if let Err(e) = self
-            .state
+        self.state
             .commit(&self.subject, place, &key, expires_in)
             .await
-        {
-            log::warn!(
-                "push-bombing guard: an issued request was not recorded: {e}; its reservation \
-                 counts until it expires"
-            );
-        }
     }
 
     /// The request was not issued: the place is free again.

@@ -66,9 +66,10 @@ impl Registry {
         Self { state, gauge }
     }
 
-    /// Lists `entry` until its expiry: false when the backend is full and the request stays
-    /// unlisted. An error means the request could not be listed (SPEC §12 "Issue").
-    pub async fn insert(&self, entry: &Entry) -> Result<bool, StateError> {
+    /// Lists `entry` until its expiry, with its deadline `deadline_in` from now where the
+    /// fleet shares deadlines: false when the backend is full and the request stays unlisted.
+    /// An error means the request could not be listed (SPEC §12 "Issue").
+    pub async fn insert(&self, entry: &Entry, deadline_in: Duration) -> Result<bool, StateError> {
         let c = &entry.request.claims;
         let listing = Listing {
             id: entry.ciba_request_id.clone(),
@@ -78,7 +79,7 @@ impl Registry {
                 .map_err(|e| StateError::Unavailable(format!("registry entry: {e}")))?,
         };
         let lifetime = Duration::from_secs(c.expires_at.saturating_sub(c.issued_at));
-        let listed = self.state.insert(&listing, lifetime).await?;
+        let listed = self.state.insert(&listing, lifetime, deadline_in).await?;
         if !listed {
             log::warn!(
                 "request_id={} not listed: {MAX_ENTRIES} requests are already pending",
@@ -113,7 +114,7 @@ impl Registry {
     }
 }
 
-fn decode(listing: Listing) -> Option<Entry> {
+pub(super) fn decode(listing: Listing) -> Option<Entry> {
     serde_json::from_str(&listing.record)
         .map_err(|e| log::warn!("a registry entry does not decode: {e}"))
         .ok()

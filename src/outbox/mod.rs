@@ -4,98 +4,55 @@
 //! Callers on any thread hand messages to the `Outbox`; a dedicated thread (`worker`) delivers
 //! them with retries, an SSRF guard for client endpoints (`target`, `address`) and explicit
 //! bounds: queue places (`queue`), requests in flight (`limits`), per-attempt timeouts and
-//! backoff caps (`crate::backoff`). SIGTERM drains it (SPEC §11); a crash loses what is queued.
+//! backoff caps (`crate::backoff`). Each attempt is one unit (`attempt`) that two loops run:
+//! with the `memory` backend the thread's in-process loop (a crash loses what is queued; SIGTERM
+//! drains it, SPEC §11); with `redis` the fleet's outbox (`shared`, SPEC §12), where every
+//! message is stored before anyone is told it was accepted and any replica delivers it.
 //!
 //! Expiries and the waits between attempts run on the injected clock; only the network's own
 //! timeouts (an attempt, the drain) are real time.
 
 mod address;
+mod attempt;
+mod holdings;
 mod http;
 mod limits;
+mod message;
 mod notify;
+mod place;
 mod queue;
+mod shared;
 mod target;
 mod thread;
 mod webhook;
 mod webhook_target;
 mod worker;
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::watch;
 
 use crate::clock::SharedClock;
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::state::{OutboxKind, OutboxStore, SharedOutbox, StateError};
 use address::AddressPolicy;
-use queue::{Place, Queue};
+use attempt::Message;
+use holdings::Holdings;
+use queue::Queue;
+use shared::Fleet;
 use thread::Job;
 use worker::WorkerConfig;
+
+pub use message::{Notification, NotificationMode, WebhookMessage};
+pub use place::NotificationPlace;
 
 /// Webhook messages waiting or being retried at once. Messages are small; the bound only stops
 /// an unreachable receiver from growing memory without limit while requests keep coming.
 const WEBHOOK_QUEUE_CAPACITY: usize = 10_000;
-
-/// How a client asked to be notified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationMode {
-    Ping,
-    Push,
-}
-
-/// A notification to deliver, built from Authlete's `/complete` answer.
-#[derive(Clone)]
-pub struct Notification {
-    pub mode: NotificationMode,
-    /// `clientNotificationEndpoint`.
-    pub endpoint: String,
-    /// `clientNotificationToken`, sent as `Authorization: Bearer`.
-    pub token: Secret,
-    /// `responseContent`, sent verbatim as `application/json`; never logged.
-    pub body: String,
-    /// Only its SHA-256 prefix is logged.
-    pub auth_req_id: String,
-    /// Retries stop here.
-    pub expires_at: SystemTime,
-    /// The `X-Request-Id` of the decision, for logs.
-    pub request_id: String,
-}
-
-/// A device webhook message; the body is built by the caller.
-#[derive(Clone)]
-pub struct WebhookMessage {
-    /// The `webhook-id` header.
-    pub id: String,
-    pub body: String,
-    /// Retries stop here.
-    pub deadline: SystemTime,
-    pub request_id: String,
-}
-
-// Bodies carry tokens (push mode) and decision tokens (webhook), and the auth_req_id is a
-// credential: `Debug` leaves them out so that no debug print can log them.
-impl fmt::Debug for Notification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notification")
-            .field("mode", &self.mode)
-            .field("expires_at", &self.expires_at)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for WebhookMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookMessage")
-            .field("id", &self.id)
-            .field("deadline", &self.deadline)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The process's outbound delivery queue. Built once, shared by every worker.
 pub struct Outbox {
@@ -105,45 +62,26 @@ pub struct Outbox {
     webhook_configured: bool,
     closing: AtomicBool,
     metrics: Metrics,
+    /// With `redis`: the fleet's outbox, this replica's leases on it, and the switch that
+    /// stops its claim loop.
+    fleet: Option<FleetHandle>,
 }
 
-/// One held place in the notification queue; dropping it unused gives the place back.
-pub struct NotificationPlace {
-    place: Place,
-    jobs: UnboundedSender<Job>,
-    metrics: Metrics,
-}
-
-impl NotificationPlace {
-    /// Queues `notification` in the place held.
-    pub fn send(self, notification: Notification) {
-        let mode = notification.mode.label();
-        let request_id = notification.request_id.clone();
-        let auth_req_id = notify::fingerprint(&notification.auth_req_id);
-        if self
-            .jobs
-            .send(Job::Notify(notification, self.place))
-            .is_err()
-        {
-            self.metrics
-                .notifications
-                .with_label_values(&[mode, "failed"])
-                .inc();
-            log::error!(
-                "request_id={request_id} {mode} notification (auth_req_id sha256 {auth_req_id}) \
-                 lost: the outbox thread has stopped"
-            );
-        }
-    }
+struct FleetHandle {
+    store: SharedOutbox,
+    holdings: Arc<Holdings>,
+    stop: watch::Sender<bool>,
 }
 
 impl Outbox {
-    /// Builds the queues and starts the delivery thread. Logs every relaxation of the SSRF guard
+    /// Builds the queues and starts the delivery thread; with `shared` (the `redis` backend)
+    /// the thread also claims from the fleet's outbox. Logs every relaxation of the SSRF guard
     /// and of TLS as a warning.
     pub fn new(
         settings: &Settings,
         metrics: Metrics,
         clock: SharedClock,
+        shared: Option<SharedOutbox>,
     ) -> Result<Arc<Self>, String> {
         let n = &settings.notifications;
         warn_relaxations(settings);
@@ -165,34 +103,100 @@ impl Outbox {
             webhook: webhook_target::WebhookTarget::from_settings(settings)?,
         };
         let webhook_configured = config.webhook.is_some();
+        let fleet = shared.map(|store| FleetHandle {
+            store,
+            holdings: Arc::new(Holdings::new()),
+            stop: watch::Sender::new(false),
+        });
+        let thread_fleet = fleet.as_ref().map(|f| Fleet {
+            store: f.store.clone(),
+            holdings: f.holdings.clone(),
+            lease: settings.state.redis.lease,
+            stopping: f.stop.subscribe(),
+        });
         let (jobs, receiver) = mpsc::unbounded_channel();
-        thread::spawn(config, receiver)?;
+        thread::spawn(config, receiver, thread_fleet)?;
+        // With `redis` the depth is the fleet's, set by the claim loop.
+        let depth = |kind: OutboxKind| {
+            let gauge = metrics.outbox_depth.with_label_values(&[kind.label()]);
+            fleet.is_none().then_some(gauge)
+        };
         Ok(Arc::new(Self {
             // The channel itself is unbounded: its length is bounded by the queues' places.
             jobs,
-            notifications: Queue::new(n.queue_capacity),
-            webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY),
+            notifications: Queue::new(n.queue_capacity, depth(OutboxKind::Notification)),
+            webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY, depth(OutboxKind::Webhook)),
             webhook_configured,
             closing: AtomicBool::new(false),
             metrics,
+            fleet,
         }))
     }
 
-    /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3).
-    /// None when the queue is full or shutting down.
-    pub fn reserve(&self) -> Option<NotificationPlace> {
+    /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3):
+    /// with `redis`, in the fleet's outbox too. None when the queue is full, the fleet's
+    /// outbox is full or unreachable, or the gateway is shutting down.
+    pub async fn reserve(&self) -> Option<NotificationPlace> {
         if self.closing.load(Ordering::SeqCst) {
             return None;
         }
+        let place = self.notifications.try_hold()?;
+        let reservation = match &self.fleet {
+            None => None,
+            Some(fleet) => match fleet.store.reserve_place(OutboxKind::Notification).await {
+                Ok(Some(reservation)) => Some((fleet.store.clone(), reservation)),
+                Ok(None) => {
+                    log::warn!("the fleet's notification outbox is full: decision refused");
+                    return None;
+                }
+                Err(e) => {
+                    log::warn!("no notification outbox place: {e}");
+                    return None;
+                }
+            },
+        };
         Some(NotificationPlace {
-            place: self.notifications.try_hold()?,
+            place: Some(place),
+            reservation,
             jobs: self.jobs.clone(),
             metrics: self.metrics.clone(),
         })
     }
 
+    /// Whether the notification of the request with `ticket` is stored in the fleet's outbox
+    /// (queued or being delivered), to tell a notification lost in the window of SPEC §12
+    /// from one already queued. With `memory` no other replica exists to ask for it: false.
+    pub async fn holds_notification(&self, ticket: &str) -> Result<bool, StateError> {
+        match &self.fleet {
+            Some(fleet) => fleet.store.holds_notification(ticket).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Stores a device webhook message before the request it announces is acknowledged
+    /// (SPEC §12 "Issue"). With `redis` an error means it is not stored: the client must get
+    /// 503. With `memory`, as `send_webhook`.
+    pub async fn store_webhook(&self, message: WebhookMessage) -> Result<(), StateError> {
+        let Some(fleet) = self.fleet.as_ref().filter(|_| self.webhook_configured) else {
+            self.send_webhook(message);
+            return Ok(());
+        };
+        let kind = OutboxKind::Webhook;
+        let id = fleet.store.message_id(kind, &message.id);
+        let stored = fleet
+            .store
+            .enqueue(kind, &id, &message.to_bytes(), message.deadline, None)
+            .await?;
+        if stored {
+            Ok(())
+        } else {
+            Err(StateError::Unavailable("the webhook outbox is full".into()))
+        }
+    }
+
     /// Queues a device webhook message, best effort: a full queue, a shutdown or a missing
-    /// `device.webhook` drops it with a warning.
+    /// `device.webhook` drops it with a warning. With `redis` it goes to the fleet's outbox,
+    /// or is delivered from here when that fails, holding its in-process place meanwhile.
     pub fn send_webhook(&self, message: WebhookMessage) {
         let request_id = message.request_id.clone();
         let refusal = if !self.webhook_configured {
@@ -201,15 +205,14 @@ impl Outbox {
             "the gateway is shutting down"
         } else if let Some(place) = self.webhooks.try_hold() {
             let id = message.id.clone();
-            match self.jobs.send(Job::Webhook(message, place)) {
-                Ok(()) => return,
-                Err(_) => {
-                    log::error!(
-                        "request_id={request_id} webhook {id} lost: the outbox has stopped"
-                    );
-                    return;
-                }
+            let job = match self.fleet {
+                Some(_) => Job::StoreWebhook(message, place),
+                None => Job::Webhook(message, place),
+            };
+            if self.jobs.send(job).is_err() {
+                log::error!("request_id={request_id} webhook {id} lost: the outbox has stopped");
             }
+            return;
         } else {
             "the webhook queue is full"
         };
@@ -220,9 +223,14 @@ impl Outbox {
     }
 
     /// Stops accepting, then waits until everything queued or in flight (and every reserved
-    /// place) is done, or `timeout` has passed.
+    /// place) is done, or `timeout` has passed. With `redis` it stops claiming, lets the
+    /// attempts in flight end within half of `timeout`, and hands back what this replica still
+    /// holds, so the fleet need not wait for the leases (SPEC §12 "Shutdown").
     pub async fn drain(&self, timeout: Duration) {
         self.closing.store(true, Ordering::SeqCst);
+        if let Some(fleet) = &self.fleet {
+            return self.drain_fleet(fleet, timeout).await;
+        }
         let idle = async {
             self.notifications.idle().await;
             self.webhooks.idle().await;
@@ -233,6 +241,36 @@ impl Outbox {
                  {timeout:?}; they are abandoned",
                 self.notifications.held(),
                 self.webhooks.held()
+            );
+        }
+    }
+
+    async fn drain_fleet(&self, fleet: &FleetHandle, timeout: Duration) {
+        fleet.stop.send_replace(true);
+        let in_flight = async {
+            fleet.holdings.idle().await;
+            self.notifications.idle().await;
+            self.webhooks.idle().await;
+        };
+        let _ = actix_rt::time::timeout(timeout / 2, in_flight).await;
+        for kind in OutboxKind::ALL {
+            let held = fleet.holdings.ids(kind);
+            match fleet.store.hand_back(kind, &held).await {
+                Ok(0) => {}
+                Ok(given) => log::info!("shutdown: {given} {} messages handed back", kind.label()),
+                Err(e) => log::warn!(
+                    "shutdown: {} {} messages not handed back ({e}); another replica takes \
+                     them when their leases end",
+                    held.len(),
+                    kind.label()
+                ),
+            }
+        }
+        let (notifications, webhooks) = (self.notifications.held(), self.webhooks.held());
+        if notifications + webhooks > 0 {
+            log::warn!(
+                "shutdown: {notifications} notifications and {webhooks} webhook messages that \
+                 Redis did not take are still undelivered; they are abandoned"
             );
         }
     }

@@ -1,12 +1,15 @@
-//! Client notification delivery (SPEC §6): one notification from its queue place to its final
-//! outcome, `delivered`, `failed` or `blocked`, each logged and counted.
+//! Client notification delivery (SPEC §6): one attempt at a time, to the final outcome,
+//! `delivered`, `failed` or `blocked`, logged and counted once.
+
+mod stored;
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use awc::http::header::{self, HeaderValue};
 use sha2::{Digest, Sha256};
 
+use super::attempt::{deliver_here, InFlightGauge, Message, Next, Progress};
 use super::http::{describe, post};
 use super::queue::Place;
 use super::target::{Endpoint, Refusal, Vetting};
@@ -14,6 +17,7 @@ use super::worker::Worker;
 use super::{Notification, NotificationMode};
 use crate::backoff::{backoff, next_wait};
 use crate::outbound::Reply;
+use crate::state::OutboxKind;
 
 /// How one attempt ended.
 enum Attempt {
@@ -32,53 +36,126 @@ pub(super) fn fingerprint(auth_req_id: &str) -> String {
     hex::encode(&Sha256::digest(auth_req_id.as_bytes())[..8])
 }
 
-/// Delivers `notification`, retrying until its `expires_at`.
-pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _place: Place) {
-    let n = &notification;
-    let report = Report::new(&worker, n);
-    let endpoint = match Endpoint::parse(&n.endpoint, worker.config.allow_insecure_http) {
-        Ok(endpoint) => endpoint,
-        Err(Refusal::Insecure) => {
-            return report.blocked("http endpoint while notifications.allow_insecure_http = false")
-        }
-        Err(Refusal::Malformed) => return report.failed(0, "malformed endpoint URL"),
-    };
-    let Ok(mut bearer) = HeaderValue::from_str(&format!("Bearer {}", n.token.expose())) else {
-        return report.failed(0, "token is not a valid header value");
-    };
-    bearer.set_sensitive(true);
-    let clock = &worker.config.clock;
-    let mut attempts: u32 = 0;
-    let mut last = "expired before the first attempt".to_owned();
-    loop {
+impl Message for Notification {
+    type End = Ended;
+
+    const KIND: OutboxKind = OutboxKind::Notification;
+
+    fn name(&self) -> &str {
+        &self.ticket
+    }
+
+    fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        stored::Stored::from(self).to_bytes()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        stored::Stored::from_bytes(bytes)
+    }
+
+    /// One attempt, unless the endpoint is refused or the notification expired.
+    async fn step(&self, worker: &Rc<Worker>, progress: &mut Progress) -> Next<Ended> {
+        let n = self;
+        let endpoint = match Endpoint::parse(&n.endpoint, worker.config.allow_insecure_http) {
+            Ok(endpoint) => endpoint,
+            Err(Refusal::Insecure) => {
+                return Next::End(Ended::Blocked(
+                    "http endpoint while notifications.allow_insecure_http = false",
+                ))
+            }
+            Err(Refusal::Malformed) => return Next::End(Ended::Failed("malformed endpoint URL")),
+        };
+        let Ok(mut bearer) = HeaderValue::from_str(&format!("Bearer {}", n.token.expose())) else {
+            return Next::End(Ended::Failed("token is not a valid header value"));
+        };
+        bearer.set_sensitive(true);
+        let clock = &worker.config.clock;
         if clock.now() >= n.expires_at {
-            return report.failed(attempts, &last);
+            return Next::End(Ended::GaveUp);
         }
-        if attempts > 0 {
-            report.count("retried");
+        if progress.attempts > 0 {
+            count(worker, n, "retried");
         }
-        let outcome = attempt(&worker, &endpoint, n, &bearer, attempts).await;
-        attempts += 1;
+        let outcome = attempt(worker, &endpoint, n, &bearer, progress.attempts).await;
+        progress.attempts += 1;
         let retry_after = match outcome {
-            Attempt::Delivered => return report.delivered(attempts),
-            Attempt::Blocked => return report.blocked("no address the SSRF guard admits"),
-            Attempt::Permanent(last) => return report.failed(attempts, &last),
+            Attempt::Delivered => return Next::End(Ended::Delivered),
+            Attempt::Blocked => {
+                return Next::End(Ended::Blocked("no address the SSRF guard admits"))
+            }
+            Attempt::Permanent(last) => {
+                progress.last = last;
+                return Next::End(Ended::GaveUp);
+            }
             Attempt::Retry(status, retry_after) => {
-                last = status;
+                progress.last = status;
                 retry_after
             }
         };
-        let wait = backoff(attempts, worker.config.max_backoff);
+        let wait = backoff(progress.attempts, worker.config.max_backoff);
         let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), n.expires_at) else {
-            return report.failed(attempts, &last);
+            return Next::End(Ended::GaveUp);
         };
         log::debug!(
-            "request_id={} notification to {} retried in {wait:?} ({last})",
+            "request_id={} notification to {} retried in {wait:?} ({})",
             n.request_id,
-            report.host
+            host(&n.endpoint),
+            progress.last
         );
-        clock.sleep_until(clock.instant() + wait).await;
+        Next::Retry(wait)
     }
+
+    fn report(&self, worker: &Worker, progress: &Progress, end: Ended) {
+        let report = Report::new(worker, self);
+        match end {
+            Ended::Delivered => report.delivered(progress.attempts),
+            Ended::GaveUp => report.failed(progress.attempts, &progress.last),
+            Ended::Failed(why) => report.failed(progress.attempts, why),
+            Ended::Blocked(why) => report.blocked(why),
+        }
+    }
+
+    fn not_attempted() -> &'static str {
+        "expired before the first attempt"
+    }
+}
+
+/// How a notification's delivery ended.
+pub(super) enum Ended {
+    Delivered,
+    /// A permanent answer, or retries ran out at expiry: the last answer says which.
+    GaveUp,
+    /// Refused before any attempt.
+    Failed(&'static str),
+    /// The SSRF guard or the http rule refused the endpoint.
+    Blocked(&'static str),
+}
+
+/// Delivers `notification` from this process, retrying until its `expires_at`; `_place` is
+/// held until then.
+pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _place: Place) {
+    deliver_here(&worker, &notification).await;
+}
+
+fn count(worker: &Worker, n: &Notification, outcome: &str) {
+    let metric = &worker.config.metrics.notifications;
+    metric.with_label_values(&[n.mode.label(), outcome]).inc();
+}
+
+/// The endpoint's host: never the path or query, which may carry client data.
+fn host(endpoint: &str) -> String {
+    url::Url::parse(endpoint)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// One attempt, within `notifications.timeout_ms` from name resolution to the last byte read.
@@ -92,6 +169,7 @@ async fn attempt(
 ) -> Attempt {
     let config = &worker.config;
     let _in_flight = worker.limits.enter(endpoint.authority()).await;
+    let _counted = InFlightGauge::enter(worker, OutboxKind::Notification);
     let started = Instant::now();
     let exchange = exchange(worker, endpoint, n, bearer, number);
     let outcome = actix_rt::time::timeout(config.attempt_timeout, exchange)
@@ -165,10 +243,7 @@ impl<'a> Report<'a> {
             worker,
             mode: n.mode.label(),
             request_id: &n.request_id,
-            host: url::Url::parse(&n.endpoint)
-                .ok()
-                .and_then(|url| url.host_str().map(str::to_owned))
-                .unwrap_or_else(|| "-".to_owned()),
+            host: host(&n.endpoint),
             auth_req_id: fingerprint(&n.auth_req_id),
         }
     }

@@ -5,19 +5,29 @@
 
 use std::sync::Arc;
 
+use prometheus::Gauge;
 use tokio::sync::watch;
 
 pub(super) struct Queue {
     held: watch::Sender<usize>,
     capacity: usize,
+    /// `gateway_outbox_depth` of this kind, when the in-process queue is the outbox (`memory`).
+    depth: Option<Gauge>,
 }
 
 impl Queue {
-    pub fn new(capacity: usize) -> Arc<Self> {
+    pub fn new(capacity: usize, depth: Option<Gauge>) -> Arc<Self> {
         Arc::new(Self {
             held: watch::Sender::new(0),
             capacity,
+            depth,
         })
+    }
+
+    fn show(&self, held: usize) {
+        if let Some(depth) = &self.depth {
+            depth.set(held as f64);
+        }
     }
 
     /// A place, or None when `capacity` are held.
@@ -26,6 +36,7 @@ impl Queue {
             let free = *held < self.capacity;
             if free {
                 *held += 1;
+                self.show(*held);
             }
             free
         });
@@ -53,8 +64,10 @@ pub(super) struct Place {
 
 impl Drop for Place {
     fn drop(&mut self) {
-        self.queue
-            .held
-            .send_modify(|held| *held = held.saturating_sub(1));
+        let queue = &self.queue;
+        queue.held.send_modify(|held| {
+            *held = held.saturating_sub(1);
+            queue.show(*held);
+        });
     }
 }

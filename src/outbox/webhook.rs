@@ -3,9 +3,12 @@
 //! deadline.
 
 use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use awc::http::header::{self, HeaderValue};
+use serde::{Deserialize, Serialize};
 
+use super::attempt::{deliver_here, InFlightGauge, Message, Next, Progress};
 use super::http::{describe, post};
 use super::queue::Place;
 use super::webhook_target::WebhookTarget;
@@ -13,58 +16,134 @@ use super::worker::Worker;
 use super::WebhookMessage;
 use crate::backoff::{backoff, next_wait};
 use crate::outbound::{Reply, StatusClass};
+use crate::state::OutboxKind;
 
-/// Delivers one message, retrying every non-2xx answer and failure until its deadline.
-pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place: Place) {
-    let request_id = &message.request_id;
-    let (Some(target), Some(client)) = (&worker.config.webhook, &worker.webhooks) else {
-        log::warn!("request_id={request_id} no device webhook is configured; message dropped");
-        return;
-    };
-    let (Ok(id), Ok(request_id_value)) = (
-        HeaderValue::from_str(&message.id),
-        HeaderValue::from_str(request_id),
-    ) else {
-        log::error!("request_id={request_id} webhook id is not a valid header value; dropped");
-        return;
-    };
-    let clock = &worker.config.clock;
-    let mut attempts = 0;
-    let mut last = "deadline passed before the first attempt".to_owned();
-    while clock.now() < message.deadline {
-        let headers = [("webhook-id", &id), ("X-Request-Id", &request_id_value)];
-        let answer = attempt(&worker, client, target, &message, headers).await;
-        attempts += 1;
+/// How a webhook message's delivery ended.
+pub(super) enum Ended {
+    Accepted,
+    /// Not accepted before its deadline.
+    GaveUp,
+    /// Never attempted, for this reason.
+    Dropped(&'static str),
+}
+
+/// A webhook message as the fleet's outbox stores it (sealed whole by the backend).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    id: String,
+    body: String,
+    deadline_ms: u64,
+    request_id: String,
+}
+
+impl Message for WebhookMessage {
+    type End = Ended;
+
+    const KIND: OutboxKind = OutboxKind::Webhook;
+
+    fn name(&self) -> &str {
+        &self.id
+    }
+
+    fn expires_at(&self) -> SystemTime {
+        self.deadline
+    }
+
+    fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let deadline = self.deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let stored = Stored {
+            id: self.id.clone(),
+            body: self.body.clone(),
+            deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+            request_id: self.request_id.clone(),
+        };
+        // Serialising strings and numbers cannot fail.
+        serde_json::to_vec(&stored).unwrap_or_default()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let s: Stored = serde_json::from_slice(bytes).ok()?;
+        Some(Self {
+            id: s.id,
+            body: s.body,
+            deadline: UNIX_EPOCH + Duration::from_millis(s.deadline_ms),
+            request_id: s.request_id,
+        })
+    }
+
+    /// One signed POST, unless no webhook is configured or the deadline passed; every non-2xx
+    /// answer and failure is retried until the deadline.
+    async fn step(&self, worker: &Rc<Worker>, progress: &mut Progress) -> Next<Ended> {
+        let (Some(target), Some(client)) = (&worker.config.webhook, &worker.webhooks) else {
+            return Next::End(Ended::Dropped("no device webhook is configured"));
+        };
+        let (Ok(id), Ok(request_id)) = (
+            HeaderValue::from_str(&self.id),
+            HeaderValue::from_str(&self.request_id),
+        ) else {
+            return Next::End(Ended::Dropped("webhook id is not a valid header value"));
+        };
+        let clock = &worker.config.clock;
+        if clock.now() >= self.deadline {
+            return Next::End(Ended::GaveUp);
+        }
+        let headers = [("webhook-id", &id), ("X-Request-Id", &request_id)];
+        let answer = attempt(worker, client, target, self, headers).await;
+        progress.attempts += 1;
         let retry_after = match answer {
             Ok(reply) if reply.class() == StatusClass::Success => {
-                log::debug!("request_id={request_id} webhook {} accepted", message.id);
-                return;
+                return Next::End(Ended::Accepted)
             }
             Ok(reply) => {
-                last = describe(&reply);
+                progress.last = describe(&reply);
                 reply.retry_after().map(str::to_owned)
             }
             Err(error) => {
-                last = error;
+                progress.last = error;
                 None
             }
         };
-        let wait = backoff(attempts, worker.config.max_backoff);
-        let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), message.deadline)
-        else {
-            break;
+        let wait = backoff(progress.attempts, worker.config.max_backoff);
+        let Some(wait) = next_wait(wait, retry_after.as_deref(), clock.now(), self.deadline) else {
+            return Next::End(Ended::GaveUp);
         };
         log::debug!(
-            "request_id={request_id} webhook {} retried ({last})",
-            message.id
+            "request_id={} webhook {} retried ({})",
+            self.request_id,
+            self.id,
+            progress.last
         );
-        clock.sleep_until(clock.instant() + wait).await;
+        Next::Retry(wait)
     }
-    log::warn!(
-        "request_id={request_id} webhook {} not accepted before its deadline after {attempts} \
-         attempts (last: {last})",
-        message.id
-    );
+
+    fn report(&self, _worker: &Worker, progress: &Progress, end: Ended) {
+        let request_id = &self.request_id;
+        match end {
+            Ended::Accepted => log::debug!("request_id={request_id} webhook {} accepted", self.id),
+            Ended::GaveUp => log::warn!(
+                "request_id={request_id} webhook {} not accepted before its deadline after {} \
+                 attempts (last: {})",
+                self.id,
+                progress.attempts,
+                progress.last
+            ),
+            Ended::Dropped(why) => log::warn!("request_id={request_id} {why}; message dropped"),
+        }
+    }
+
+    fn not_attempted() -> &'static str {
+        "deadline passed before the first attempt"
+    }
+}
+
+/// Delivers one message from this process, retrying until its deadline; `_place` is held
+/// until then.
+pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place: Place) {
+    deliver_here(&worker, &message).await;
 }
 
 /// One signed POST, within the webhook's timeout; waiting for an in-flight place is not part
@@ -77,6 +156,7 @@ async fn attempt(
     headers: [(&str, &HeaderValue); 2],
 ) -> Result<Reply, String> {
     let _in_flight = worker.webhook_in_flight.acquire().await;
+    let _counted = InFlightGauge::enter(worker, OutboxKind::Webhook);
     // Signed now, not when queued: receivers reject stale timestamps (replay protection).
     let timestamp = worker.config.clock.unix_secs();
     let mut request = client

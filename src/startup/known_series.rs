@@ -9,7 +9,7 @@ use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
 use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES, STATE_RESULTS};
 use crate::outbox::NotificationMode;
-use crate::state::Op;
+use crate::state::{Op, OutboxKind};
 
 /// A fresh registry with every known series at 0. HTTP statuses are not known in advance and
 /// appear with their first request; the mismatch gauges appear with the first discovery check,
@@ -36,6 +36,11 @@ pub fn metrics() -> Metrics {
             metrics.notifications.with_label_values(&[mode, outcome]);
         }
         metrics.notification_duration.with_label_values(&[mode]);
+    }
+    for kind in OutboxKind::ALL.map(OutboxKind::label) {
+        metrics.outbox_depth.with_label_values(&[kind]);
+        metrics.outbox_in_flight.with_label_values(&[kind]);
+        metrics.outbox_reclaimed.with_label_values(&[kind]);
     }
     for document in Document::ALL {
         for result in CACHE_RESULTS {

@@ -61,6 +61,7 @@ impl ShutdownHandle {
         let left = || budget.saturating_sub(started.elapsed());
         stop_within(&self.public, left()).await;
         self.state.ciba.bridge.background.drain(left()).await;
+        self.state.ciba.bridge.hand_back().await;
         self.state.outbox.drain(left()).await;
         stop_within(&self.admin, left().max(FINAL_STOP)).await;
         if let Some(emulator) = &self.emulator {

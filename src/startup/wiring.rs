@@ -41,9 +41,23 @@ pub(super) fn app_state(
         proxies: proxies.clone(),
         cert_header: s.server.client_cert_header,
     };
-    let outbox = Outbox::new(s, metrics.clone(), clock.clone())?;
+    let keys = decision_keys(s)?;
+    let state = Arc::new(State::from_settings(
+        s,
+        clock.clone(),
+        metrics.clone(),
+        keys.material(),
+    )?);
+    let outbox = Outbox::new(s, metrics.clone(), clock.clone(), state.shared_outbox())?;
     let background = Background::start(s, target, tls, metrics.clone())?;
-    let ciba = ciba(s, &metrics, &clock, outbox.clone(), background)?;
+    let ciba = ciba(
+        s,
+        &metrics,
+        &clock,
+        (state, keys),
+        outbox.clone(),
+        background,
+    )?;
     Ok(AppState {
         metadata: MetadataCache::new(s, metrics.clone()),
         introspection: IntrospectionCallers::new(
@@ -67,17 +81,11 @@ fn ciba(
     s: &Settings,
     metrics: &Metrics,
     clock: &SharedClock,
+    (state, keys): (Arc<State>, DecisionKeys),
     outbox: Arc<Outbox>,
     background: Background,
 ) -> Result<Ciba, String> {
     let directory = Arc::new(directory(s)?);
-    let keys = decision_keys(s)?;
-    let state = Arc::new(State::from_settings(
-        s,
-        clock.clone(),
-        metrics.clone(),
-        keys.material(),
-    )?);
     let pending = Arc::new(PendingGuard::new(state.clone()));
     let poll = Arc::new(PollControl::new(state.clone()));
     let bridge = Arc::new(Bridge::new(
@@ -94,6 +102,7 @@ fn ciba(
             clock: clock.clone(),
         },
     ));
+    bridge.start_deadlines();
     Ok(Ciba {
         lockout: UserCodeLockout::new(state),
         directory,

@@ -9,8 +9,10 @@
 //! `ciba` and `outbox`.
 
 pub mod memory;
+pub mod outbox;
 pub mod redis;
 pub mod seal;
+mod shared_outbox;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -18,6 +20,9 @@ use std::time::{Duration, Instant};
 use crate::clock::SharedClock;
 use crate::config::{Settings, StateBackend};
 use crate::metrics::Metrics;
+
+pub use self::outbox::{ClaimBatch, Claimed, OutboxKind, OutboxStore, Reservation};
+pub use self::shared_outbox::SharedOutbox;
 
 /// SHA-256 of an `auth_req_id` (`ciba::request_key`): ids are never kept in the clear.
 pub type RequestKey = [u8; 32];
@@ -236,11 +241,14 @@ pub struct Listing {
 /// `memory`, per fleet with `redis`.
 pub trait Registry: Send + Sync {
     /// Lists a request until `expires_in` has passed; false when the backend is full and the
-    /// request stays unlisted.
+    /// request stays unlisted. A backend that shares deadlines (`State::shares_deadlines`)
+    /// schedules its deadline `deadline_in` from now in the same step; removing the request
+    /// cancels it.
     fn insert(
         &self,
         listing: &Listing,
         expires_in: Duration,
+        deadline_in: Duration,
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
     /// The request with the device-facing `id`, until 60 s after its expiry, unless removed.
@@ -257,6 +265,115 @@ pub trait Registry: Send + Sync {
 
     /// How many unexpired requests are listed.
     fn count(&self) -> impl Future<Output = Result<u64, StateError>> + Send;
+}
+
+/// The token of a completion claim (SPEC §12): a random operation id the caller makes before
+/// asking, so that a call that timed out after Redis applied it can still be released, and only
+/// its holder can renew or release the claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimToken(pub u128);
+
+impl ClaimToken {
+    pub fn random() -> Self {
+        Self(rand::Rng::gen(&mut rand::thread_rng()))
+    }
+}
+
+impl std::fmt::Display for ClaimToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+/// What `Completions::claim_completion` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller's token holds the claim for one lease; `takeover` when a previous holder's
+    /// lease had run out without an answer (its replica died, or its call hung).
+    Taken { takeover: bool },
+    /// Another holder's lease is live: a decision or the deadline is being reported.
+    Held,
+    /// Authlete has answered a completion of this request.
+    Done,
+}
+
+/// The completion claims of SPEC §12: one per request (named by its ticket), taken atomically
+/// by a decision or by the deadline, leased for `state.redis.lease_ms` and renewed while
+/// `/complete` runs, released when the call got no answer, a tombstone once Authlete answered.
+pub trait Completions: Send + Sync {
+    /// Takes the claim of `ticket` for `token`, unless another holder's lease is live or
+    /// Authlete already answered. Asking again with the same token renews it.
+    fn claim_completion(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<Claim, StateError>> + Send;
+
+    /// Extends the lease; false when `token` no longer holds it.
+    fn renew_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Gives the claim up (the call was not sent, or got no answer): anyone may take it. Does
+    /// nothing unless `token` holds it.
+    fn release_claim(
+        &self,
+        ticket: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Authlete answered a completion of `ticket` (whoever asked): the claim becomes a
+    /// tombstone for `keep` (until the request's expiry plus 30 s).
+    fn finish_claim(
+        &self,
+        ticket: &str,
+        keep: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// Who holds the lease on a shared deadline: this replica's name and the claim's own id, so
+/// that a replica that claims a deadline again (its renewals stalled past the lease) does not
+/// mistake the new lease for the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineLease(pub String);
+
+/// A shared deadline that fell due, claimed by this replica for one lease (SPEC §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    pub listing: Listing,
+    pub lease: DeadlineLease,
+    /// True when another holder had claimed it and its lease ran out: a takeover.
+    pub reclaimed: bool,
+}
+
+/// The deadlines of a backend shared by the fleet (SPEC §5.3, §12): scheduled with the
+/// registry entry (`Registry::insert`), run by whichever replica claims them once due, taken
+/// over when a claim's lease runs out. The `memory` backend shares nothing: its deadlines are
+/// timers of the one process, and these operations find nothing.
+pub trait Deadlines: Send + Sync {
+    /// At most `limit` deadlines that fell due, each leased to this replica. A deadline whose
+    /// registry entry is gone, or does not open, is dropped.
+    fn claim_due(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DueDeadline>, StateError>> + Send;
+
+    /// Extends `lease` on the deadline of `ticket`; false when it no longer holds it.
+    fn renew_deadline(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Gives the deadline of `ticket` back, due again `after` from now, if `lease` holds it.
+    fn postpone(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+        after: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
 /// The `op` label of `gateway_state_operations_total`.
@@ -277,10 +394,26 @@ pub enum Op {
     RegistryRemove,
     RegistryList,
     RegistryCount,
+    ClaimTake,
+    ClaimRenew,
+    ClaimRelease,
+    ClaimFinish,
+    DeadlineClaim,
+    DeadlineRenew,
+    DeadlinePostpone,
+    OutboxReserve,
+    OutboxRelease,
+    OutboxEnqueue,
+    OutboxClaim,
+    OutboxRenew,
+    OutboxRetry,
+    OutboxFinish,
+    OutboxHandBack,
+    OutboxHolds,
 }
 
 impl Op {
-    pub const ALL: [Op; 15] = [
+    pub const ALL: [Op; 31] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
@@ -296,6 +429,22 @@ impl Op {
         Op::RegistryRemove,
         Op::RegistryList,
         Op::RegistryCount,
+        Op::ClaimTake,
+        Op::ClaimRenew,
+        Op::ClaimRelease,
+        Op::ClaimFinish,
+        Op::DeadlineClaim,
+        Op::DeadlineRenew,
+        Op::DeadlinePostpone,
+        Op::OutboxReserve,
+        Op::OutboxRelease,
+        Op::OutboxEnqueue,
+        Op::OutboxClaim,
+        Op::OutboxRenew,
+        Op::OutboxRetry,
+        Op::OutboxFinish,
+        Op::OutboxHandBack,
+        Op::OutboxHolds,
     ];
 
     pub fn label(self) -> &'static str {
@@ -315,19 +464,36 @@ impl Op {
             Op::RegistryRemove => "registry_remove",
             Op::RegistryList => "registry_list",
             Op::RegistryCount => "registry_count",
+            Op::ClaimTake => "claim_take",
+            Op::ClaimRenew => "claim_renew",
+            Op::ClaimRelease => "claim_release",
+            Op::ClaimFinish => "claim_finish",
+            Op::DeadlineClaim => "deadline_claim",
+            Op::DeadlineRenew => "deadline_renew",
+            Op::DeadlinePostpone => "deadline_postpone",
+            Op::OutboxReserve => "outbox_reserve",
+            Op::OutboxRelease => "outbox_release",
+            Op::OutboxEnqueue => "outbox_enqueue",
+            Op::OutboxClaim => "outbox_claim",
+            Op::OutboxRenew => "outbox_renew",
+            Op::OutboxRetry => "outbox_retry",
+            Op::OutboxFinish => "outbox_finish",
+            Op::OutboxHandBack => "outbox_hand_back",
+            Op::OutboxHolds => "outbox_holds",
         }
     }
 }
 
 enum Backend {
     Memory(Box<memory::MemoryState>),
-    Redis(redis::RedisState),
+    Redis(Box<redis::RedisState>),
 }
 
 /// The configured backend, with every operation counted and timed.
 pub struct State {
     backend: Backend,
     metrics: Metrics,
+    lease: Duration,
 }
 
 impl State {
@@ -342,25 +508,45 @@ impl State {
     ) -> Result<Self, String> {
         let policy = PollPolicy::from_settings(s);
         let guards = GuardPolicy::from_settings(s);
+        let lease = s.state.redis.lease;
         let backend = match s.state.backend {
             StateBackend::Memory => Backend::Memory(Box::new(memory::MemoryState::new(
                 policy,
                 s.cache.poll_max_entries,
                 clock,
                 guards,
+                lease,
             ))),
-            StateBackend::Redis => Backend::Redis(redis::RedisState::new(
-                &s.state.redis,
-                policy,
-                guards,
-                seal::Sealer::new(decision_keys),
-                metrics.state_backend_up.clone(),
-            )?),
+            StateBackend::Redis => Backend::Redis(Box::new(
+                redis::RedisState::new(
+                    &s.state.redis,
+                    policy,
+                    guards,
+                    seal::Sealer::new(decision_keys),
+                    metrics.state_backend_up.clone(),
+                )?
+                .reserving_for(s.authlete.complete_timeout),
+            )),
         };
         if matches!(backend, Backend::Memory(_)) {
             metrics.state_backend_up.set(1.0);
         }
-        Ok(Self { backend, metrics })
+        Ok(Self {
+            backend,
+            metrics,
+            lease,
+        })
+    }
+
+    /// Whether the fleet shares this backend's deadlines (`Deadlines`); with `memory` each
+    /// process keeps its own timers.
+    pub fn shares_deadlines(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
+    /// How long a claim lasts unless renewed (`state.redis.lease_ms`).
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// The key of the caller digests: shared by the fleet with `redis` (derived from
@@ -377,27 +563,48 @@ impl State {
         }
     }
 
+    /// The fleet's outbox with `redis`; `None` with `memory`, whose outbox is the `outbox`
+    /// module's in-process queue.
+    pub fn shared_outbox(&self) -> Option<SharedOutbox> {
+        match &self.backend {
+            Backend::Memory(_) => None,
+            Backend::Redis(redis) => {
+                Some(SharedOutbox::new((**redis).clone(), self.metrics.clone()))
+            }
+        }
+    }
+
     async fn metered<T>(
         &self,
         op: Op,
         run: impl Future<Output = Result<T, StateError>>,
     ) -> Result<T, StateError> {
-        let started = Instant::now();
-        let outcome = run.await;
-        let result = match &outcome {
-            Ok(_) => "ok",
-            Err(StateError::Timeout) => "timeout",
-            Err(StateError::Unavailable(_)) => "error",
-        };
-        let m = &self.metrics;
-        m.state_duration
-            .with_label_values(&[op.label()])
-            .observe(started.elapsed().as_secs_f64());
-        m.state_operations
-            .with_label_values(&[op.label(), result])
-            .inc();
-        outcome
+        metered(&self.metrics, op, run).await
     }
+}
+
+/// Runs one operation, counting and timing it (SPEC §8).
+async fn metered<T>(
+    metrics: &Metrics,
+    op: Op,
+    run: impl Future<Output = Result<T, StateError>>,
+) -> Result<T, StateError> {
+    let started = Instant::now();
+    let outcome = run.await;
+    let result = match &outcome {
+        Ok(_) => "ok",
+        Err(StateError::Timeout) => "timeout",
+        Err(StateError::Unavailable(_)) => "error",
+    };
+    metrics
+        .state_duration
+        .with_label_values(&[op.label()])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .state_operations
+        .with_label_values(&[op.label(), result])
+        .inc();
+    outcome
 }
 
 /// One call on whichever backend is configured.
@@ -489,8 +696,17 @@ impl CodeFailures for State {
 }
 
 impl Registry for State {
-    async fn insert(&self, listing: &Listing, expires_in: Duration) -> Result<bool, StateError> {
-        dispatch!(self, Op::RegistryInsert, |b| b.insert(listing, expires_in))
+    async fn insert(
+        &self,
+        listing: &Listing,
+        expires_in: Duration,
+        deadline_in: Duration,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, Op::RegistryInsert, |b| b.insert(
+            listing,
+            expires_in,
+            deadline_in
+        ))
     }
 
     async fn get(&self, id: &str) -> Result<Option<Listing>, StateError> {
@@ -510,5 +726,47 @@ impl Registry for State {
 
     async fn count(&self) -> Result<u64, StateError> {
         dispatch!(self, Op::RegistryCount, |b| b.count())
+    }
+}
+
+impl Completions for State {
+    async fn claim_completion(&self, ticket: &str, token: ClaimToken) -> Result<Claim, StateError> {
+        dispatch!(self, Op::ClaimTake, |b| b.claim_completion(ticket, token))
+    }
+
+    async fn renew_claim(&self, ticket: &str, token: ClaimToken) -> Result<bool, StateError> {
+        dispatch!(self, Op::ClaimRenew, |b| b.renew_claim(ticket, token))
+    }
+
+    async fn release_claim(&self, ticket: &str, token: ClaimToken) -> Result<(), StateError> {
+        dispatch!(self, Op::ClaimRelease, |b| b.release_claim(ticket, token))
+    }
+
+    async fn finish_claim(&self, ticket: &str, keep: Duration) -> Result<(), StateError> {
+        dispatch!(self, Op::ClaimFinish, |b| b.finish_claim(ticket, keep))
+    }
+}
+
+impl Deadlines for State {
+    async fn claim_due(&self, limit: usize) -> Result<Vec<DueDeadline>, StateError> {
+        dispatch!(self, Op::DeadlineClaim, |b| b.claim_due(limit))
+    }
+
+    async fn renew_deadline(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, Op::DeadlineRenew, |b| b.renew_deadline(ticket, lease))
+    }
+
+    async fn postpone(
+        &self,
+        ticket: &str,
+        lease: &DeadlineLease,
+        after: Duration,
+    ) -> Result<(), StateError> {
+        dispatch!(self, Op::DeadlinePostpone, |b| b
+            .postpone(ticket, lease, after))
     }
 }

@@ -109,6 +109,20 @@ async fn every_series_known_in_advance_is_exported_at_zero_from_the_start() {
             r#"gateway_cache_requests_total{{cache="jwks",result="{result}"}}"#
         ));
     }
+    for kind in ["notification", "webhook"] {
+        for metric in [
+            "gateway_outbox_depth",
+            "gateway_outbox_in_flight",
+            "gateway_outbox_reclaimed_total",
+        ] {
+            zero(format!(r#"{metric}{{kind="{kind}"}}"#));
+        }
+    }
+    for op in ["outbox_enqueue", "outbox_claim", "outbox_hand_back"] {
+        zero(format!(
+            r#"gateway_state_operations_total{{op="{op}",result="ok"}}"#
+        ));
+    }
 }
 
 #[actix_web::test]

@@ -1,8 +1,7 @@
 //! SIGTERM on the real process: queued notifications are delivered before it exits, and it
 //! exits 0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
@@ -49,44 +48,6 @@ level = "info"
     )
 }
 
-/// The gateway's process; killed if the test ends before the process does.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts the binary; returns it with its public and admin base URLs, read from its log.
-fn spawn(config_path: &std::path::Path) -> (Running, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
-        .arg("--config")
-        .arg(config_path)
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (found, addresses) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            // "listening on 127.0.0.1:X (public) and 127.0.0.1:Y (admin)"
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let words: Vec<&str> = rest.split_whitespace().collect();
-                let _ = found.send((words[0].to_owned(), words[3].to_owned()));
-            }
-        }
-    });
-    let child = Running(child);
-    let (public, admin) = addresses.recv_timeout(Duration::from_secs(30)).unwrap();
-    (child, format!("http://{public}"), format!("http://{admin}"))
-}
-
 #[actix_web::test]
 async fn sigterm_delivers_queued_notifications_before_exiting() {
     let receiver = MockServer::start().await;
@@ -97,7 +58,7 @@ async fn sigterm_delivers_queued_notifications_before_exiting() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     std::fs::write(&path, config(&receiver.uri())).unwrap();
-    let (mut child, public, admin) = spawn(&path);
+    let (mut child, public, admin) = GatewayProcess::spawn(&path);
     let http = client();
     for _ in 0..NOTIFICATIONS {
         let reply = http

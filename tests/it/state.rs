@@ -12,8 +12,8 @@ use authlete_gateway::state::redis::keys::Keys;
 use authlete_gateway::state::redis::RedisState;
 use authlete_gateway::state::seal::Sealer;
 use authlete_gateway::state::{
-    Attempt, CodeFailures, GuardPolicy, Guess, Guesser, Listing, PendingPlaces, PollCheck,
-    PollEntries, PollPolicy, Registry,
+    Attempt, Claim, ClaimToken, CodeFailures, Completions, Deadlines, GuardPolicy, Guess, Guesser,
+    Listing, PendingPlaces, PollCheck, PollEntries, PollPolicy, Registry,
 };
 use redis::AsyncCommands;
 
@@ -25,6 +25,7 @@ const CAP: usize = 5;
 const RESERVATION_TTL: Duration = Duration::from_secs(2);
 const MAX_FAILURES: usize = 3;
 const FAILURE_WINDOW: Duration = Duration::from_secs(2);
+pub(crate) const LEASE: Duration = Duration::from_millis(1000);
 
 pub(crate) fn policy() -> PollPolicy {
     PollPolicy {
@@ -47,6 +48,7 @@ fn redis_settings(url: &str) -> RedisSettings {
     RedisSettings {
         url: Some(Secret::new(url)),
         key_hash_secret: Some(Secret::new(SECRET)),
+        lease: LEASE,
         ..RedisSettings::default()
     }
 }
@@ -58,9 +60,18 @@ fn redis_state(server: &RedisServer) -> RedisState {
 }
 
 fn redis_state_with_keys(server: &RedisServer, keys: &[[u8; 32]]) -> RedisState {
+    replica(server, keys, "")
+}
+
+/// A replica named `name` (empty: the default, unique per call).
+fn replica(server: &RedisServer, keys: &[[u8; 32]], name: &str) -> RedisState {
     let up = prometheus::Gauge::new("up", "up").unwrap();
     let sealer = Sealer::new(keys);
-    RedisState::new(&redis_settings(&server.url), policy(), guards(), sealer, up).unwrap()
+    let settings = RedisSettings {
+        replica_name: name.into(),
+        ..redis_settings(&server.url)
+    };
+    RedisState::new(&settings, policy(), guards(), sealer, up).unwrap()
 }
 
 fn forwarded(check: PollCheck) -> bool {
@@ -283,7 +294,10 @@ pub(crate) async fn registry_contract(subject: &impl Registry, pass: impl Fn(Dur
     assert_eq!(subject.list(10).await.unwrap(), vec![]);
     assert_eq!(subject.count().await.unwrap(), 0);
     for n in 1..=3 {
-        assert!(subject.insert(&listing(n), LIFETIME).await.unwrap());
+        assert!(subject
+            .insert(&listing(n), LIFETIME, LIFETIME)
+            .await
+            .unwrap());
     }
     assert_eq!(subject.get("id-2").await.unwrap(), Some(listing(2)));
     assert_eq!(subject.get("id-9").await.unwrap(), None);
@@ -301,7 +315,7 @@ pub(crate) async fn registry_contract(subject: &impl Registry, pass: impl Fn(Dur
 
     // The bound keeps those closest to their expiry.
     let short = Duration::from_secs(1);
-    assert!(subject.insert(&listing(4), short).await.unwrap());
+    assert!(subject.insert(&listing(4), short, short).await.unwrap());
     assert_eq!(ids(&subject.list(1).await.unwrap()), ["id-4"]);
     assert_eq!(subject.count().await.unwrap(), 3);
 
@@ -325,19 +339,93 @@ pub(crate) async fn registry_contract(subject: &impl Registry, pass: impl Fn(Dur
     assert_eq!(subject.count().await.unwrap(), 0);
 }
 
+/// The completion claims every backend promises (SPEC §12). `pass` moves the memory backend's
+/// clock; Redis's lease expiry is awaited.
+async fn claims_contract(subject: &impl Completions, pass: impl Fn(Duration)) {
+    let (first, second, third) = (ClaimToken(1), ClaimToken(2), ClaimToken(3));
+    let claim = |token| subject.claim_completion("t1", token);
+    assert_eq!(
+        claim(first).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    assert_eq!(claim(second).await.unwrap(), Claim::Held);
+    // A take that timed out after it was applied, asked again with its token, is its own.
+    assert_eq!(
+        claim(first).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    assert!(subject.renew_claim("t1", first).await.unwrap());
+    assert!(!subject.renew_claim("t1", second).await.unwrap());
+    subject.release_claim("t1", second).await.unwrap();
+    assert_eq!(claim(second).await.unwrap(), Claim::Held);
+    subject.release_claim("t1", first).await.unwrap();
+    assert_eq!(
+        claim(second).await.unwrap(),
+        Claim::Taken { takeover: false },
+        "a released claim is free, and taking it is not a takeover"
+    );
+
+    // Its holder stops renewing: once the lease has run out the next caller takes it over.
+    pass(LEASE + Duration::from_millis(100));
+    let taken = eventually("the lease to run out", || async {
+        match claim(third).await.unwrap() {
+            Claim::Held => None,
+            other => Some(other),
+        }
+    })
+    .await;
+    assert_eq!(taken, Claim::Taken { takeover: true });
+    assert!(
+        !subject.renew_claim("t1", second).await.unwrap(),
+        "the old holder lost it"
+    );
+
+    // Authlete answered: a tombstone for everyone, the holder included.
+    subject
+        .finish_claim("t1", Duration::from_secs(60))
+        .await
+        .unwrap();
+    for token in [first, third, ClaimToken(4)] {
+        assert_eq!(claim(token).await.unwrap(), Claim::Done);
+    }
+    assert!(!subject.renew_claim("t1", third).await.unwrap());
+    subject.release_claim("t1", third).await.unwrap();
+    assert_eq!(claim(third).await.unwrap(), Claim::Done);
+    // A tombstone lasts as long as it was told to.
+    subject
+        .finish_claim("t3", Duration::from_secs(1))
+        .await
+        .unwrap();
+    pass(Duration::from_millis(1100));
+    eventually("the tombstone to pass", || async {
+        subject.claim_completion("t3", first).await.unwrap() == (Claim::Taken { takeover: false })
+    })
+    .await;
+
+    // Racing callers: exactly one gets it.
+    let racing = (10..20).map(|n| subject.claim_completion("t2", ClaimToken(n)));
+    let claims = futures_util::future::join_all(racing).await;
+    let taken = claims
+        .iter()
+        .filter(|c| matches!(c, Ok(Claim::Taken { .. })))
+        .count();
+    assert_eq!(taken, 1, "{claims:?}");
+}
+
 /// The whole contract, as every backend is run through it.
 pub(crate) async fn whole_contract<S>(subject: &S, pass: impl Fn(Duration))
 where
-    S: PollEntries + PendingPlaces + CodeFailures + Registry,
+    S: PollEntries + PendingPlaces + CodeFailures + Registry + Completions,
 {
     contract(subject, &pass).await;
     pending_contract(subject, &pass).await;
     lockout_contract(subject, &pass).await;
     registry_contract(subject, &pass).await;
+    claims_contract(subject, &pass).await;
 }
 
 fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
-    MemoryState::new(policy(), 1000, clock, guards())
+    MemoryState::new(policy(), 1000, clock, guards(), LEASE)
 }
 
 #[actix_web::test]
@@ -352,13 +440,13 @@ async fn the_memory_registry_is_bounded() {
     use authlete_gateway::state::memory::registry::MAX_ENTRIES;
     let state = memory_state(Arc::new(ManualClock::new()));
     for n in 0..MAX_ENTRIES as u64 {
-        assert!(state.insert(&listing(n), LIFETIME).await.unwrap());
+        assert!(state.insert(&listing(n), LIFETIME, LIFETIME).await.unwrap());
     }
     let extra = listing(MAX_ENTRIES as u64);
-    assert!(!state.insert(&extra, LIFETIME).await.unwrap());
+    assert!(!state.insert(&extra, LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(state.get(&extra.id).await.unwrap(), None);
     assert!(state.remove("ticket-0").await.unwrap().is_some());
-    assert!(state.insert(&extra, LIFETIME).await.unwrap());
+    assert!(state.insert(&extra, LIFETIME, LIFETIME).await.unwrap());
 }
 
 #[actix_web::test]
@@ -368,6 +456,92 @@ async fn the_redis_backend_keeps_the_contract() {
     };
     let state = redis_state(&server);
     whole_contract(&state, |_| {}).await;
+}
+
+#[actix_web::test]
+async fn a_due_deadline_is_run_by_one_replica_and_taken_over_when_its_lease_runs_out() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b) = (
+        replica(&server, &[DECISION_KEY], "replica-a"),
+        replica(&server, &[DECISION_KEY], "replica-b"),
+    );
+    let request = listing(1);
+    let soon = Duration::from_millis(300);
+    assert!(a.insert(&request, LIFETIME, soon).await.unwrap());
+    assert!(b.claim_due(10).await.unwrap().is_empty(), "not due yet");
+
+    let due = eventually("the deadline to fall due", || async {
+        let due = a.claim_due(10).await.unwrap();
+        (!due.is_empty()).then_some(due)
+    })
+    .await;
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].listing, request);
+    assert!(!due[0].reclaimed);
+    assert!(b.claim_due(10).await.unwrap().is_empty(), "leased to a");
+    let first = &due[0].lease;
+    assert!(a.renew_deadline("ticket-1", first).await.unwrap());
+
+    // a stops renewing (it died): once its lease ran out, b takes the deadline over.
+    let taken = eventually("the lease to run out", || async {
+        let due = b.claim_due(10).await.unwrap();
+        (!due.is_empty()).then_some(due)
+    })
+    .await;
+    assert!(taken[0].reclaimed, "{taken:?}");
+    let second = &taken[0].lease;
+    assert!(
+        !a.renew_deadline("ticket-1", first).await.unwrap(),
+        "a lost it"
+    );
+    a.postpone("ticket-1", first, Duration::ZERO).await.unwrap();
+    assert!(
+        a.claim_due(10).await.unwrap().is_empty(),
+        "a stale lease gives nothing back"
+    );
+
+    // A replica that claims a deadline again (its renewals stalled) holds a new lease: the
+    // old one no longer renews.
+    let again = eventually("b's own lease to run out", || async {
+        let due = b.claim_due(10).await.unwrap();
+        (!due.is_empty()).then_some(due)
+    })
+    .await;
+    assert_ne!(&again[0].lease, second);
+    assert!(!b.renew_deadline("ticket-1", second).await.unwrap());
+    let third = &again[0].lease;
+    assert!(b.renew_deadline("ticket-1", third).await.unwrap());
+
+    // Handed back at shutdown: due at once, and not a takeover for whoever takes it.
+    b.postpone("ticket-1", third, Duration::ZERO).await.unwrap();
+    let handed = a.claim_due(10).await.unwrap();
+    assert_eq!(handed.len(), 1);
+    assert!(!handed[0].reclaimed);
+
+    // Settling the request cancels its deadline: nothing is left behind.
+    assert_eq!(a.remove("ticket-1").await.unwrap(), Some(request));
+    let mut c = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let names: Vec<String> = c.keys("*deadline*").await.unwrap();
+    assert!(names.is_empty(), "{names:?}");
+
+    // A deadline whose entry is gone (its TTL ran out) is dropped, not run.
+    assert!(a.insert(&listing(2), LIFETIME, soon).await.unwrap());
+    let entries: Vec<String> = c.keys("*:req:*").await.unwrap();
+    let _: () = c.del(entries).await.unwrap();
+    let dropped = eventually("the deadline without an entry to fall due", || async {
+        let names: Vec<String> = c.clone().keys("*deadline*").await.unwrap();
+        let due = a.claim_due(10).await.unwrap();
+        let still: Vec<String> = c.clone().keys("*deadline*").await.unwrap();
+        (!names.is_empty() && still.is_empty()).then_some(due)
+    })
+    .await;
+    assert!(dropped.is_empty(), "{dropped:?}");
 }
 
 #[actix_web::test]
@@ -543,7 +717,7 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
         issued_at: 1_000,
         record: r#"{"subject":"alice@example.com","client_id":"client-in-the-clear","decision_token":"v1.token-in-the-clear","binding_message":"BINDING-42"}"#.into(),
     };
-    assert!(before.insert(&secret, LIFETIME).await.unwrap());
+    assert!(before.insert(&secret, LIFETIME, LIFETIME).await.unwrap());
 
     let mut c = server
         .client()
@@ -551,7 +725,7 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
         .await
         .unwrap();
     let names: Vec<String> = c.keys("*").await.unwrap();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     let clear = [
         "ticket-in-the-clear",
         "alice",
@@ -582,8 +756,8 @@ async fn registry_entries_are_sealed_and_every_request_key_has_a_ttl() {
             }
         }
         let ttl: i64 = c.pttl(name).await.unwrap();
-        if name.ends_with(":requests") {
-            assert_eq!(ttl, -1, "the index carries no TTL");
+        if name.ends_with(":requests") || name.ends_with(":deadlines") {
+            assert_eq!(ttl, -1, "the fleet-wide sorted sets carry no TTL");
         } else {
             assert!(ttl > max - 5000 && ttl <= max, "{name}: {ttl}");
         }
@@ -616,10 +790,51 @@ async fn replicas_sharing_redis_list_and_remove_one_registry() {
         return;
     };
     let (a, b) = (redis_state(&server), redis_state(&server));
-    assert!(a.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(a.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(b.list(10).await.unwrap(), vec![listing(1)]);
     assert_eq!(b.get("id-1").await.unwrap(), Some(listing(1)));
     assert_eq!(b.remove("ticket-1").await.unwrap(), Some(listing(1)));
     assert_eq!(a.list(10).await.unwrap(), vec![]);
     assert_eq!(a.count().await.unwrap(), 0);
+}
+
+#[actix_web::test]
+async fn a_completion_claim_names_no_ticket_and_lives_no_longer_than_its_request() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let state = redis_state(&server);
+    let ticket = "ticket-in-the-clear";
+    let token = ClaimToken(0xfeed);
+    assert_eq!(
+        state.claim_completion(ticket, token).await.unwrap(),
+        Claim::Taken { takeover: false }
+    );
+    let mut c = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let names: Vec<String> = c.keys("*").await.unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let name = &names[0];
+    assert!(name.starts_with("{agw}:claim:"), "{name}");
+    assert!(!name.contains(ticket));
+    let max = (LIFETIME + Duration::from_secs(60)).as_millis() as i64;
+    let leased: i64 = c.pttl(name).await.unwrap();
+    assert!(leased > max - 5000 && leased <= max, "{leased}");
+    let fields: Vec<(String, String)> = c.hgetall(name).await.unwrap();
+    assert!(
+        fields.iter().all(|(_, v)| !v.contains(ticket)),
+        "{fields:?}"
+    );
+
+    state
+        .finish_claim(ticket, Duration::from_secs(90))
+        .await
+        .unwrap();
+    let tombstone: i64 = c.pttl(name).await.unwrap();
+    assert!(tombstone > 85_000 && tombstone <= 90_000, "{tombstone}");
+    let fields: Vec<(String, String)> = c.hgetall(name).await.unwrap();
+    assert_eq!(fields, vec![("done".to_owned(), "1".to_owned())]);
 }

@@ -6,7 +6,7 @@ use authlete_gateway::config::{RedisSettings, Secret, SecretList};
 use authlete_gateway::state::redis::RedisState;
 use authlete_gateway::state::seal::Sealer;
 
-use crate::state::{guards, policy, whole_contract, DECISION_KEY, SECRET};
+use crate::state::{guards, policy, whole_contract, DECISION_KEY, LEASE, SECRET};
 use crate::support::{RedisCluster, RedisServer};
 
 const PASSWORD: &str = "acl-test-password";
@@ -35,6 +35,7 @@ fn settings(cluster: bool, urls: Vec<String>) -> RedisSettings {
     };
     let mut s = RedisSettings {
         key_hash_secret: Some(Secret::new(SECRET)),
+        lease: LEASE,
         cluster,
         ..RedisSettings::default()
     };

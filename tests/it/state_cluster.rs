@@ -9,7 +9,9 @@ use authlete_gateway::state::seal::Sealer;
 use authlete_gateway::state::{PendingPlaces, Registry};
 use prometheus::Gauge;
 
-use crate::state::{guards, listing, policy, whole_contract, DECISION_KEY, LIFETIME, SECRET};
+use crate::state::{
+    guards, listing, policy, whole_contract, DECISION_KEY, LEASE, LIFETIME, SECRET,
+};
 use crate::support::{eventually, RedisCluster};
 
 /// Where every key lives: the slot of `{key_prefix}`.
@@ -20,6 +22,7 @@ fn cluster_settings(cluster: &RedisCluster) -> RedisSettings {
         cluster: true,
         urls: SecretList(cluster.urls().iter().map(Secret::new).collect()),
         key_hash_secret: Some(Secret::new(SECRET)),
+        lease: LEASE,
         ..RedisSettings::default()
     }
 }
@@ -63,7 +66,7 @@ async fn operations_follow_the_slot_when_it_moves_to_another_node() {
         return;
     };
     let (state, up) = cluster_state(&cluster);
-    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     let home = cluster.owner_of(HASH_TAG).await;
 
     // The backend still routes to the old owner, which now answers MOVED.
@@ -72,7 +75,7 @@ async fn operations_follow_the_slot_when_it_moves_to_another_node() {
     assert_eq!(keys_on(&cluster, home).await, 0);
 
     assert_eq!(state.get("id-1").await.unwrap(), Some(listing(1)));
-    assert!(state.insert(&listing(2), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(2), LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(state.count().await.unwrap(), 2);
     assert!(keys_on(&cluster, to).await > 0);
     assert_eq!(up.get(), 1.0, "a redirect is not an outage");
@@ -84,7 +87,7 @@ async fn operations_resume_once_the_node_owning_the_slot_is_back() {
         return;
     };
     let (state, up) = cluster_state(&cluster);
-    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(up.get(), 1.0);
 
     let home = cluster.owner_of(HASH_TAG).await;
@@ -98,7 +101,7 @@ async fn operations_resume_once_the_node_owning_the_slot_is_back() {
     cluster.nodes[home].restart().await;
     cluster.settled().await;
     eventually("operations to succeed again", || async {
-        state.insert(&listing(2), LIFETIME).await.is_ok()
+        state.insert(&listing(2), LIFETIME, LIFETIME).await.is_ok()
     })
     .await;
     assert_eq!(up.get(), 1.0);
@@ -111,14 +114,14 @@ async fn operations_go_on_once_a_replica_takes_over_from_the_failed_slot_master(
         return;
     };
     let (state, up) = cluster_state(&cluster);
-    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     let home = cluster.owner_of(HASH_TAG).await;
     // What a failover keeps is what was replicated (SPEC §12): wait for the replica to have it.
     cluster.replicated(home).await;
 
     cluster.nodes[home].kill();
     eventually("the replica to take over the slot", || async {
-        state.insert(&listing(2), LIFETIME).await.is_ok()
+        state.insert(&listing(2), LIFETIME, LIFETIME).await.is_ok()
     })
     .await;
     assert_eq!(state.get("id-1").await.unwrap(), Some(listing(1)));
@@ -132,7 +135,7 @@ async fn scripts_are_reloaded_on_the_slot_master_while_another_node_is_silent() 
         return;
     };
     let (state, up) = cluster_state(&cluster);
-    assert!(state.insert(&listing(1), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(1), LIFETIME, LIFETIME).await.unwrap());
     let home = cluster.owner_of(HASH_TAG).await;
 
     // A node that holds none of the gateway's keys has gone silent (a host that vanished: the
@@ -143,7 +146,7 @@ async fn scripts_are_reloaded_on_the_slot_master_while_another_node_is_silent() 
     cluster.nodes[other].freeze(true);
     let _: () = cluster.ask(home, redis::cmd("SCRIPT").arg("FLUSH")).await;
 
-    assert!(state.insert(&listing(2), LIFETIME).await.unwrap());
+    assert!(state.insert(&listing(2), LIFETIME, LIFETIME).await.unwrap());
     assert_eq!(state.remove("ticket-1").await.unwrap(), Some(listing(1)));
     assert_eq!(up.get(), 1.0);
 }
@@ -160,7 +163,7 @@ async fn a_silent_node_does_not_keep_the_backend_from_connecting() {
 
     let (state, up) = cluster_state(&cluster);
     eventually("the backend to connect", || async {
-        state.insert(&listing(1), LIFETIME).await.is_ok()
+        state.insert(&listing(1), LIFETIME, LIFETIME).await.is_ok()
     })
     .await;
     assert_eq!(up.get(), 1.0);

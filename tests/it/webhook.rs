@@ -11,8 +11,8 @@ use authlete_gateway::config::Settings;
 use crate::support::*;
 
 const POLL: (&str, &str) = ("poll-client", "poll-secret");
-const SECRET_A: &str = "whsec_c2VjcmV0LWtleS1vbmUtZm9yLXRlc3Rpbmc=";
-const SECRET_B: &str = "whsec_YW5vdGhlci1zZWNyZXQta2V5LXJvdGF0aW9u";
+pub(crate) const SECRET_A: &str = "whsec_c2VjcmV0LWtleS1vbmUtZm9yLXRlc3Rpbmc=";
+pub(crate) const SECRET_B: &str = "whsec_YW5vdGhlci1zZWNyZXQta2V5LXJvdGF0aW9u";
 
 /// Points the device channel at `device`'s webhook, signed with both secrets.
 pub(crate) fn webhook_channel(s: &mut Settings, device: &MockServer) {

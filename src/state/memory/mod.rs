@@ -1,6 +1,7 @@
 //! The `memory` backend: this process only, soft (lost on restart), time from the injected
 //! clock. Right for one replica and the embedded demo.
 
+mod claims;
 mod lockout;
 mod pending;
 mod poll;
@@ -33,6 +34,10 @@ pub struct MemoryState {
     failures: moka::sync::Cache<lockout::Who, lockout::Failures>,
     /// The requests awaiting a decision (SPEC §5, §5.4).
     listings: Mutex<registry::Listings>,
+    /// The completion claims (SPEC §12).
+    claims: Mutex<claims::Claims>,
+    /// How long a completion claim lasts unless renewed.
+    lease: Duration,
     guards: GuardPolicy,
     clock: SharedClock,
     origin: Instant,
@@ -45,6 +50,7 @@ impl MemoryState {
         max_entries: u64,
         clock: SharedClock,
         guards: GuardPolicy,
+        lease: Duration,
     ) -> Self {
         Self {
             polls: bounded(max_entries, policy.lifetime),
@@ -54,6 +60,8 @@ impl MemoryState {
             pending: Mutex::default(),
             failures: lockout::cache(guards.failure_window),
             listings: Mutex::default(),
+            claims: Mutex::default(),
+            lease,
             guards,
             origin: clock.instant(),
             clock,

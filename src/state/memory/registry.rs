@@ -44,7 +44,13 @@ impl MemoryState {
 }
 
 impl Registry for MemoryState {
-    async fn insert(&self, listing: &Listing, expires_in: Duration) -> Result<bool, StateError> {
+    /// The deadline is the caller's timer: this backend does not share deadlines.
+    async fn insert(
+        &self,
+        listing: &Listing,
+        expires_in: Duration,
+        _deadline_in: Duration,
+    ) -> Result<bool, StateError> {
         let now = self.clock.instant();
         let mut listings = self.listings();
         if listings.by_id.len() >= MAX_ENTRIES {

@@ -14,9 +14,11 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::io::tcp::TcpSettings;
-use redis::{Arg, Client, Cmd, FromRedisValue, Pipeline, RedisFuture, RedisResult, Value};
+use redis::{
+    Arg, Client, Cmd, ConnectionInfo, FromRedisValue, Pipeline, RedisFuture, RedisResult, Value,
+};
 
-use super::endpoint::{endpoint, keepalive, millis};
+use super::endpoint::{endpoints, keepalive, millis, warn_about_plain_text};
 use crate::config::RedisSettings;
 
 /// How many times a cluster command is tried again (after a `MOVED` or `ASK` redirect, a
@@ -53,20 +55,18 @@ impl Connector {
     /// Checks the URLs of `settings` (`url`, or the seed nodes of `urls` on a cluster), warning
     /// about each plain `redis://` one to another host; `hash_tag` is `{<key_prefix>}`.
     pub(super) fn new(s: &RedisSettings, hash_tag: &str) -> Result<Self, String> {
+        let mut endpoints = endpoints(s)?;
+        warn_about_plain_text(s);
         if s.cluster {
-            Self::cluster(s, hash_tag)
-        } else {
-            Self::server(s)
+            return Self::cluster(s, endpoints, hash_tag);
         }
+        let server = endpoints.pop().ok_or("state.redis.url is required")?;
+        Self::server(s, server)
     }
 
-    fn server(s: &RedisSettings) -> Result<Self, String> {
-        let url = s.url.as_ref().map(|url| url.expose().trim());
-        let url = url.ok_or("state.redis.url is required with state.backend = \"redis\"")?;
-        let info = endpoint("state.redis.url", url)?;
-        let tcp = keepalive(info.tcp_settings().clone());
-        let client = Client::open(info.set_tcp_settings(tcp))
-            .map_err(|_| "state.redis.url is not a valid Redis URL")?;
+    fn server(s: &RedisSettings, server: ConnectionInfo) -> Result<Self, String> {
+        let client =
+            Client::open(server).map_err(|_| "state.redis.url is not a valid Redis URL")?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(s.connect_timeout))
             .set_response_timeout(Some(s.command_timeout))
@@ -75,15 +75,11 @@ impl Connector {
         Ok(Self::Server { client, config })
     }
 
-    fn cluster(s: &RedisSettings, hash_tag: &str) -> Result<Self, String> {
-        if s.urls.0.is_empty() {
-            return Err("state.redis.urls is required with state.redis.cluster = true".into());
-        }
-        let mut seeds = Vec::with_capacity(s.urls.0.len());
-        for (i, url) in s.urls.0.iter().enumerate() {
-            let key = format!("state.redis.urls[{i}]");
-            seeds.push(endpoint(&key, url.expose().trim())?);
-        }
+    fn cluster(
+        s: &RedisSettings,
+        seeds: Vec<ConnectionInfo>,
+        hash_tag: &str,
+    ) -> Result<Self, String> {
         let min_wait = millis(CLUSTER_MIN_RETRY_WAIT);
         let client = ClusterClient::builder(seeds)
             .connection_timeout(s.connect_timeout)

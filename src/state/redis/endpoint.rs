@@ -1,5 +1,6 @@
-//! The URLs the link connects to: checked as the configuration checks them, with a warning
-//! for plain `redis://` to another host (SPEC §12), and the TCP settings of every connection.
+//! The URLs the backend connects to (`url`, or a cluster's seed nodes): checked as the
+//! configuration checks them, a warning for plain `redis://` to another host (SPEC §12), and
+//! the TCP settings of every connection.
 //! No message repeats a URL, which may hold a password (the URL parser's messages can).
 
 use std::net::IpAddr;
@@ -8,20 +9,53 @@ use std::time::Duration;
 use redis::io::tcp::{socket2::TcpKeepalive, TcpSettings};
 use redis::{ConnectionInfo, IntoConnectionInfo};
 
-use crate::config::parse_redis_url;
+use crate::config::{parse_redis_url, RedisSettings};
 
-/// The connection info of the URL in `key`: checked as the configuration checks it, with a
-/// warning when it is plain `redis://` to another host.
-pub(super) fn endpoint(key: &str, url: &str) -> Result<ConnectionInfo, String> {
-    let parsed = parse_redis_url(url).map_err(|e| format!("{key}: {e}"))?;
-    if parsed.scheme() == "redis" && !is_loopback(&parsed) {
-        log::warn!(
-            "{key} is plain redis:// to a non-loopback host: state and any password cross the \
-             network in the clear; use rediss://"
-        );
+/// The URLs of `s` with the names of their settings: `url`, or on a cluster each seed node of
+/// `urls`.
+fn configured(s: &RedisSettings) -> Result<Vec<(String, &str)>, String> {
+    if !s.cluster {
+        let url = s.url.as_ref().map(|url| url.expose().trim());
+        let url = url.ok_or("state.redis.url is required with state.backend = \"redis\"")?;
+        return Ok(vec![("state.redis.url".to_owned(), url)]);
     }
-    url.into_connection_info()
-        .map_err(|_| format!("{key} is not a valid Redis URL"))
+    if s.urls.0.is_empty() {
+        return Err("state.redis.urls is required with state.redis.cluster = true".into());
+    }
+    let named = s.urls.0.iter().enumerate();
+    Ok(named
+        .map(|(i, url)| (format!("state.redis.urls[{i}]"), url.expose().trim()))
+        .collect())
+}
+
+/// The connection info of every URL of `s`, checked as the configuration checks it, with TCP
+/// keepalive.
+pub(super) fn endpoints(s: &RedisSettings) -> Result<Vec<ConnectionInfo>, String> {
+    let mut infos = Vec::new();
+    for (key, url) in configured(s)? {
+        parse_redis_url(url).map_err(|e| format!("{key}: {e}"))?;
+        let info = url
+            .into_connection_info()
+            .map_err(|_| format!("{key} is not a valid Redis URL"))?;
+        let tcp = keepalive(info.tcp_settings().clone());
+        infos.push(info.set_tcp_settings(tcp));
+    }
+    Ok(infos)
+}
+
+/// Logs one warning for each plain `redis://` URL of `s` to a host other than this one.
+pub(super) fn warn_about_plain_text(s: &RedisSettings) {
+    for (key, url) in configured(s).unwrap_or_default() {
+        let Ok(parsed) = parse_redis_url(url) else {
+            continue;
+        };
+        if parsed.scheme() == "redis" && !is_loopback(&parsed) {
+            log::warn!(
+                "{key} is plain redis:// to a non-loopback host: state and any password cross \
+                 the network in the clear; use rediss://"
+            );
+        }
+    }
 }
 
 /// TCP keepalive on every connection, so that a peer gone without a reset is noticed by the

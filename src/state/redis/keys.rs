@@ -25,6 +25,29 @@
 //! | `{p}:requests`           | zset | `<hmac(t)>` per listed request;      | none: members    |
 //! |                          |      | score: its expiry (ms)               | leave on removal |
 //! |                          |      |                                      | or once expired  |
+//! | `{p}:claim:<hmac(t)>`    | hash | `token`, `until` (ms) while leased;  | longest lifetime |
+//! |                          |      | `done` once Authlete answered        | + 60 s; a tomb-  |
+//! |                          |      |                                      | stone: expiry +  |
+//! |                          |      |                                      | 30 s             |
+//! | `{p}:deadlines`          | zset | `<hmac(t)>` per listed request;      | none: members    |
+//! |                          |      | score: when its deadline is due, or  | leave with the   |
+//! |                          |      | its holder's lease ends (ms)         | entry            |
+//! | `{p}:deadline-holders`   | hash | `<hmac(t)>` -> the replica running   | none: fields     |
+//! |                          |      | that deadline                        | leave with it    |
+//! | `{p}:outbox:<k>:msg:<m>` | hash | `m` the message, sealed whole;       | message expiry   |
+//! |                          |      | `n` attempts made; `h` the replica   | + 60 s           |
+//! |                          |      | holding its lease (empty: none)      |                  |
+//! | `{p}:outbox:<k>:due`     | zset | `<m>` per stored message; score: its | none: members    |
+//! |                          |      | next attempt, or its lease's end (ms)| leave when done  |
+//! | `{p}:outbox:<k>:places`  | zset | a random id per reserved place;      | none: members    |
+//! |                          |      | score: when it stops counting (ms)   | leave when used  |
+//! |                          |      |                                      | or once expired  |
+//! | `{p}:outbox` (channel)   | -    | pub/sub nudge: the kind enqueued or  | -                |
+//! |                          |      | handed back                          |                  |
+//!
+//! `<k>` is an outbox kind (`notification`, `webhook`) and `<m>` a message id:
+//! `hmac(t)` of the request's ticket for a notification, `hmac(w)` of the `webhook-id` for a
+//! webhook message (each with a label of its own).
 //!
 //! `key` is the request key (SHA-256 of the auth_req_id, `ciba::request_key`), `s` a subject,
 //! `w` a subject or a hint (the lockout's, each with a label of its own), `t` an Authlete ticket, `i` a device-facing
@@ -34,7 +57,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::state::{Guesser, RequestKey};
+use crate::state::{Guesser, OutboxKind, RequestKey};
 
 /// Builds key names; cheap to clone.
 #[derive(Clone)]
@@ -104,6 +127,57 @@ impl Keys {
         format!("{}:requests", self.tag)
     }
 
+    /// The completion claim of the request with this ticket digest (SPEC §12).
+    pub fn claim(&self, ticket_digest: &str) -> String {
+        format!("{}:claim:{ticket_digest}", self.tag)
+    }
+
+    /// The shared deadlines: every listed request's entry digest, scored by when it is due.
+    pub fn deadlines(&self) -> String {
+        format!("{}:deadlines", self.tag)
+    }
+
+    /// Which replica last claimed each deadline that is being run.
+    pub fn deadline_holders(&self) -> String {
+        format!("{}:deadline-holders", self.tag)
+    }
+
+    /// The id of the outbox message that `name` stands for: a notification's ticket or a
+    /// webhook message's `webhook-id`. The same on every replica, so a retried enqueue applies
+    /// once and any replica can ask whether a request's notification is stored.
+    pub fn outbox_id(&self, kind: OutboxKind, name: &str) -> String {
+        let label: &[u8] = match kind {
+            OutboxKind::Notification => b"outbox-notification\0",
+            OutboxKind::Webhook => b"outbox-webhook\0",
+        };
+        hex::encode(self.mac(&[label, name.as_bytes()]))
+    }
+
+    /// The name prefix of a kind's messages: `outbox_message_prefix(k) + id`.
+    pub fn outbox_message_prefix(&self, kind: OutboxKind) -> String {
+        format!("{}:outbox:{}:msg:", self.tag, kind.label())
+    }
+
+    /// One stored outbox message.
+    pub fn outbox_message(&self, kind: OutboxKind, id: &str) -> String {
+        format!("{}{id}", self.outbox_message_prefix(kind))
+    }
+
+    /// A kind's queue: every stored message, scored by when it is next due.
+    pub fn outbox_due(&self, kind: OutboxKind) -> String {
+        format!("{}:outbox:{}:due", self.tag, kind.label())
+    }
+
+    /// A kind's reserved places.
+    pub fn outbox_places(&self, kind: OutboxKind) -> String {
+        format!("{}:outbox:{}:places", self.tag, kind.label())
+    }
+
+    /// The pub/sub channel that wakes every replica's claim loop.
+    pub fn outbox_channel(&self) -> String {
+        format!("{}:outbox", self.tag)
+    }
+
     /// A secret for `purpose` derived from `key_hash_secret`, the same on every replica.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
         self.mac(&[b"authlete-gateway/state/", purpose.as_bytes()])
@@ -133,6 +207,22 @@ mod tests {
         assert_eq!(key.len(), "{agw}:poll:".len() + 64);
         assert!(!key.contains(&hex::encode([0xab; 32])));
         assert_ne!(key, Keys::new("agw", &[8; 32]).poll(&[0xab; 32]));
+    }
+
+    #[test]
+    fn outbox_keys_share_the_hash_tag_and_hash_their_names() {
+        let keys = Keys::new("agw", &[7; 32]);
+        let id = keys.outbox_id(OutboxKind::Notification, "ticket-1");
+        assert_eq!(id.len(), 64);
+        assert_ne!(id, keys.outbox_id(OutboxKind::Webhook, "ticket-1"));
+        assert_eq!(id, keys.outbox_id(OutboxKind::Notification, "ticket-1"));
+        let message = keys.outbox_message(OutboxKind::Notification, &id);
+        assert_eq!(message, format!("{{agw}}:outbox:notification:msg:{id}"));
+        assert!(keys.outbox_due(OutboxKind::Webhook).starts_with("{agw}:"));
+        assert!(keys
+            .outbox_places(OutboxKind::Webhook)
+            .starts_with("{agw}:"));
+        assert!(!message.contains("ticket"));
     }
 
     #[test]

@@ -7,12 +7,15 @@
 //! connection, and while a single prober builds a fresh one (about once a second) the backend
 //! fails fast (`link`). Nothing outside this module names a Redis command.
 
+mod claims;
 mod connection;
 mod endpoint;
 mod eviction;
 pub mod keys;
 mod link;
 mod lockout;
+mod nudge;
+mod outbox;
 mod pending;
 mod poll;
 mod registry;
@@ -25,12 +28,19 @@ use redis::Script;
 
 use self::keys::Keys;
 use self::link::Link;
+pub use self::nudge::Nudges;
+use self::nudge::Subscriber;
+use self::outbox::OutboxPolicy;
 use super::seal::Sealer;
 use super::{GuardPolicy, PollPolicy};
 use crate::config::{RedisSettings, Secret};
 
 /// How much longer than a request's lifetime its keys live (SPEC §12).
 const TTL_GRACE: Duration = Duration::from_secs(60);
+
+/// How long a reserved outbox place counts without its message, unless `reserving_for` says:
+/// the default `authlete.complete_timeout_ms` plus the grace.
+const RESERVATION_HOLD: Duration = Duration::from_secs(90);
 
 /// The Lua scripts, loaded by `EVALSHA` with a fallback to `SCRIPT LOAD` after `NOSCRIPT`.
 struct Scripts {
@@ -44,8 +54,24 @@ struct Scripts {
     registry_insert: Script,
     registry_remove: Script,
     registry_index: Script,
+    claim_take: Script,
+    claim_renew: Script,
+    claim_release: Script,
+    claim_finish: Script,
+    deadline_claim: Script,
+    deadline_renew: Script,
+    deadline_postpone: Script,
+    outbox_reserve: Script,
+    outbox_enqueue: Script,
+    outbox_claim: Script,
+    outbox_renew: Script,
+    outbox_retry: Script,
+    outbox_finish: Script,
+    outbox_hand_back: Script,
 }
 
+/// Cheap to clone: every part is shared.
+#[derive(Clone)]
 pub struct RedisState {
     link: Arc<Link>,
     keys: Keys,
@@ -53,6 +79,12 @@ pub struct RedisState {
     policy: PollPolicy,
     guards: GuardPolicy,
     sealer: Arc<Sealer>,
+    /// `state.redis.lease_ms`.
+    lease: Duration,
+    /// The holder of this replica's claims: deadlines and outbox messages (`replica_name`).
+    replica: String,
+    outbox: OutboxPolicy,
+    subscriber: Subscriber,
 }
 
 impl RedisState {
@@ -71,6 +103,10 @@ impl RedisState {
             .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
         let keys = Keys::new(&settings.key_prefix, secret.as_bytes());
         let link = Link::start(settings, keys.hash_tag(), up)?;
+        let replica = replica_name(settings);
+        log::info!("state backend redis: this replica holds its claims as {replica}");
+        let subscriber =
+            Subscriber::new(settings, keys.outbox_channel(), settings.connect_timeout)?;
         Ok(Self {
             link,
             keys,
@@ -85,15 +121,49 @@ impl RedisState {
                 registry_insert: Script::new(include_str!("registry_insert.lua")),
                 registry_remove: Script::new(include_str!("registry_remove.lua")),
                 registry_index: Script::new(include_str!("registry_index.lua")),
+                claim_take: Script::new(include_str!("claim_take.lua")),
+                claim_renew: Script::new(include_str!("claim_renew.lua")),
+                claim_release: Script::new(include_str!("claim_release.lua")),
+                claim_finish: Script::new(include_str!("claim_finish.lua")),
+                deadline_claim: Script::new(include_str!("deadline_claim.lua")),
+                deadline_renew: Script::new(include_str!("deadline_renew.lua")),
+                deadline_postpone: Script::new(include_str!("deadline_postpone.lua")),
+                outbox_reserve: Script::new(include_str!("outbox_reserve.lua")),
+                outbox_enqueue: Script::new(include_str!("outbox_enqueue.lua")),
+                outbox_claim: Script::new(include_str!("outbox_claim.lua")),
+                outbox_renew: Script::new(include_str!("outbox_renew.lua")),
+                outbox_retry: Script::new(include_str!("outbox_retry.lua")),
+                outbox_finish: Script::new(include_str!("outbox_finish.lua")),
+                outbox_hand_back: Script::new(include_str!("outbox_hand_back.lua")),
             }),
             policy,
             guards,
             sealer: Arc::new(sealer),
+            lease: settings.lease,
+            replica,
+            outbox: OutboxPolicy {
+                capacity: settings.outbox_capacity,
+                reservation_hold: RESERVATION_HOLD,
+            },
+            subscriber,
         })
+    }
+
+    /// Reserved outbox places count for `complete_timeout` (the call they are reserved for)
+    /// plus 60 s unless their message arrives.
+    pub fn reserving_for(mut self, complete_timeout: Duration) -> Self {
+        self.outbox.reservation_hold = complete_timeout + TTL_GRACE;
+        self
     }
 
     pub(crate) fn caller_key(&self) -> [u8; 32] {
         self.keys.derive("poll-caller")
+    }
+
+    /// Wakes the caller's claim loop when any replica enqueues or hands back a message;
+    /// listens on the current tokio runtime.
+    pub fn nudges(&self) -> Nudges {
+        self.subscriber.listen()
     }
 
     /// The TTL of every key of a request, in ms.

@@ -11,7 +11,7 @@ use crate::state::{Listing, Registry, StateError};
 const PURPOSE: &str = "registry";
 
 impl RedisState {
-    fn open_listing(&self, sealed: &[u8]) -> Option<Listing> {
+    pub(super) fn open_listing(&self, sealed: &[u8]) -> Option<Listing> {
         let opened = self.sealer.open(PURPOSE, sealed);
         let listing = opened.and_then(|plain| serde_json::from_slice(&plain).ok());
         if listing.is_none() {
@@ -25,7 +25,12 @@ impl RedisState {
 }
 
 impl Registry for RedisState {
-    async fn insert(&self, listing: &Listing, expires_in: Duration) -> Result<bool, StateError> {
+    async fn insert(
+        &self,
+        listing: &Listing,
+        expires_in: Duration,
+        deadline_in: Duration,
+    ) -> Result<bool, StateError> {
         let plain = serde_json::to_vec(listing)
             .map_err(|e| StateError::Unavailable(format!("registry entry: {e}")))?;
         let sealed = self
@@ -33,12 +38,14 @@ impl Registry for RedisState {
             .seal(PURPOSE, &plain)
             .ok_or_else(|| StateError::Unavailable("no key seals registry entries".into()))?;
         let digest = self.keys.ticket_digest(&listing.ticket);
-        let (entry, pointer, index) = (
+        let (entry, pointer, index, deadlines) = (
             self.keys.request(&digest),
             self.keys.request_id(&listing.id),
             self.keys.requests(),
+            self.keys.deadlines(),
         );
         let (lifetime, ttl) = (millis(expires_in), millis(expires_in + TTL_GRACE));
+        let deadline = millis(deadline_in);
         let scripts = self.scripts.clone();
         self.link
             .run(move |mut c| async move {
@@ -47,10 +54,12 @@ impl Registry for RedisState {
                     .key(entry)
                     .key(pointer)
                     .key(index)
+                    .key(deadlines)
                     .arg(sealed)
                     .arg(digest)
                     .arg(lifetime)
                     .arg(ttl)
+                    .arg(deadline)
                     .invoke_async::<i64>(&mut c)
                     .await
             })
@@ -85,6 +94,7 @@ impl Registry for RedisState {
     async fn remove(&self, ticket: &str) -> Result<Option<Listing>, StateError> {
         let digest = self.keys.ticket_digest(ticket);
         let (entry, index) = (self.keys.request(&digest), self.keys.requests());
+        let (deadlines, holders) = (self.keys.deadlines(), self.keys.deadline_holders());
         let scripts = self.scripts.clone();
         let sealed: Option<Vec<u8>> = self
             .link
@@ -93,6 +103,8 @@ impl Registry for RedisState {
                     .registry_remove
                     .key(entry)
                     .key(index)
+                    .key(deadlines)
+                    .key(holders)
                     .arg(digest)
                     .invoke_async(&mut c)
                     .await

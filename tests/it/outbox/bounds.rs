@@ -50,7 +50,7 @@ async fn most_at_once(adjust: impl FnOnce(&mut authlete_gateway::config::Setting
     let endpoint = slow_receiver(gauge.clone()).await;
     let h = Harness::start_with(adjust);
     for _ in 0..6 {
-        h.send(h.notification(&endpoint));
+        h.send(h.notification(&endpoint)).await;
     }
     h.counted("delivered", 6.0).await;
     assert_eq!(gauge.served.load(Ordering::SeqCst), 6);
@@ -82,7 +82,8 @@ async fn an_attempt_slower_than_timeout_ms_is_abandoned_and_retried() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
-    h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.send(h.notification(&format!("{}/cb", server.uri())))
+        .await;
     h.end_backoff().await;
     h.counted("delivered", 1.0).await;
     assert_eq!(h.count("ping", "retried"), 1.0);
@@ -112,7 +113,7 @@ async fn stalling_receiver() -> (String, tokio::task::JoinHandle<()>) {
 async fn a_2xx_whose_body_never_arrives_is_delivered_not_retried() {
     let h = Harness::start_with(|s| s.notifications.timeout = Duration::from_millis(300));
     let (endpoint, receiver) = stalling_receiver().await;
-    h.send(h.notification(&endpoint));
+    h.send(h.notification(&endpoint)).await;
     h.counted("delivered", 1.0).await;
     assert_eq!(h.count("ping", "retried"), 0.0);
     assert_eq!(h.count("ping", "failed"), 0.0);

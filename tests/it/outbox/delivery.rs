@@ -27,7 +27,7 @@ fn endpoint(server: &MockServer) -> String {
 async fn a_ping_notification_arrives_with_bearer_token_json_type_and_verbatim_body() {
     let h = Harness::start();
     let server = receiver(ResponseTemplate::new(204)).await;
-    h.send(h.notification(&endpoint(&server)));
+    h.send(h.notification(&endpoint(&server))).await;
     h.counted("delivered", 1.0).await;
     let requests = received(&server).await;
     assert_eq!(requests.len(), 1);
@@ -60,7 +60,8 @@ async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
         .respond_with(ResponseTemplate::new(200).set_body_string("thanks"))
         .mount(&server)
         .await;
-    h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.send(h.notification(&format!("{}/cb", server.uri())))
+        .await;
     h.end_backoff().await;
     support::received_at_least(&server, 2).await;
     h.end_backoff().await;
@@ -74,7 +75,7 @@ async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
 async fn assert_one_attempt_then_failed(template: ResponseTemplate) {
     let h = Harness::start();
     let server = receiver(template).await;
-    h.send(h.notification(&endpoint(&server)));
+    h.send(h.notification(&endpoint(&server))).await;
     h.counted("failed", 1.0).await;
     assert_eq!(received(&server).await.len(), 1);
     assert_eq!(h.count("ping", "retried"), 0.0);
@@ -117,7 +118,7 @@ async fn a_429_retry_after_is_honoured() {
         .respond_with(TooManyOnce(arrivals.clone(), h.clock.clone()))
         .mount(&server)
         .await;
-    h.send(h.notification(&endpoint(&server)));
+    h.send(h.notification(&endpoint(&server))).await;
     // A tenth of a second per look while the delivery waits: the retry must not come before
     // the second the receiver asked for has passed.
     support::eventually("the retry", || {
@@ -142,7 +143,7 @@ async fn a_429_retry_after_is_honoured() {
 async fn a_retry_after_beyond_the_expiry_ends_delivery_as_failed() {
     let h = Harness::start();
     let server = receiver(ResponseTemplate::new(429).insert_header("retry-after", "3600")).await;
-    h.send(h.notification(&endpoint(&server)));
+    h.send(h.notification(&endpoint(&server))).await;
     h.counted("failed", 1.0).await;
     assert_eq!(received(&server).await.len(), 1);
 }
@@ -153,7 +154,7 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     let server = receiver(ResponseTemplate::new(503)).await;
     let mut notification = h.notification(&endpoint(&server));
     notification.expires_at = h.now() + Duration::from_secs(60);
-    h.send(notification);
+    h.send(notification).await;
     h.end_backoff().await;
     support::received_at_least(&server, 2).await;
     assert_eq!(h.count("ping", "failed"), 0.0);
@@ -170,7 +171,7 @@ async fn an_already_expired_notification_is_counted_failed_without_an_attempt() 
     let server = receiver(ResponseTemplate::new(200)).await;
     let mut notification = h.notification(&endpoint(&server));
     notification.expires_at = h.now() - Duration::from_secs(1);
-    h.send(notification);
+    h.send(notification).await;
     h.counted("failed", 1.0).await;
     assert!(received(&server).await.is_empty());
 }
@@ -178,12 +179,16 @@ async fn an_already_expired_notification_is_counted_failed_without_an_attempt() 
 #[actix_web::test]
 async fn reserve_returns_none_while_queue_capacity_places_are_held() {
     let h = Harness::start_with(|s| s.notifications.queue_capacity = 2);
-    let first = h.outbox.reserve().expect("first place");
-    let second = h.outbox.reserve().expect("second place");
-    assert!(h.outbox.reserve().is_none());
+    let first = h.outbox.reserve().await.expect("first place");
+    let second = h.outbox.reserve().await.expect("second place");
+    assert!(h.outbox.reserve().await.is_none());
     drop(first);
-    let third = h.outbox.reserve().expect("a released place is free again");
-    assert!(h.outbox.reserve().is_none());
+    let third = h
+        .outbox
+        .reserve()
+        .await
+        .expect("a released place is free again");
+    assert!(h.outbox.reserve().await.is_none());
     drop((second, third));
 }
 
@@ -191,12 +196,12 @@ async fn reserve_returns_none_while_queue_capacity_places_are_held() {
 async fn a_place_stays_held_until_its_delivery_ends() {
     let h = Harness::start_with(|s| s.notifications.queue_capacity = 1);
     let server = receiver(ResponseTemplate::new(200).set_delay(Duration::from_millis(300))).await;
-    h.send(h.notification(&endpoint(&server)));
-    assert!(h.outbox.reserve().is_none(), "held while in flight");
+    h.send(h.notification(&endpoint(&server))).await;
+    assert!(h.outbox.reserve().await.is_none(), "held while in flight");
     h.counted("delivered", 1.0).await;
     // Counted just before the delivery ends and gives its place back.
     support::eventually("the place to be given back after delivery", || async {
-        h.outbox.reserve()
+        h.outbox.reserve().await
     })
     .await;
 }
@@ -205,16 +210,19 @@ async fn a_place_stays_held_until_its_delivery_ends() {
 async fn drain_delivers_queued_notifications_before_returning() {
     let h = Harness::start();
     let server = receiver(ResponseTemplate::new(200).set_delay(Duration::from_millis(200))).await;
-    let slot = h.outbox.reserve().unwrap();
+    let slot = h.outbox.reserve().await.unwrap();
     for _ in 0..3 {
-        h.send(h.notification(&endpoint(&server)));
+        h.send(h.notification(&endpoint(&server))).await;
     }
     // A place reserved before the shutdown (a /complete call under way) still gets its
     // notification through; nothing new is accepted once draining has begun. `join` polls
     // the drain first, so it has begun when `late` runs.
     let late = async {
-        assert!(h.outbox.reserve().is_none(), "draining takes nothing new");
-        slot.send(h.notification(&endpoint(&server)));
+        assert!(
+            h.outbox.reserve().await.is_none(),
+            "draining takes nothing new"
+        );
+        slot.send(h.notification(&endpoint(&server))).await;
     };
     futures_util::future::join(h.outbox.drain(Duration::from_secs(10)), late).await;
     assert_eq!(h.count("ping", "delivered"), 4.0);
@@ -225,7 +233,7 @@ async fn drain_delivers_queued_notifications_before_returning() {
 async fn drain_gives_up_at_its_timeout() {
     let h = Harness::start();
     let server = receiver(ResponseTemplate::new(503)).await;
-    h.send(h.notification(&endpoint(&server)));
+    h.send(h.notification(&endpoint(&server))).await;
     let started = Instant::now();
     h.outbox.drain(Duration::from_millis(300)).await;
     let took = started.elapsed();

@@ -13,7 +13,7 @@ use wiremock::MockServer;
 use super::*;
 
 async fn assert_blocked(h: &Harness, server: &MockServer, endpoint: &str) {
-    h.send(h.notification(endpoint));
+    h.send(h.notification(endpoint)).await;
     h.counted("blocked", 1.0).await;
     assert!(received(server).await.is_empty());
     assert_eq!(h.count("ping", "delivered"), 0.0);
@@ -55,7 +55,8 @@ async fn a_host_name_is_delivered_to_its_admitted_address() {
     let h = Harness::start();
     let server = crate::support::receiver(200).await;
     let port = server.address().port();
-    h.send(h.notification(&format!("http://localhost:{port}/cb")));
+    h.send(h.notification(&format!("http://localhost:{port}/cb")))
+        .await;
     h.counted("delivered", 1.0).await;
     let requests = received(&server).await;
     assert_eq!(
@@ -71,7 +72,8 @@ async fn allow_private_networks_admits_loopback() {
         s.notifications.allow_private_networks = true;
     });
     let server = crate::support::receiver(200).await;
-    h.send(h.notification(&format!("{}/cb", server.uri())));
+    h.send(h.notification(&format!("{}/cb", server.uri())))
+        .await;
     h.counted("delivered", 1.0).await;
 }
 
@@ -142,7 +144,8 @@ async fn https_is_verified_against_ca_file_with_the_url_host_name() {
         s.notifications.allow_insecure_http = false;
         s.notifications.ca_file = Some(ca_file);
     });
-    h.send(h.notification(&format!("https://localhost:{}/cb", receiver.port)));
+    h.send(h.notification(&format!("https://localhost:{}/cb", receiver.port)))
+        .await;
     h.counted("delivered", 1.0).await;
     assert_eq!(receiver.hits.load(Ordering::SeqCst), 1);
 }
@@ -153,7 +156,7 @@ async fn an_untrusted_certificate_gets_no_notification() {
     let h = Harness::start_with(|s| s.notifications.allow_insecure_http = false);
     let mut notification = h.notification(&format!("https://localhost:{}/cb", receiver.port));
     notification.expires_at = h.now() + Duration::from_secs(60);
-    h.send(notification);
+    h.send(notification).await;
     h.end_backoff().await;
     h.counted("retried", 1.0).await;
     h.clock.advance(Duration::from_secs(61));

@@ -51,7 +51,7 @@ impl Harness {
         adjust(&mut settings);
         let metrics = authlete_gateway::startup::metrics();
         let clock = Arc::new(ManualClock::new());
-        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone()).unwrap();
+        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None).unwrap();
         Self {
             outbox,
             metrics,
@@ -67,6 +67,7 @@ impl Harness {
             token: Secret::new(TOKEN),
             body: BODY.to_owned(),
             auth_req_id: "arid-1".to_owned(),
+            ticket: "ticket-1".to_owned(),
             expires_at: self.now() + Duration::from_secs(600),
             request_id: "req-1".to_owned(),
         }
@@ -77,11 +78,9 @@ impl Harness {
         self.clock.now()
     }
 
-    pub fn send(&self, notification: Notification) {
-        self.outbox
-            .reserve()
-            .expect("a free queue place")
-            .send(notification);
+    pub async fn send(&self, notification: Notification) {
+        let place = self.outbox.reserve().await.expect("a free queue place");
+        assert!(place.send(notification).await, "stored");
     }
 
     /// `gateway_notifications_total{mode, outcome}`.

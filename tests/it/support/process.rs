@@ -1,0 +1,52 @@
+//! The gateway as a real process, for what only a process can show: SIGTERM, `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The gateway's process; killed if the test ends before the process does.
+pub struct GatewayProcess(pub Child);
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl GatewayProcess {
+    /// Starts the binary with `config_path`; returns it with its public and admin base URLs,
+    /// read from its log.
+    pub fn spawn(config_path: &std::path::Path) -> (Self, String, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
+            .arg("--config")
+            .arg(config_path)
+            .env_remove("RUST_LOG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (found, addresses) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // "listening on 127.0.0.1:X (public) and 127.0.0.1:Y (admin)"
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let words: Vec<&str> = rest.split_whitespace().collect();
+                    let _ = found.send((words[0].to_owned(), words[3].to_owned()));
+                }
+            }
+        });
+        let child = Self(child);
+        let (public, admin) = addresses.recv_timeout(Duration::from_secs(30)).unwrap();
+        (child, format!("http://{public}"), format!("http://{admin}"))
+    }
+
+    /// `kill -9`: the process ends at once, holding whatever it held.
+    pub fn kill_9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
