@@ -1,13 +1,18 @@
 //! The least-privilege ACL user that docs/state.md gives (SPEC §12), read from the document
 //! itself and set on a real server and on a real cluster: the backend keeps its whole contract
-//! as that user, and the user can touch nothing outside the key prefix.
+//! and runs its outbox (scripts that publish, a subscription that hears them) as that user, and
+//! the user can touch nothing outside the key prefix.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use authlete_gateway::config::{RedisSettings, Secret, SecretList};
 use authlete_gateway::state::redis::RedisState;
 use authlete_gateway::state::seal::Sealer;
+use authlete_gateway::state::{OutboxKind, OutboxStore};
 
 use crate::state::{guards, policy, whole_contract, DECISION_KEY, LEASE, SECRET};
-use crate::support::{RedisCluster, RedisServer};
+use crate::support::{eventually, RedisCluster, RedisServer};
 
 const PASSWORD: &str = "acl-test-password";
 
@@ -53,6 +58,36 @@ fn backend(settings: &RedisSettings) -> RedisState {
     RedisState::new(settings, policy(), guards(), sealer, up).unwrap()
 }
 
+/// One outbox message stored, leased, renewed and ended, and the nudge an enqueue publishes
+/// heard on the backend's subscription.
+async fn outbox_runs(state: &RedisState) {
+    const KIND: OutboxKind = OutboxKind::Notification;
+    let expires = || SystemTime::now() + Duration::from_secs(600);
+    let id = state.message_id(KIND, "ticket-1");
+    assert!(state
+        .enqueue(KIND, &id, b"m", expires(), None)
+        .await
+        .unwrap());
+    assert_eq!(state.claim(KIND, 10).await.unwrap().claimed.len(), 1);
+    assert!(state.renew(KIND, &id).await.unwrap());
+    assert!(state.finish(KIND, &id).await.unwrap());
+
+    // The subscription connects in the background: enqueue until one nudge is heard.
+    let nudges = state.nudges();
+    let sent = AtomicU64::new(0);
+    eventually("a nudge heard through the subscription", || async {
+        let n = sent.fetch_add(1, Ordering::SeqCst);
+        let id = state.message_id(KIND, &format!("nudge-{n}"));
+        assert!(state
+            .enqueue(KIND, &id, b"m", expires(), None)
+            .await
+            .unwrap());
+        let heard = tokio::time::timeout(Duration::from_millis(100), nudges.next());
+        heard.await.is_ok()
+    })
+    .await;
+}
+
 /// What the documented user may not do, asked as that user on `url`.
 async fn assert_confined(url: &str) {
     let url = url.replace("redis://", &format!("redis://gateway:{PASSWORD}@"));
@@ -94,6 +129,7 @@ async fn the_documented_acl_user_keeps_the_contract_and_nothing_more() {
     }
     let state = backend(&settings(false, vec![server.url.clone()]));
     whole_contract(&state, |_| {}).await;
+    outbox_runs(&state).await;
     assert_confined(&server.url).await;
 }
 
@@ -109,6 +145,7 @@ async fn the_documented_acl_user_keeps_the_contract_on_a_cluster() {
     }
     let state = backend(&settings(true, cluster.urls()));
     whole_contract(&state, |_| {}).await;
+    outbox_runs(&state).await;
     let home = cluster.owner_of("{agw}").await;
     assert_confined(&cluster.nodes[home].url).await;
 }
