@@ -20,9 +20,9 @@ const NOTIFICATION_PLACES: &str = "{agw}:outbox:notification:places";
 const WEBHOOK_PLACES: &str = "{agw}:outbox:webhook:places";
 
 /// One fleet: the same Redis, key hash secret and decision keys (the test settings' own).
-pub(crate) fn fleet(s: &mut Settings, url: &str) {
+pub(crate) fn fleet(s: &mut Settings, redis: &impl SharedRedis) {
     s.state.backend = StateBackend::Redis;
-    s.state.redis.url = Some(Secret::new(url));
+    redis.point(s);
     s.state.redis.key_hash_secret = Some(Secret::new("the fleet's key hash secret, 32+ bytes"));
     s.state.redis.command_timeout = Duration::from_millis(300);
     s.notifications.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
@@ -89,8 +89,21 @@ async fn a_stopping_replica_hands_its_notification_back_and_another_delivers_it_
     let Some(redis) = RedisServer::start().await else {
         return;
     };
+    hand_back_over_a_fleet_on(&redis).await;
+}
+
+#[actix_web::test]
+async fn on_a_redis_cluster_a_stopping_replica_hands_its_notification_back_to_another() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    hand_back_over_a_fleet_on(&cluster).await;
+}
+
+/// Replica A approves a ping request whose notification hangs, stops, and B delivers it.
+async fn hand_back_over_a_fleet_on(redis: &impl SharedRedis) {
     let settings = |s: &mut Settings| {
-        fleet(s, &redis.url);
+        fleet(s, redis);
         s.state.redis.lease = Duration::from_secs(30);
         s.notifications.timeout = Duration::from_secs(60);
         s.server.shutdown_timeout = Duration::from_secs(2);
