@@ -29,26 +29,13 @@ pub(crate) fn fleet(s: &mut Settings, redis: &impl SharedRedis) {
     s.notifications.allow_insecure_http = true;
 }
 
-/// Authlete's `NOTIFICATION` answer to `/complete` for `req-1`, pointing at `receiver`.
-fn notification(receiver: &MockServer) -> Value {
-    json!({
-        "resultCode": "A198002",
-        "resultMessage": "[A198002] ok",
-        "action": "NOTIFICATION",
-        "authReqId": "req-1",
-        "deliveryMode": "PING",
-        "clientNotificationEndpoint": format!("{}/cb", receiver.uri()),
-        "clientNotificationToken": NOTIFICATION_TOKEN,
-        "responseContent": json!({"auth_req_id": "req-1"}).to_string()
-    })
-}
-
 /// Issues `req-1` for a ping client on `gw` and approves it there; the decision's answer.
 async fn approve_ping(gw: &TestGateway, receiver: &MockServer) -> Reply {
     let mut identification = user_identification("alice@example.com");
     identification["deliveryMode"] = json!("PING");
     gw.issue_req_1(identification).await;
-    gw.answer(COMPLETE, notification(receiver)).await;
+    gw.answer(COMPLETE, ping_notification(receiver, NOTIFICATION_TOKEN))
+        .await;
     decide_listed(gw).await
 }
 
@@ -278,7 +265,7 @@ async fn a_notification_redis_cannot_store_after_complete_is_delivered_by_the_re
     identification["deliveryMode"] = json!("PING");
     gw.issue_req_1(identification).await;
     let slow = ResponseTemplate::new(200)
-        .set_body_json(notification(&receiver))
+        .set_body_json(ping_notification(&receiver, NOTIFICATION_TOKEN))
         .set_delay(Duration::from_millis(1000));
     answer(&gw.authlete, COMPLETE, slow).await;
     // Redis goes away while Authlete is answering: the place was reserved, the store fails.
