@@ -7,6 +7,10 @@ use crate::config::{LogFormat, LogSettings};
 /// Initialises the global logger once; later calls are ignored.
 pub fn init(settings: &LogSettings) {
     let mut builder = env_logger::Builder::new();
+    // The Redis Cluster client warns about every node it fails to reach, at every reconnection
+    // attempt; the state backend's link already logs each outage once (SPEC §12). `RUST_LOG`
+    // can still ask for them (`redis::cluster_handling=debug`).
+    builder.filter_module("redis::cluster_handling", log::LevelFilter::Error);
     builder.parse_filters(&settings.level);
     if let Ok(filters) = std::env::var("RUST_LOG") {
         builder.parse_filters(&filters);

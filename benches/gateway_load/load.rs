@@ -63,6 +63,17 @@ pub fn client(concurrency: usize) -> awc::Client {
         .finish()
 }
 
+/// Sends the `index`-th request of `call` once and returns the answer's body if its status is
+/// `expected`.
+pub async fn once(
+    client: &awc::Client,
+    call: &Call,
+    index: usize,
+    expected: StatusCode,
+) -> Result<Bytes, String> {
+    send(client, call, index, expected).await
+}
+
 /// Sends `call` `requests` times with `concurrency` in flight; fails on the first answer that is
 /// not `expected` (a benchmark of errors measures nothing).
 pub async fn run(
@@ -105,7 +116,7 @@ async fn send(
     call: &Call,
     index: usize,
     expected: StatusCode,
-) -> Result<(), String> {
+) -> Result<Bytes, String> {
     let body = match call.bodies.len() {
         0 => Bytes::new(),
         n => call.bodies[index % n].clone(),
@@ -131,5 +142,5 @@ async fn send(
             String::from_utf8_lossy(&body)
         ));
     }
-    Ok(())
+    Ok(body)
 }

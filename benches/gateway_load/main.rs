@@ -15,9 +15,14 @@
 //! It stops by itself and exits non-zero if any answer is not 200 or the gateway's metrics
 //! disagree with the number of calls made.
 //!
+//! With `--redis-url`, it then compares the state backends (`backends`): two more gateways,
+//! `memory` and `redis`, on the CIBA paths that touch state.
+//!
 //! `cargo bench --bench gateway_load` (options after `--`, e.g. `-- --requests 5000`).
 
+mod backends;
 mod load;
+mod redis_probe;
 mod scenarios;
 
 use std::sync::Arc;
@@ -42,9 +47,17 @@ struct Options {
     /// Unmeasured requests of each token scenario before measuring.
     #[arg(long, default_value_t = 5_000)]
     warmup: usize,
-    /// Measured backchannel requests (plus a tenth as warm-up); 0 skips the scenario.
+    /// Measured backchannel requests (plus a tenth as warm-up); 0 skips the scenario. With
+    /// `--redis-url`, also each state backend's.
     #[arg(long, default_value_t = 5_000)]
     backchannel_requests: usize,
+    /// With `--redis-url`: measured CIBA polls of each state backend (plus a tenth as warm-up).
+    #[arg(long, default_value_t = 20_000)]
+    poll_requests: usize,
+    /// A Redis server (`redis://host:port`) to compare the `redis` state backend against
+    /// `memory` on; this run's keys are removed at the end.
+    #[arg(long)]
+    redis_url: Option<String>,
     /// Requests in flight.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -104,7 +117,10 @@ async fn bench(options: Options) -> Result<(), String> {
         check_metrics(&metrics?, &options)?;
     }
     report(&options, &results);
-    Ok(())
+    match &options.redis_url {
+        Some(url) => backends::compare(&options, &client, url).await,
+        None => Ok(()),
+    }
 }
 
 async fn measure(
@@ -218,13 +234,7 @@ fn report(options: &Options, results: &Results) {
     ];
     for (name, outcome) in rows {
         if let Some(o) = outcome {
-            println!(
-                "{name:<44} {:>9.0} {:>9.3} {:>9.3} {:>9.3}",
-                o.throughput(),
-                o.quantile_ms(0.5),
-                o.quantile_ms(0.99),
-                o.max_ms()
-            );
+            row(name, o);
         }
     }
     let (base, token) = (&results.baseline, &results.token);
@@ -241,6 +251,17 @@ fn report(options: &Options, results: &Results) {
         );
     }
     println!("measured in {:.1} s", results.elapsed.as_secs_f64());
+}
+
+/// One line of a report's table.
+fn row(name: &str, o: &Outcome) {
+    println!(
+        "{name:<44} {:>9.0} {:>9.3} {:>9.3} {:>9.3}",
+        o.throughput(),
+        o.quantile_ms(0.5),
+        o.quantile_ms(0.99),
+        o.max_ms()
+    );
 }
 
 async fn fetch(client: &awc::Client, url: &str) -> Result<String, String> {

@@ -4,7 +4,15 @@ use awc::http::header::{self, HeaderName, HeaderValue};
 use base64::Engine;
 use bytes::Bytes;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use authlete_gateway::clock::SystemClock;
+use authlete_gateway::config::Settings;
+use authlete_gateway::startup::{Application, ShutdownHandle};
+
 use super::load::Call;
+use super::{fetch, sample};
 
 const CLIENT_ID: &str = "bench-client";
 const CLIENT_SECRET: &str = "bench-client-secret";
@@ -48,15 +56,86 @@ grant_types = ["ciba", "refresh_token", "client_credentials"]
 
 /// The settings of the gateway under test. Every backchannel request stays undecided, so the
 /// per-user pending cap is lifted to everything the run sends.
-pub fn settings(
+pub fn settings(workers: usize, backchannel_requests: usize) -> Result<Settings, String> {
+    parsed(&config(), workers, backchannel_requests)
+}
+
+/// Where the gateway of the state comparison keeps its state (SPEC §12).
+pub enum Backend<'a> {
+    Memory,
+    /// A Redis server, this run's own key prefix, a random `key_hash_secret`.
+    Redis {
+        url: &'a str,
+        key_prefix: &'a str,
+    },
+}
+
+/// The settings of one gateway of the state comparison: those of `settings`, `[state]` as given,
+/// and a `ciba.poll_leeway_ms` as long as any interval, so that the polling control checks and
+/// records every CIBA poll but never answers `slow_down` itself: each poll reaches Authlete.
+pub fn state_settings(
     workers: usize,
     backchannel_requests: usize,
-) -> Result<authlete_gateway::config::Settings, String> {
-    let mut settings = authlete_gateway::config::Settings::from_toml_str(&config(), Vec::new())
-        .map_err(|e| e.to_string())?;
+    backend: Backend<'_>,
+) -> Result<Settings, String> {
+    let mut text = config();
+    if let Backend::Redis { url, key_prefix } = backend {
+        let secret: [u8; 32] = rand::random();
+        text.push_str(&format!(
+            "\n[state]\nbackend = \"redis\"\n[state.redis]\nurl = {}\nkey_prefix = {}\n\
+             key_hash_secret = \"{}\"\n",
+            toml::Value::from(url),
+            toml::Value::from(key_prefix),
+            hex::encode(secret),
+        ));
+    }
+    let mut settings = parsed(&text, workers, backchannel_requests)?;
+    let ciba = &mut settings.ciba;
+    ciba.poll_leeway = settings
+        .emulator
+        .polling_interval
+        .max(ciba.default_interval);
+    Ok(settings)
+}
+
+fn parsed(text: &str, workers: usize, backchannel_requests: usize) -> Result<Settings, String> {
+    let mut settings = Settings::from_toml_str(text, Vec::new()).map_err(|e| e.to_string())?;
     settings.server.workers = workers;
     settings.ciba.max_pending_per_user = backchannel_requests.max(1);
     Ok(settings)
+}
+
+/// A gateway started for the run, serving in the background.
+pub struct Gateway {
+    pub url: String,
+    pub admin: String,
+    pub shutdown: ShutdownHandle,
+}
+
+impl Gateway {
+    pub async fn start(settings: Settings) -> Result<Self, String> {
+        let app = Application::build(settings, Arc::new(SystemClock)).await?;
+        let gateway = Self {
+            url: format!("http://{}", app.public_addr()),
+            admin: format!("http://{}", app.admin_addr()),
+            shutdown: app.shutdown_handle(),
+        };
+        actix_web::rt::spawn(app.run_until_stopped());
+        Ok(gateway)
+    }
+
+    /// Waits (at most 5 s) until the gateway's state backend answers: start-up does not wait
+    /// for Redis.
+    pub async fn await_state_backend(&self, client: &awc::Client) -> Result<(), String> {
+        let url = format!("{}/metrics", self.admin);
+        for _ in 0..50 {
+            if sample(&fetch(client, &url).await?, "gateway_state_backend_up") == 1.0 {
+                return Ok(());
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("the redis state backend did not come up within 5 s".into())
+    }
 }
 
 /// The token call the gateway makes for `grant_type=client_credentials`, sent by us.
@@ -91,6 +170,20 @@ pub fn gateway_backchannel(gateway: &str) -> Result<Call, String> {
         .map(|i| format!("scope=openid&login_hint=user{i}%40example.com"))
         .collect();
     gateway_form(gateway, "/backchannel/authentication", bodies)
+}
+
+/// CIBA token polls through the gateway, cycling over `auth_req_ids` of the poll client.
+pub fn gateway_poll(gateway: &str, auth_req_ids: &[String]) -> Result<Call, String> {
+    let forms = auth_req_ids
+        .iter()
+        .map(|id| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", "urn:openid:params:grant-type:ciba")
+                .append_pair("auth_req_id", id)
+                .finish()
+        })
+        .collect();
+    gateway_form(gateway, "/token", forms)
 }
 
 /// A form POST to the gateway with the client's Basic credentials.

@@ -28,6 +28,7 @@ const SECRET_KEYS: &[(&[&str], &str, Shape)] = &[
     (&["users", "http"], "bearer_token", Shape::Scalar),
     (&["device"], "decision_keys", Shape::Lines),
     (&["state", "redis"], "url", Shape::Scalar),
+    (&["state", "redis"], "urls", Shape::Lines),
     (&["state", "redis"], "key_hash_secret", Shape::Scalar),
     (&["device", "webhook"], "secrets", Shape::Lines),
     (&["introspection", "clients", "[]"], "secret", Shape::Scalar),

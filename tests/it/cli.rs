@@ -213,3 +213,65 @@ fn a_swapped_certificate_and_key_fail_the_check_not_the_start() {
         "a key of another certificate"
     );
 }
+
+/// deploy/config.remote.toml with its secret files (made up) in `dir` instead of
+/// /run/secrets/authlete-gateway.
+fn deploy_config_with_secrets_in(dir: &std::path::Path) -> String {
+    for (name, value) in [
+        ("authlete-access-token", "made-up-access-token"),
+        ("directory-bearer-token", "made-up-directory-token"),
+        (
+            "decision-keys",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        ),
+        (
+            "webhook-secrets",
+            "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\n",
+        ),
+        ("introspection-secret", "made-up-introspection-secret"),
+        // A host that does not resolve: the check must not contact Redis.
+        (
+            "redis-url",
+            "redis://gateway:made-up-redis-pw@redis.invalid:6379",
+        ),
+        (
+            "state-key-hash",
+            "bWFkZS11cCBrZXkgaGFzaCBzZWNyZXQgb2YgMzIgYnl0ZXM=",
+        ),
+    ] {
+        std::fs::write(dir.join(name), value).unwrap();
+    }
+    let shipped = include_str!("../../deploy/config.remote.toml");
+    let secrets = format!("{}/", dir.display());
+    shipped.replace("/run/secrets/authlete-gateway/", &secrets)
+}
+
+#[test]
+fn the_deploy_configuration_checks_out_on_redis_without_contacting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = check_file(&deploy_config_with_secrets_in(dir.path()));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "configuration OK");
+    assert!(!format!("{stdout}{stderr}").contains("made-up-redis-pw"));
+}
+
+#[test]
+fn the_kubernetes_config_map_holds_the_deploy_configuration() {
+    let shipped = include_str!("../../deploy/config.remote.toml");
+    let config_map = include_str!("../../deploy/kubernetes/configmap.yaml");
+    let indented: String = shipped
+        .lines()
+        .map(|l| match l {
+            "" => "\n".to_owned(),
+            l => format!("    {l}\n"),
+        })
+        .collect();
+    assert!(
+        config_map.ends_with(&format!("  config.toml: |\n{indented}")),
+        "deploy/kubernetes/configmap.yaml differs from deploy/config.remote.toml"
+    );
+}

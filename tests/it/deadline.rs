@@ -26,20 +26,6 @@ async fn ping_gateway() -> TestGateway {
     gw
 }
 
-/// Authlete's `NOTIFICATION` answer to `/complete` for `req-1`, pointing at `receiver`.
-fn notification(receiver: &MockServer) -> Value {
-    json!({
-        "resultCode": "A198002",
-        "resultMessage": "[A198002] Successfully updated the database so that the token endpoint can generate an error.",
-        "action": "NOTIFICATION",
-        "authReqId": "req-1",
-        "deliveryMode": "PING",
-        "clientNotificationEndpoint": format!("{}/cb", receiver.uri()),
-        "clientNotificationToken": NOTIFICATION_TOKEN,
-        "responseContent": json!({"auth_req_id": "req-1"}).to_string()
-    })
-}
-
 /// The next `times` calls to `/complete` answer `template`, ahead of any later mock.
 async fn first_complete_calls(gw: &TestGateway, times: u64, template: ResponseTemplate) {
     Mock::given(method("POST"))
@@ -88,7 +74,8 @@ async fn a_deadline_that_authlete_refuses_twice_is_retried_and_the_client_is_not
     let gw = ping_gateway().await;
     let receiver = receiver(204).await;
     first_complete_calls(&gw, 2, ResponseTemplate::new(503)).await;
-    gw.answer(COMPLETE, notification(&receiver)).await;
+    gw.answer(COMPLETE, ping_notification(&receiver, NOTIFICATION_TOKEN))
+        .await;
     gw.clock.advance(Duration::from_secs(481));
     first_complete_call(&gw).await;
     assert_eq!(
@@ -143,7 +130,7 @@ async fn a_decision_between_deadline_retries_applies_and_ends_the_retries() {
     first_complete_calls(
         &gw,
         1,
-        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
+        ResponseTemplate::new(200).set_body_json(ping_notification(&receiver, NOTIFICATION_TOKEN)),
     )
     .await;
     gw.answer(

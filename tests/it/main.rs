@@ -34,6 +34,8 @@ mod shared_polling;
 mod shared_registry;
 mod shutdown;
 mod state;
+mod state_acl;
+mod state_cluster;
 mod state_link;
 mod state_outbox;
 mod support;

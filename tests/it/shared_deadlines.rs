@@ -49,18 +49,28 @@ async fn mount_ping_request(authlete: &MockServer) {
     .await;
 }
 
-/// Authlete's `NOTIFICATION` answer to `/complete` for `req-1`, pointing at `receiver`.
-fn notification(receiver: &MockServer) -> Value {
-    json!({
-        "resultCode": "A198002",
-        "resultMessage": "[A198002] Successfully updated the database so that the token endpoint can generate an error.",
-        "action": "NOTIFICATION",
-        "authReqId": "req-1",
-        "deliveryMode": "PING",
-        "clientNotificationEndpoint": format!("{}/cb", receiver.uri()),
-        "clientNotificationToken": NOTIFICATION_TOKEN,
-        "responseContent": json!({"auth_req_id": "req-1"}).to_string()
-    })
+/// A wiremock Authlete that issues the ping request `req-1`, answers the first `/complete`
+/// with `first`, and every other one with a notification to the receiver it returns.
+async fn ping_authlete(first: Option<ResponseTemplate>) -> (MockServer, MockServer) {
+    let authlete = MockServer::start().await;
+    mount_ping_request(&authlete).await;
+    let receiver = receiver(204).await;
+    if let Some(first) = first {
+        Mock::given(method("POST"))
+            .and(path(api_path(COMPLETE)))
+            .respond_with(first)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&authlete)
+            .await;
+    }
+    answer(
+        &authlete,
+        COMPLETE,
+        ResponseTemplate::new(200).set_body_json(ping_notification(&receiver, NOTIFICATION_TOKEN)),
+    )
+    .await;
+    (authlete, receiver)
 }
 
 async fn start_request(base: &str) {
@@ -95,15 +105,7 @@ async fn a_deadline_falls_due_on_the_replica_that_is_left() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let authlete = MockServer::start().await;
-    mount_ping_request(&authlete).await;
-    let receiver = receiver(204).await;
-    answer(
-        &authlete,
-        COMPLETE,
-        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
-    )
-    .await;
+    let (authlete, receiver) = ping_authlete(None).await;
     let base_url: url::Url = authlete.uri().parse().unwrap();
     let a = TestGateway::start_on(authlete, |s| on_redis(s, &redis.url)).await;
     start_request(&a.base).await;
@@ -187,27 +189,9 @@ async fn a_deadline_whose_replica_is_killed_mid_call_is_taken_over_and_the_clien
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let authlete = MockServer::start().await;
-    mount_ping_request(&authlete).await;
-    let receiver = receiver(204).await;
     // The first /complete hangs: its replica dies holding the deadline and the claim.
-    Mock::given(method("POST"))
-        .and(path(api_path(COMPLETE)))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(notification(&receiver))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&authlete)
-        .await;
-    answer(
-        &authlete,
-        COMPLETE,
-        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
-    )
-    .await;
+    let hangs = ResponseTemplate::new(503).set_delay(Duration::from_secs(60));
+    let (authlete, receiver) = ping_authlete(Some(hangs)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, process_config(&authlete.uri(), &redis.url)).unwrap();
@@ -322,24 +306,9 @@ async fn a_stopping_replica_hands_its_deadline_back_at_once() {
         return;
     };
     let lease = Duration::from_secs(30);
-    let authlete = MockServer::start().await;
-    mount_ping_request(&authlete).await;
-    let receiver = receiver(204).await;
     // Authlete is unavailable for A: its deadline waits to retry (on its clock, which the test
     // does not move) while A renews the lease.
-    Mock::given(method("POST"))
-        .and(path(api_path(COMPLETE)))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&authlete)
-        .await;
-    answer(
-        &authlete,
-        COMPLETE,
-        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
-    )
-    .await;
+    let (authlete, receiver) = ping_authlete(Some(ResponseTemplate::new(503))).await;
     let base_url: url::Url = authlete.uri().parse().unwrap();
     let long_lease = |s: &mut Settings| {
         on_redis(s, &redis.url);
@@ -402,23 +371,8 @@ async fn a_deadline_call_authlete_refused_gives_the_claim_back_to_a_decision() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let authlete = MockServer::start().await;
-    mount_ping_request(&authlete).await;
-    let receiver = receiver(204).await;
     // The deadline's call is refused; it then waits to retry, on a clock the test does not move.
-    Mock::given(method("POST"))
-        .and(path(api_path(COMPLETE)))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&authlete)
-        .await;
-    answer(
-        &authlete,
-        COMPLETE,
-        ResponseTemplate::new(200).set_body_json(notification(&receiver)),
-    )
-    .await;
+    let (authlete, receiver) = ping_authlete(Some(ResponseTemplate::new(503))).await;
     let base_url: url::Url = authlete.uri().parse().unwrap();
     let a = TestGateway::start_on(authlete, |s| on_redis(s, &redis.url)).await;
     let b = TestGateway::start_on(MockServer::start().await, |s| {

@@ -14,9 +14,9 @@ use crate::support::*;
 const BODY: &str = "scope=openid&login_hint=x";
 const KEY_HASH_SECRET: &str = "the fleet's key hash secret, 32+ bytes";
 
-fn on_redis(s: &mut Settings, url: &str) {
+fn on_redis(s: &mut Settings, redis: &impl SharedRedis) {
     s.state.backend = StateBackend::Redis;
-    s.state.redis.url = Some(Secret::new(url));
+    redis.point(s);
     s.state.redis.key_hash_secret = Some(Secret::new(KEY_HASH_SECRET));
     s.state.redis.command_timeout = std::time::Duration::from_millis(300);
 }
@@ -45,19 +45,19 @@ async fn wrong_code_fleet(redis: &RedisServer, max_failures: usize) -> (TestGate
 }
 
 async fn fleet(
-    redis: &RedisServer,
+    redis: &impl SharedRedis,
     identification: Value,
     fail_error: &str,
     adjust: impl Fn(&mut Settings),
 ) -> (TestGateway, TestGateway) {
     let a = TestGateway::start_with(|s| {
-        on_redis(s, &redis.url);
+        on_redis(s, redis);
         adjust(s);
     })
     .await;
     let authlete = a.authlete.uri().parse().unwrap();
     let b = TestGateway::start_on(MockServer::start().await, |s| {
-        on_redis(s, &redis.url);
+        on_redis(s, redis);
         adjust(s);
         s.authlete.base_url = Some(authlete);
     })
@@ -91,8 +91,21 @@ async fn requests_for_one_user_spread_over_the_fleet_issue_exactly_the_cap() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
+    exactly_the_cap_over_a_fleet_on(&redis).await;
+}
+
+#[actix_web::test]
+async fn requests_for_one_user_spread_over_a_fleet_on_a_redis_cluster_issue_exactly_the_cap() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    exactly_the_cap_over_a_fleet_on(&cluster).await;
+}
+
+/// Ten requests for alice, alternating between two gateways on `redis`, with a cap of three.
+async fn exactly_the_cap_over_a_fleet_on(redis: &impl SharedRedis) {
     let identification = user_identification("alice@example.com");
-    let (a, b) = fleet(&redis, identification, "access_denied", |s| {
+    let (a, b) = fleet(redis, identification, "access_denied", |s| {
         s.ciba.max_pending_per_user = 3;
     })
     .await;

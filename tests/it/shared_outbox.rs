@@ -20,27 +20,13 @@ const NOTIFICATION_PLACES: &str = "{agw}:outbox:notification:places";
 const WEBHOOK_PLACES: &str = "{agw}:outbox:webhook:places";
 
 /// One fleet: the same Redis, key hash secret and decision keys (the test settings' own).
-pub(crate) fn fleet(s: &mut Settings, url: &str) {
+pub(crate) fn fleet(s: &mut Settings, redis: &impl SharedRedis) {
     s.state.backend = StateBackend::Redis;
-    s.state.redis.url = Some(Secret::new(url));
+    redis.point(s);
     s.state.redis.key_hash_secret = Some(Secret::new("the fleet's key hash secret, 32+ bytes"));
     s.state.redis.command_timeout = Duration::from_millis(300);
     s.notifications.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
     s.notifications.allow_insecure_http = true;
-}
-
-/// Authlete's `NOTIFICATION` answer to `/complete` for `req-1`, pointing at `receiver`.
-fn notification(receiver: &MockServer) -> Value {
-    json!({
-        "resultCode": "A198002",
-        "resultMessage": "[A198002] ok",
-        "action": "NOTIFICATION",
-        "authReqId": "req-1",
-        "deliveryMode": "PING",
-        "clientNotificationEndpoint": format!("{}/cb", receiver.uri()),
-        "clientNotificationToken": NOTIFICATION_TOKEN,
-        "responseContent": json!({"auth_req_id": "req-1"}).to_string()
-    })
 }
 
 /// Issues `req-1` for a ping client on `gw` and approves it there; the decision's answer.
@@ -48,7 +34,8 @@ async fn approve_ping(gw: &TestGateway, receiver: &MockServer) -> Reply {
     let mut identification = user_identification("alice@example.com");
     identification["deliveryMode"] = json!("PING");
     gw.issue_req_1(identification).await;
-    gw.answer(COMPLETE, notification(receiver)).await;
+    gw.answer(COMPLETE, ping_notification(receiver, NOTIFICATION_TOKEN))
+        .await;
     decide_listed(gw).await
 }
 
@@ -89,8 +76,21 @@ async fn a_stopping_replica_hands_its_notification_back_and_another_delivers_it_
     let Some(redis) = RedisServer::start().await else {
         return;
     };
+    hand_back_over_a_fleet_on(&redis).await;
+}
+
+#[actix_web::test]
+async fn on_a_redis_cluster_a_stopping_replica_hands_its_notification_back_to_another() {
+    let Some(cluster) = RedisCluster::start().await else {
+        return;
+    };
+    hand_back_over_a_fleet_on(&cluster).await;
+}
+
+/// Replica A approves a ping request whose notification hangs, stops, and B delivers it.
+async fn hand_back_over_a_fleet_on(redis: &impl SharedRedis) {
     let settings = |s: &mut Settings| {
-        fleet(s, &redis.url);
+        fleet(s, redis);
         s.state.redis.lease = Duration::from_secs(30);
         s.notifications.timeout = Duration::from_secs(60);
         s.server.shutdown_timeout = Duration::from_secs(2);
@@ -265,7 +265,7 @@ async fn a_notification_redis_cannot_store_after_complete_is_delivered_by_the_re
     identification["deliveryMode"] = json!("PING");
     gw.issue_req_1(identification).await;
     let slow = ResponseTemplate::new(200)
-        .set_body_json(notification(&receiver))
+        .set_body_json(ping_notification(&receiver, NOTIFICATION_TOKEN))
         .set_delay(Duration::from_millis(1000));
     answer(&gw.authlete, COMPLETE, slow).await;
     // Redis goes away while Authlete is answering: the place was reserved, the store fails.

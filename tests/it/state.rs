@@ -1,5 +1,6 @@
-//! The state seam's contract (SPEC §3.2, §4, §12): one suite, run against the `memory` backend
-//! and against the `redis` backend on a real `redis-server`.
+//! The state seam's contract (SPEC §3.2, §4, §12): one suite, run against the `memory` backend,
+//! against the `redis` backend on a real `redis-server`, and on a real Redis Cluster
+//! (`state_cluster`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,15 +19,15 @@ use redis::AsyncCommands;
 
 use crate::support::{eventually, RedisServer};
 
-const SECRET: &str = "a key hash secret of at least 32 bytes";
-const LIFETIME: Duration = Duration::from_secs(600);
+pub(crate) const SECRET: &str = "a key hash secret of at least 32 bytes";
+pub(crate) const LIFETIME: Duration = Duration::from_secs(600);
 const CAP: usize = 5;
 const RESERVATION_TTL: Duration = Duration::from_secs(2);
 const MAX_FAILURES: usize = 3;
 const FAILURE_WINDOW: Duration = Duration::from_secs(2);
-const LEASE: Duration = Duration::from_millis(1000);
+pub(crate) const LEASE: Duration = Duration::from_millis(1000);
 
-fn policy() -> PollPolicy {
+pub(crate) fn policy() -> PollPolicy {
     PollPolicy {
         leeway: Duration::from_millis(500),
         default_interval: Duration::from_secs(2),
@@ -34,7 +35,7 @@ fn policy() -> PollPolicy {
     }
 }
 
-fn guards() -> GuardPolicy {
+pub(crate) fn guards() -> GuardPolicy {
     GuardPolicy {
         max_pending: CAP,
         reservation_ttl: RESERVATION_TTL,
@@ -52,7 +53,7 @@ fn redis_settings(url: &str) -> RedisSettings {
     }
 }
 
-const DECISION_KEY: [u8; 32] = [3; 32];
+pub(crate) const DECISION_KEY: [u8; 32] = [3; 32];
 
 fn redis_state(server: &RedisServer) -> RedisState {
     redis_state_with_keys(server, &[DECISION_KEY])
@@ -80,7 +81,7 @@ fn forwarded(check: PollCheck) -> bool {
 /// The behaviours every backend promises. `pass` moves the backend's clock: the memory backend
 /// reads the manual clock, the Redis backend reads Redis's `TIME`, which nothing here moves, so
 /// its conditions are awaited.
-async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)) {
+pub(crate) async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)) {
     let (owner, other) = ([1; 32], [2; 32]);
 
     // The first poll is forwarded; once recorded, the same caller is too early, another never.
@@ -146,7 +147,7 @@ async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)) {
 }
 
 /// The push-bombing guard's places (SPEC §4 step 4), with `pass` as in `contract`.
-async fn pending_contract(subject: &impl PendingPlaces, pass: impl Fn(Duration)) {
+pub(crate) async fn pending_contract(subject: &impl PendingPlaces, pass: impl Fn(Duration)) {
     let reserve = |who: &'static str| async move { subject.reserve(who).await.unwrap() };
 
     // The cap is per subject.
@@ -192,7 +193,7 @@ async fn pending_contract(subject: &impl PendingPlaces, pass: impl Fn(Duration))
 }
 
 /// The user-code lockout's guesses (SPEC §4 step 2), with `pass` as in `contract`.
-async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) {
+pub(crate) async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) {
     let begin = |who: Guesser<'static>| async move { subject.begin_attempt(who).await.unwrap() };
     let begun = |who: Guesser<'static>| async move {
         match begin(who).await {
@@ -272,7 +273,7 @@ async fn lockout_contract(subject: &impl CodeFailures, pass: impl Fn(Duration)) 
     .await;
 }
 
-fn listing(n: u64) -> Listing {
+pub(crate) fn listing(n: u64) -> Listing {
     Listing {
         id: format!("id-{n}"),
         ticket: format!("ticket-{n}"),
@@ -289,7 +290,7 @@ fn ids(listed: &[Listing]) -> Vec<&str> {
 
 /// The request registry (SPEC §5.4), with `pass` as in `contract`. `list` returns the
 /// requests closest to their expiry in any order (the facade sorts them).
-async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
+pub(crate) async fn registry_contract(subject: &impl Registry, pass: impl Fn(Duration)) {
     assert_eq!(subject.list(10).await.unwrap(), vec![]);
     assert_eq!(subject.count().await.unwrap(), 0);
     for n in 1..=3 {
@@ -411,6 +412,18 @@ async fn claims_contract(subject: &impl Completions, pass: impl Fn(Duration)) {
     assert_eq!(taken, 1, "{claims:?}");
 }
 
+/// The whole contract, as every backend is run through it.
+pub(crate) async fn whole_contract<S>(subject: &S, pass: impl Fn(Duration))
+where
+    S: PollEntries + PendingPlaces + CodeFailures + Registry + Completions,
+{
+    contract(subject, &pass).await;
+    pending_contract(subject, &pass).await;
+    lockout_contract(subject, &pass).await;
+    registry_contract(subject, &pass).await;
+    claims_contract(subject, &pass).await;
+}
+
 fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
     MemoryState::new(policy(), 1000, clock, guards(), LEASE)
 }
@@ -419,11 +432,7 @@ fn memory_state(clock: Arc<ManualClock>) -> MemoryState {
 async fn the_memory_backend_keeps_the_contract() {
     let clock = Arc::new(ManualClock::new());
     let state = memory_state(clock.clone());
-    contract(&state, |by| clock.advance(by)).await;
-    pending_contract(&state, |by| clock.advance(by)).await;
-    lockout_contract(&state, |by| clock.advance(by)).await;
-    registry_contract(&state, |by| clock.advance(by)).await;
-    claims_contract(&state, |by| clock.advance(by)).await;
+    whole_contract(&state, |by| clock.advance(by)).await;
 }
 
 #[actix_web::test]
@@ -446,11 +455,7 @@ async fn the_redis_backend_keeps_the_contract() {
         return;
     };
     let state = redis_state(&server);
-    contract(&state, |_| {}).await;
-    pending_contract(&state, |_| {}).await;
-    lockout_contract(&state, |_| {}).await;
-    registry_contract(&state, |_| {}).await;
-    claims_contract(&state, |_| {}).await;
+    whole_contract(&state, |_| {}).await;
 }
 
 #[actix_web::test]

@@ -134,3 +134,22 @@ fn a_file_path_must_be_a_string() {
         vec!["authlete.api_key_file: must be a string (the path of the file)"]
     );
 }
+
+#[test]
+fn cluster_seed_nodes_are_read_one_per_line() {
+    let seeds = TempFile::new("rediss://:pw@r1:7000\n\n  rediss://:pw@r2:7000 \n");
+    let text = format!(
+        "{EMBEDDED}\n[state.redis]\ncluster = true\nurls_file = \"{}\"\n",
+        seeds.path()
+    );
+    let settings = Settings::from_toml_str(&text, Vec::new()).unwrap();
+    let urls: Vec<&str> = settings
+        .state
+        .redis
+        .urls
+        .0
+        .iter()
+        .map(|u| u.expose())
+        .collect();
+    assert_eq!(urls, vec!["rediss://:pw@r1:7000", "rediss://:pw@r2:7000"]);
+}

@@ -5,25 +5,22 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use super::connection::Connection;
 
 /// Reads the policy (`CONFIG GET`, or `INFO memory` where an ACL refuses `CONFIG`) and logs one
-/// warning when it is not `noeviction`, or when it cannot be read.
-pub(super) async fn check(mut connection: ConnectionManager, timeout: Duration) {
+/// warning when it is not `noeviction`, or when it cannot be read. On a cluster it asks the
+/// master that holds the gateway's keys (the slot of the hash tag), not every node.
+pub(super) async fn check(connection: &mut Connection, timeout: Duration) {
     let read = async {
-        let config: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg("maxmemory-policy")
-            .query_async(&mut connection)
-            .await;
+        let mut get = redis::cmd("CONFIG");
+        get.arg("GET").arg("maxmemory-policy");
+        let config = connection.at_home::<Vec<String>>(get).await;
         if let Ok(Some(policy)) = config.map(|pair| pair.into_iter().nth(1)) {
             return Some(policy);
         }
-        let info: String = redis::cmd("INFO")
-            .arg("memory")
-            .query_async(&mut connection)
-            .await
-            .ok()?;
+        let mut memory = redis::cmd("INFO");
+        memory.arg("memory");
+        let info: String = connection.at_home(memory).await.ok()?;
         from_info(&info).map(str::to_owned)
     };
     match tokio::time::timeout(timeout * 2, read).await {

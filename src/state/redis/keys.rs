@@ -75,6 +75,11 @@ impl Keys {
         }
     }
 
+    /// `{<key_prefix>}`: on a cluster, its slot holds every key.
+    pub fn hash_tag(&self) -> &str {
+        &self.tag
+    }
+
     /// The poll entry of a request (SPEC §3.2).
     pub fn poll(&self, key: &RequestKey) -> String {
         format!("{}:poll:{}", self.tag, hex::encode(self.mac(&[key])))

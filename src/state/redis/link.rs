@@ -1,14 +1,18 @@
-//! The connection to Redis: a `ConnectionManager` made on the backend's own runtime, every
-//! operation bounded by `command_timeout_ms`, and a fast failure while Redis is unreachable, so
-//! that no request waits for a server that is not there (SPEC §12).
+//! The connection to Redis: a `ConnectionManager` to one server, or a `ClusterConnection` to a
+//! Redis Cluster (`connection`), made on the backend's own runtime, every operation bounded by
+//! `command_timeout_ms`, and a fast failure while Redis is unreachable, so that no request waits
+//! for a server that is not there (SPEC §12).
 //!
 //! The link owns `gateway_state_backend_up`. It is up while it holds a connection; a timeout,
 //! or an error saying Redis cannot be reached, takes it down: the connection is dropped (a
-//! `ConnectionManager` does not reconnect after a response timeout, and a half-open connection
-//! would fail every command until the kernel gives up) and one prober, on the link's runtime,
-//! builds a fresh connection about once a second, with jitter, until one answers `PING`. Until
-//! then every operation fails at once, without trying. An error Redis answered (a script error,
-//! OOM) says Redis is there: it leaves the link up.
+//! `ConnectionManager` does not reconnect after a response timeout, a half-open connection
+//! would fail every command until the kernel gives up, and a cluster connection whose home node
+//! stopped answering is no better) and one prober, on the link's runtime, builds a fresh
+//! connection about once a second, with jitter, until one answers (`PING`; on a cluster, a read
+//! of the hash tag's slot). Until then every operation fails at once, without trying. An error
+//! Redis answered (a script error, OOM) says Redis is there: it leaves the link up; a cluster
+//! error that outlasted the cluster connection's retries (`CLUSTERDOWN`, a slot without a
+//! master) does not.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,12 +20,11 @@ use std::time::{Duration, Instant};
 
 use prometheus::Gauge;
 use rand::Rng;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::io::tcp::{socket2::TcpKeepalive, TcpSettings};
-use redis::{Client, IntoConnectionInfo, RedisError, RedisResult};
+use redis::{ErrorKind, RedisError, RedisResult};
 use tokio::runtime::Handle;
 use tokio::sync::{oneshot, watch};
 
+use super::connection::{Connection, Connector};
 use super::eviction;
 use crate::config::RedisSettings;
 use crate::state::StateError;
@@ -31,9 +34,9 @@ use crate::state::StateError;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct Link {
-    client: Client,
-    config: ConnectionManagerConfig,
-    /// Bounds one probe: connecting, then `PING`.
+    connector: Connector,
+    /// Bounds one probe: connecting (on a cluster, to the seeds and then to the nodes they
+    /// name), then the check.
     probe_budget: Duration,
     command_timeout: Duration,
     shared: Mutex<Shared>,
@@ -48,7 +51,7 @@ pub(super) struct Link {
 
 struct Shared {
     /// The connection operations use, with its generation; `None` while the link is down.
-    connection: Option<(u64, ConnectionManager)>,
+    connection: Option<(u64, Connection)>,
     generations: u64,
     /// Whether the prober runs: there is never more than one.
     probing: bool,
@@ -59,13 +62,11 @@ struct Shared {
 
 impl Link {
     /// Starts the runtime thread and the prober (it logs each failed attempt and tries again
-    /// about once a second until one succeeds); does not wait for it.
-    pub(super) fn start(url: &str, s: &RedisSettings, up: Gauge) -> Result<Arc<Self>, String> {
-        // The messages of the URL parser can repeat the URL, which may hold a password.
-        let invalid = "state.redis.url is not a valid Redis URL";
-        let info = url.into_connection_info().map_err(|_| invalid)?;
-        let tcp = keepalive(info.tcp_settings().clone());
-        let client = Client::open(info.set_tcp_settings(tcp)).map_err(|_| invalid)?;
+    /// about once a second until one succeeds); does not wait for it. `hash_tag` is
+    /// `{<key_prefix>}`, whose slot holds every key on a cluster.
+    pub(super) fn start(s: &RedisSettings, hash_tag: &str, up: Gauge) -> Result<Arc<Self>, String> {
+        let connector = Connector::new(s, hash_tag)?;
+        let probe_budget = s.connect_timeout * connector.connect_rounds() + s.command_timeout;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -77,15 +78,9 @@ impl Link {
             .spawn(move || runtime.block_on(async move { stopped.await.unwrap_or_default() }))
             .map_err(|e| format!("state backend thread: {e}"))?;
         up.set(0.0);
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(s.connect_timeout))
-            .set_response_timeout(Some(s.command_timeout))
-            // The prober is the retry: one attempt per probe.
-            .set_number_of_retries(0);
         let link = Arc::new(Self {
-            client,
-            config,
-            probe_budget: s.connect_timeout + s.command_timeout,
+            connector,
+            probe_budget,
             command_timeout: s.command_timeout,
             shared: Mutex::new(Shared {
                 connection: None,
@@ -106,7 +101,7 @@ impl Link {
     /// while the link is down.
     pub(super) async fn run<T, F>(
         self: &Arc<Self>,
-        operation: impl FnOnce(ConnectionManager) -> F + Send + 'static,
+        operation: impl FnOnce(Connection) -> F + Send + 'static,
     ) -> Result<T, StateError>
     where
         T: Send + 'static,
@@ -143,7 +138,9 @@ impl Link {
             }
             Ok(Err(joined)) => Err(StateError::Unavailable(joined.to_string())),
             Ok(Ok(Err(e))) => {
-                if is_unreachable(&e) {
+                // A cluster error left after the cluster connection's retries (the slot has
+                // no master, the cluster is down) is an outage too.
+                if is_unreachable(&e) || e.is_cluster_error() {
                     self.lost(generation, &e.to_string());
                 }
                 // The connection's own response timeout may fire first.
@@ -196,8 +193,8 @@ impl Link {
                 }
                 link.first_attempt.send_replace(true);
                 match probed {
-                    Ok(connection) => {
-                        eviction::check(connection, link.command_timeout).await;
+                    Ok(mut connection) => {
+                        eviction::check(&mut connection, link.command_timeout).await;
                         return;
                     }
                     Err(e) if link.lock().down_since.is_none() => {
@@ -211,15 +208,13 @@ impl Link {
         });
     }
 
-    /// A fresh connection that answered `PING`, within the probe budget.
-    async fn probe(&self) -> Result<ConnectionManager, String> {
+    /// A fresh connection that answered (`Connector::check`), within the probe budget.
+    async fn probe(&self) -> Result<Connection, String> {
         let attempt = async {
-            let mut c =
-                ConnectionManager::new_with_config(self.client.clone(), self.config.clone())
-                    .await?;
-            match redis::cmd("PING").query_async::<()>(&mut c).await {
+            let mut c = self.connector.connect().await?;
+            match self.connector.check(&mut c).await {
                 // An ACL without `+ping` answers NOPERM: Redis is there all the same.
-                Err(e) if is_unreachable(&e) => Err(e),
+                Err(e) if is_unreachable(&e) || e.is_cluster_error() => Err(e),
                 _ => Ok(c),
             }
         };
@@ -230,7 +225,7 @@ impl Link {
         }
     }
 
-    fn install(&self, connection: ConnectionManager) {
+    fn install(&self, connection: Connection) {
         let down_since = {
             let mut shared = self.lock();
             shared.generations += 1;
@@ -249,22 +244,6 @@ impl Link {
     }
 }
 
-/// TCP keepalive on every connection, so that a peer gone without a reset is noticed by the
-/// kernel within about 25 s even when no command is waiting (a waiting command notices sooner,
-/// by its timeout).
-pub(super) fn keepalive(tcp: TcpSettings) -> TcpSettings {
-    let probes = TcpKeepalive::new()
-        .with_time(Duration::from_secs(10))
-        .with_interval(Duration::from_secs(5));
-    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
-    let probes = probes.with_retries(3);
-    let tcp = tcp.set_keepalive(probes);
-    // Also bounds how long written data may stay unacknowledged.
-    #[cfg(target_os = "linux")]
-    let tcp = tcp.set_user_timeout(Duration::from_secs(25));
-    tcp
-}
-
 /// `every` ± a quarter.
 fn jittered(every: Duration) -> Duration {
     every.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
@@ -272,7 +251,11 @@ fn jittered(every: Duration) -> Duration {
 
 /// An error that says Redis cannot be reached, as opposed to one it answered.
 fn is_unreachable(e: &RedisError) -> bool {
-    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.kind() == ErrorKind::ClusterConnectionNotFound
 }
 
 #[cfg(test)]

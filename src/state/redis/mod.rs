@@ -1,12 +1,15 @@
 //! The `redis` backend: state shared by every replica, on a Redis 7 server (SPEC §12).
 //!
-//! Commands travel over one `ConnectionManager`, driven by a runtime on a thread of its own,
-//! so the connection does not belong to whichever worker happened to use it first. Every
+//! Commands travel over one connection — a `ConnectionManager` to one server, or a cluster
+//! connection to a Redis Cluster — driven by a runtime on a thread of its own, so the
+//! connection does not belong to whichever worker happened to use it first. Every
 //! operation is bounded by `command_timeout_ms`; a timeout or an unreachable Redis drops the
 //! connection, and while a single prober builds a fresh one (about once a second) the backend
 //! fails fast (`link`). Nothing outside this module names a Redis command.
 
 mod claims;
+mod connection;
+mod endpoint;
 mod eviction;
 pub mod keys;
 mod link;
@@ -17,7 +20,6 @@ mod pending;
 mod poll;
 mod registry;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +33,7 @@ use self::nudge::Subscriber;
 use self::outbox::OutboxPolicy;
 use super::seal::Sealer;
 use super::{GuardPolicy, PollPolicy};
-use crate::config::{parse_redis_url, RedisSettings, Secret};
+use crate::config::{RedisSettings, Secret};
 
 /// How much longer than a request's lifetime its keys live (SPEC §12).
 const TTL_GRACE: Duration = Duration::from_secs(60);
@@ -94,31 +96,17 @@ impl RedisState {
         sealer: Sealer,
         up: Gauge,
     ) -> Result<Self, String> {
-        if settings.cluster {
-            return Err("state.redis.cluster = true is not supported by this release".into());
-        }
-        let url = settings
-            .url
-            .as_ref()
-            .map(|url| url.expose().trim())
-            .ok_or("state.redis.url is required with state.backend = \"redis\"")?;
-        let parsed = parse_redis_url(url).map_err(|e| format!("state.redis.url: {e}"))?;
-        if parsed.scheme() == "redis" && !is_loopback(&parsed) {
-            log::warn!(
-                "state.redis.url is plain redis:// to a non-loopback host: state and any password \
-                 cross the network in the clear; use rediss://"
-            );
-        }
         let secret = settings
             .key_hash_secret
             .as_ref()
             .map(Secret::expose)
             .ok_or("state.redis.key_hash_secret is required with state.backend = \"redis\"")?;
-        let link = Link::start(url, settings, up)?;
+        let keys = Keys::new(&settings.key_prefix, secret.as_bytes());
+        let link = Link::start(settings, keys.hash_tag(), up)?;
         let replica = replica_name(settings);
         log::info!("state backend redis: this replica holds its claims as {replica}");
-        let keys = Keys::new(&settings.key_prefix, secret.as_bytes());
-        let subscriber = Subscriber::new(url, keys.outbox_channel(), settings.connect_timeout)?;
+        let subscriber =
+            Subscriber::new(settings, keys.outbox_channel(), settings.connect_timeout)?;
         Ok(Self {
             link,
             keys,
@@ -210,19 +198,6 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Whether `url` names this host. `redis://` is not a special scheme to the URL parser, so an
-/// IPv4 address arrives as a domain name.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => {
-            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,19 +211,5 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_graphic()), "{a}");
         settings.replica_name = "gw-1".into();
         assert_eq!(replica_name(&settings), "gw-1");
-    }
-
-    #[test]
-    fn loopback_hosts_are_recognised_in_redis_urls() {
-        for url in [
-            "redis://127.0.0.1:6379",
-            "redis://localhost",
-            "redis://[::1]:6379",
-        ] {
-            assert!(is_loopback(&parse_redis_url(url).unwrap()), "{url}");
-        }
-        for url in ["redis://10.0.0.5:6379", "redis://redis.internal"] {
-            assert!(!is_loopback(&parse_redis_url(url).unwrap()), "{url}");
-        }
     }
 }

@@ -7,11 +7,11 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::io::tcp::TcpSettings;
-use redis::{Client, IntoConnectionInfo};
+use redis::Client;
 use tokio::sync::Notify;
 
-use super::link::keepalive;
+use super::endpoint::endpoints;
+use crate::config::RedisSettings;
 
 /// How long the subscriber waits before connecting again after losing its connection.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
@@ -19,24 +19,27 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 /// What the subscriber needs to (re)connect.
 #[derive(Clone)]
 pub(super) struct Subscriber {
-    client: Client,
+    /// The server, or each seed node of a cluster: a cluster delivers a message published on
+    /// any node to the subscribers of every node, so each reconnection tries the next one.
+    clients: Arc<[Client]>,
     channel: String,
     connect_timeout: Duration,
 }
 
 impl Subscriber {
     pub(super) fn new(
-        url: &str,
+        settings: &RedisSettings,
         channel: String,
         connect_timeout: Duration,
     ) -> Result<Self, String> {
-        // The parser's messages can repeat the URL, which may hold a password.
-        let invalid = "state.redis.url is not a valid Redis URL";
-        let info = url.into_connection_info().map_err(|_| invalid)?;
-        let tcp: TcpSettings = keepalive(info.tcp_settings().clone());
-        let client = Client::open(info.set_tcp_settings(tcp)).map_err(|_| invalid)?;
+        let clients = endpoints(settings)?
+            .into_iter()
+            .map(Client::open)
+            .collect::<Result<Arc<[Client]>, _>>()
+            // The endpoints are parsed already: the message names a setting, never a URL.
+            .map_err(|_| "state.redis.url or urls is not a valid Redis URL")?;
         Ok(Self {
-            client,
+            clients,
             channel,
             connect_timeout,
         })
@@ -53,8 +56,12 @@ impl Subscriber {
     }
 
     async fn run(self, notify: Weak<Notify>) {
+        let mut clients = self.clients.iter().cycle();
         while notify.strong_count() > 0 {
-            match self.subscribe().await {
+            let Some(client) = clients.next() else {
+                return;
+            };
+            match self.subscribe(client).await {
                 Ok(pubsub) => {
                     let mut messages = pubsub.into_on_message();
                     while messages.next().await.is_some() {
@@ -71,9 +78,9 @@ impl Subscriber {
         }
     }
 
-    async fn subscribe(&self) -> Result<redis::aio::PubSub, String> {
+    async fn subscribe(&self, client: &Client) -> Result<redis::aio::PubSub, String> {
         let connect = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
+            let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&self.channel).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };

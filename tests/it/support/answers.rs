@@ -45,3 +45,18 @@ pub fn failed(action: &str, error: &str) -> Value {
         "responseContent": serde_json::json!({"error": error}).to_string()
     })
 }
+
+/// Authlete's `NOTIFICATION` answer to `/complete` for a ping request `req-1`, pointing at
+/// `receiver`'s `/cb` with `token`.
+pub fn ping_notification(receiver: &wiremock::MockServer, token: &str) -> Value {
+    serde_json::json!({
+        "resultCode": "A198002",
+        "resultMessage": "[A198002] Successfully updated the database so that the token endpoint can generate an error.",
+        "action": "NOTIFICATION",
+        "authReqId": "req-1",
+        "deliveryMode": "PING",
+        "clientNotificationEndpoint": format!("{}/cb", receiver.uri()),
+        "clientNotificationToken": token,
+        "responseContent": serde_json::json!({"auth_req_id": "req-1"}).to_string()
+    })
+}

@@ -17,6 +17,7 @@ mod configs;
 mod eventually;
 mod outside;
 mod process;
+mod redis_cluster;
 mod redis_server;
 mod relay;
 mod webhooks;
@@ -26,7 +27,8 @@ pub use configs::*;
 pub use eventually::{eventually, received_at_least};
 pub use outside::installed_or_skipped;
 pub use process::GatewayProcess;
-pub use redis_server::{free_port, RedisServer};
+pub use redis_cluster::RedisCluster;
+pub use redis_server::{free_port, RedisServer, SharedRedis};
 pub use relay::Relay;
 pub use webhooks::{assert_signed, verify_webhook, webhook_verifier_installed};
 

@@ -8,6 +8,8 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use authlete_gateway::config::{Secret, Settings};
+
 use super::outside::installed_or_skipped;
 
 /// How long a server may take to answer its first `PING`.
@@ -18,24 +20,28 @@ pub struct RedisServer {
     child: Child,
     pub port: u16,
     pub url: String,
+    /// Arguments beyond the defaults, kept for a restart (a cluster node's, for instance).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
     /// A fresh server, or None when `redis-server` is not installed (outside CI: skipped). A
     /// port taken between choosing and binding it is replaced by another.
     pub async fn start() -> Option<Self> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed_or_skipped("redis-server", installed) {
+        if !installed_or_skipped("redis-server", runs("redis-server")) {
             return None;
         }
+        Some(Self::start_with(|_| Vec::new()).await)
+    }
+
+    /// A fresh server started with the arguments `extra` gives for its port, once
+    /// `redis-server` is known to be installed.
+    pub(super) async fn start_with(extra: impl Fn(u16) -> Vec<String>) -> Self {
         let mut failures = Vec::new();
         for _ in 0..3 {
-            match Self::try_start_on(free_port()).await {
-                Ok(server) => return Some(server),
+            let port = free_port();
+            match Self::try_start_on(port, extra(port)).await {
+                Ok(server) => return server,
                 Err(failure) => failures.push(failure),
             }
         }
@@ -44,17 +50,22 @@ impl RedisServer {
 
     /// A server on `port` (one a test just freed), panicking with its log if it cannot bind it.
     pub async fn start_on(port: u16) -> Self {
-        match Self::try_start_on(port).await {
+        Self::start_on_with(port, Vec::new()).await
+    }
+
+    async fn start_on_with(port: u16, extra: Vec<String>) -> Self {
+        match Self::try_start_on(port, extra).await {
             Ok(server) => server,
             Err(failure) => panic!("redis-server did not start on {port}:\n{failure}"),
         }
     }
 
-    async fn try_start_on(port: u16) -> Result<Self, String> {
+    async fn try_start_on(port: u16, extra: Vec<String>) -> Result<Self, String> {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(["--loglevel", "warning"])
+            .args(&extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -63,6 +74,7 @@ impl RedisServer {
             child,
             port,
             url: format!("redis://127.0.0.1:{port}"),
+            extra,
         };
         server.answering().await?;
         Ok(server)
@@ -115,7 +127,7 @@ impl RedisServer {
     /// A new server on the same port, after `kill`.
     pub async fn restart(&mut self) {
         self.kill();
-        *self = Self::start_on(self.port).await;
+        *self = Self::start_on_with(self.port, self.extra.clone()).await;
     }
 
     /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the server: while stopped, the kernel still
@@ -135,10 +147,38 @@ impl RedisServer {
     }
 }
 
+/// Where a test's gateways keep their shared state: one server, or a cluster.
+pub trait SharedRedis {
+    /// Points the `[state.redis]` of `s` at this Redis: its url, or a cluster's seed nodes.
+    fn point(&self, s: &mut Settings);
+}
+
+/// A Redis URL, such as one nothing listens on.
+impl SharedRedis for String {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.url = Some(Secret::new(self));
+    }
+}
+
+impl SharedRedis for RedisServer {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.url = Some(Secret::new(&self.url));
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether `program --version` runs.
+pub(super) fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A loopback port nothing listens on (just released by the OS).
