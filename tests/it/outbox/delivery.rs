@@ -111,6 +111,21 @@ impl Respond for TooManyOnce {
 }
 
 #[actix_web::test]
+async fn an_attempt_that_finds_no_listener_counts_as_a_connect_error() {
+    let h = Harness::start();
+    let endpoint = format!("http://127.0.0.1:{}/cb", support::free_port());
+    h.send(h.notification(&endpoint)).await;
+    support::eventually("the refused attempt counted", || async {
+        h.attempts("ping", "connect_error") == 1.0
+    })
+    .await;
+    for result in ["2xx", "3xx", "4xx", "5xx", "timeout"] {
+        assert_eq!(h.attempts("ping", result), 0.0, "{result}");
+    }
+    assert_eq!(h.count("ping", "failed"), 0.0, "retried until expiry");
+}
+
+#[actix_web::test]
 async fn a_shutdown_that_gives_up_counts_the_queued_notification_abandoned() {
     let h = Harness::start();
     let server = MockServer::start().await;
