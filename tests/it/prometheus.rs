@@ -13,6 +13,8 @@ use serde_json::Value;
 use crate::support::*;
 
 const PING: (&str, &str) = ("ping-client", "ping-secret");
+const DELIVERED: &str =
+    r#"gateway_notifications_total{job="authlete-gateway",mode="ping",outcome="delivered"}"#;
 
 /// A `prometheus` server in a temporary directory, stopped when dropped.
 struct Prometheus {
@@ -168,9 +170,10 @@ async fn prometheus_scrapes_the_calls_and_the_delivered_notification_of_a_ping_f
         Duration::from_secs(60),
         &prometheus,
         || async {
-            let up = prometheus.query(r#"up{job="authlete-gateway"}"#).await;
-            match up.first() {
-                Some((_, value)) if *value == 1.0 => Ok(()),
+            // The delivered count is there at 0 before any notification (SPEC §8).
+            let delivered = prometheus.query(DELIVERED).await;
+            match delivered.first() {
+                Some((_, value)) if *value == 0.0 => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         },
@@ -220,13 +223,25 @@ async fn prometheus_scrapes_the_calls_and_the_delivered_notification_of_a_ping_f
         },
     )
     .await;
-    within("Prometheus to see the delivery", Duration::from_secs(30), &prometheus, || async {
-        let query = r#"gateway_notifications_total{job="authlete-gateway",mode="ping",outcome="delivered"}"#;
-        match prometheus.query(query).await.first() {
-            Some((_, value)) if *value == 1.0 => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    within(
+        "Prometheus to see the delivery",
+        Duration::from_secs(30),
+        &prometheus,
+        || async {
+            match prometheus.query(DELIVERED).await.first() {
+                Some((_, value)) if *value == 1.0 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
+    // Seen from 0, the first delivery after the start is one that `increase()` counts: what
+    // the alert rules rely on.
+    let increase = format!("increase({DELIVERED}[5m])");
+    let increased = prometheus.query(&increase).await;
+    assert!(
+        increased.first().is_some_and(|(_, value)| *value > 0.0),
+        "{increase}: {increased:?}"
+    );
     gw.stop().await;
 }
