@@ -26,11 +26,12 @@ pub(crate) fn configuration(state: &Emulator, body: &Body) -> HttpResponse {
         let applied = serde_json::from_str::<json_patch::Patch>(&patch)
             .map_err(|e| e.to_string())
             .and_then(|p| json_patch::patch(&mut document, &p).map_err(|e| e.to_string()));
-        if let Err(e) = applied {
+        // Authlete's catalogue has no code for a patch that cannot be applied.
+        if applied.is_err() {
             return api_failure(
-                StatusCode::BAD_REQUEST,
-                codes::A001204,
-                &["/service/configuration", &e],
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::A001101,
+                &["/service/configuration"],
             );
         }
     }
@@ -75,7 +76,11 @@ pub(crate) fn jwks(state: &Emulator, body: &Body) -> HttpResponse {
 pub(crate) fn client(state: &Emulator, ident: &str, path: &str) -> HttpResponse {
     match state.clients.find(ident) {
         Some((client, _)) => raw(&client_object(state, client), false),
-        None => api_failure(StatusCode::NOT_FOUND, codes::A001212, &[path, ident]),
+        // A numeric ID and an alias (Authlete's "client identifier") have codes of their own.
+        None if ident.parse::<u64>().is_ok() => {
+            api_failure(StatusCode::NOT_FOUND, codes::A001212, &[path, ident])
+        }
+        None => api_failure(StatusCode::NOT_FOUND, codes::A001218, &[path, ident]),
     }
 }
 

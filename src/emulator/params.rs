@@ -110,6 +110,27 @@ impl Body {
     }
 }
 
+/// Why the `parameters` of an API call cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// No `parameters`, or an empty one.
+    Missing,
+    /// Not `application/x-www-form-urlencoded`.
+    Malformed,
+    /// Parsed, but holding no parameter at all.
+    Empty,
+}
+
+/// The `parameters` of an API call, parsed.
+pub(crate) fn parameters(body: &Body) -> Result<Params, Unreadable> {
+    let raw = body.string("parameters").ok_or(Unreadable::Missing)?;
+    let params = Params::parse(&raw).map_err(|_| Unreadable::Malformed)?;
+    if params.0.is_empty() {
+        return Err(Unreadable::Empty);
+    }
+    Ok(params)
+}
+
 /// The client's form body, forwarded verbatim in `parameters`.
 #[derive(Debug, Default)]
 pub(crate) struct Params(Vec<(String, String)>);
@@ -128,6 +149,14 @@ impl Params {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+
+    /// The first of `single_valued` that occurs more than once, which Authlete refuses.
+    pub fn repeated<'k>(&self, single_valued: &[&'k str]) -> Option<&'k str> {
+        single_valued
+            .iter()
+            .copied()
+            .find(|key| self.count(key) > 1)
     }
 
     /// How many times `key` occurs, empty values included.

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
-use super::usable;
+use super::{usable, Api};
 use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::Body;
@@ -16,12 +16,12 @@ use crate::emulator::store::TokenRecord;
 fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
     let token = body.string("token");
     let record = usable(state, token.as_deref()).map_err(|why| {
-        let (action, error, code) = why.describe();
+        let (action, error, code) = why.describe(Api::Userinfo);
         Envelope::bearer(code, &[], action, error)
     })?;
     if !record.scopes.iter().any(|s| s == "openid") {
         return Err(Envelope::bearer(
-            codes::A091303,
+            codes::A093304,
             &[],
             "FORBIDDEN",
             "insufficient_scope",
@@ -29,7 +29,7 @@ fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
     }
     if record.subject.is_none() {
         return Err(Envelope::bearer(
-            codes::A091304,
+            codes::A093305,
             &[],
             "FORBIDDEN",
             "invalid_token",
@@ -72,7 +72,7 @@ pub(crate) fn issue(state: &Emulator, body: &Body) -> HttpResponse {
         Err(envelope) => return envelope.ok(),
     };
     let Ok(claims) = body.json_object("claims") else {
-        return Envelope::bearer(codes::A096201, &[], "BAD_REQUEST", "invalid_request").ok();
+        return Envelope::bearer(codes::A094201, &[], "BAD_REQUEST", "invalid_request").ok();
     };
     let mut content = Map::new();
     let sub = body
