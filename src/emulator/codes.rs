@@ -121,6 +121,7 @@ codes! {
     A188201 => "The 'subject' request parameter is missing or its value is empty.";
     A190201 => "The value of the 'claims' request parameter failed to be parsed as JSON.";
     A195201 => "The value of the 'authTime' request parameter must not be negative.";
+    A256201 => "The value of 'idtHeaderParams' in the /api/backchannel/authentication/complete request failed to be parsed as a JSON object.";
     A196201 => "The ticket is not found.";
     A196202 => "The ticket has already expired.";
     A196203 => "The ticket has already been consumed by the previous API call.";

@@ -6,7 +6,11 @@ use serde_json::{Map, Value};
 /// The body of an API call, read through lenient accessors so that JSON and form bodies behave
 /// the same (`"300"` and `300` are both an integer).
 #[derive(Debug, Default)]
-pub(crate) struct Body(Map<String, Value>);
+pub(crate) struct Body {
+    map: Map<String, Value>,
+    /// Form bodies carry only strings, so shapes are checked in JSON bodies only.
+    form: bool,
+}
 
 impl Body {
     /// Parses `bytes` according to `content_type` (JSON unless it says form-urlencoded).
@@ -21,7 +25,7 @@ impl Body {
             return Ok(Self::from_pairs(pairs));
         }
         match serde_json::from_slice(bytes) {
-            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(Value::Object(map)) => Ok(Body { map, form: false }),
             Ok(_) => Err("the body is not a JSON object".into()),
             Err(e) => Err(e.to_string()),
         }
@@ -46,12 +50,12 @@ impl Body {
                 }
             }
         }
-        Body(map)
+        Body { map, form: true }
     }
 
     /// A scalar as a string; empty strings count as absent.
     pub fn string(&self, key: &str) -> Option<String> {
-        match self.0.get(key)? {
+        match self.map.get(key)? {
             Value::String(s) if s.is_empty() => None,
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -62,7 +66,7 @@ impl Body {
 
     /// An integer, or `Err` when present but not one.
     pub fn int(&self, key: &str) -> Result<Option<i64>, ()> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(()),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -72,7 +76,7 @@ impl Body {
     }
 
     pub fn flag(&self, key: &str) -> bool {
-        match self.0.get(key) {
+        match self.map.get(key) {
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
             _ => false,
@@ -81,7 +85,7 @@ impl Body {
 
     /// A string list: a JSON array, or (in a form body) space-separated or repeated values.
     pub fn list(&self, key: &str) -> Option<Vec<String>> {
-        match self.0.get(key)? {
+        match self.map.get(key)? {
             Value::Array(items) => Some(
                 items
                     .iter()
@@ -95,9 +99,30 @@ impl Body {
         }
     }
 
+    /// A JSON object given, as Authlete requires, as a string holding JSON; `Err` for any other
+    /// shape.
+    pub fn json_text_object(&self, key: &str) -> Result<Option<Map<String, Value>>, ()> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(_)) => self.json_object(key),
+            Some(_) => Err(()),
+        }
+    }
+
+    /// A string list that Authlete takes as a JSON array: `Err` when a JSON body gives any other
+    /// shape. A form body may repeat the key or separate values with spaces.
+    pub fn array(&self, key: &str) -> Result<Option<Vec<String>>, ()> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(self.list(key)),
+            Some(Value::String(_)) if self.form => Ok(self.list(key)),
+            Some(_) => Err(()),
+        }
+    }
+
     /// A JSON object given either as a string holding JSON or (in a JSON body) inline.
     pub fn json_object(&self, key: &str) -> Result<Option<Map<String, Value>>, ()> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => match serde_json::from_str(s) {

@@ -71,7 +71,7 @@ pub(crate) fn issue(state: &Emulator, body: &Body) -> HttpResponse {
         Ok(record) => record,
         Err(envelope) => return envelope.ok(),
     };
-    let Ok(claims) = body.json_object("claims") else {
+    let Ok(claims) = body.json_text_object("claims") else {
         return Envelope::bearer(codes::A094201, &[], "BAD_REQUEST", "invalid_request").ok();
     };
     let mut content = Map::new();

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{assert_oauth_error, Emu};
+use super::{assert_oauth_error, content, Emu};
 
 #[actix_web::test]
 async fn a_login_hint_sent_twice_is_refused_with_a166304() {
@@ -147,4 +147,73 @@ async fn missing_parameters_are_the_callers_error_and_missing_tokens_the_clients
         r["resultMessage"],
         "[A145001] Introspection was performed successfully (type=null, active=false)."
     );
+}
+
+#[actix_web::test]
+async fn the_push_mode_acknowledgement_carries_no_interval() {
+    let emu = Emu::start().await;
+    let ticket = emu.ticket("push-app").await;
+    let (_, r) = emu
+        .call(
+            "backchannel/authentication/issue",
+            json!({"ticket": ticket}),
+        )
+        .await;
+    assert_eq!(r["action"], "OK");
+    let body = content(&r);
+    assert!(body.get("interval").is_none(), "{body}");
+    assert!(body["expires_in"].is_u64(), "{body}");
+
+    let ticket = emu.ticket("poll-app").await;
+    let (_, r) = emu
+        .call(
+            "backchannel/authentication/issue",
+            json!({"ticket": ticket}),
+        )
+        .await;
+    assert!(content(&r)["interval"].is_u64(), "{r}");
+}
+
+#[actix_web::test]
+async fn token_fields_of_complete_apply_in_push_mode_only() {
+    let emu = Emu::start().await;
+    let (ticket, id) = emu.issued("poll-app").await;
+    let extra =
+        json!({"accessToken": "chosen-at", "accessTokenDuration": 60, "refreshTokenDuration": 60});
+    let r = emu.complete(&ticket, extra).await;
+    assert_eq!(r["resultCode"], "A198001");
+    assert_eq!(
+        r["resultMessage"],
+        "[A198001] Successfully updated the database so that the token endpoint can generate tokens (mode = poll, result = AUTHORIZED)."
+    );
+    let t = emu.ciba_token("poll-app", &id).await;
+    assert_eq!(t["action"], "OK", "{t}");
+    assert_ne!(t["accessToken"], "chosen-at");
+    assert_eq!(t["accessTokenDuration"], 3600);
+    assert_ne!(t["refreshTokenDuration"], 60);
+}
+
+#[actix_web::test]
+async fn complete_refuses_claims_and_header_params_not_given_as_json_strings() {
+    let emu = Emu::start().await;
+    for (extra, code) in [
+        (json!({"claims": {"name": "Alice"}}), "A190201"),
+        (json!({"claims": "not json"}), "A190201"),
+        (json!({"idtHeaderParams": {"typ": "x"}}), "A256201"),
+        (json!({"idtHeaderParams": "[1]"}), "A256201"),
+        (json!({"scopes": "openid"}), "A001101"),
+        (json!({"consentedClaims": "name"}), "A001101"),
+    ] {
+        let (ticket, _) = emu.issued("poll-app").await;
+        let r = emu.complete(&ticket, extra.clone()).await;
+        assert_eq!(
+            (r["action"].as_str(), r["resultCode"].as_str()),
+            (Some("SERVER_ERROR"), Some(code)),
+            "{extra}: {r}"
+        );
+    }
+    let (ticket, _) = emu.issued("poll-app").await;
+    let extra = json!({"claims": "{\"name\":\"Alice\"}", "idtHeaderParams": "{\"typ\":\"x\"}", "scopes": ["openid"], "consentedClaims": ["name"]});
+    let r = emu.complete(&ticket, extra).await;
+    assert_eq!(r["action"], "NO_ACTION", "{r}");
 }
