@@ -194,6 +194,10 @@ impl Clients {
         })
     }
 
+    pub fn any_public(&self) -> bool {
+        self.0.iter().any(Client::is_public)
+    }
+
     pub fn by_id(&self, id: u64) -> Option<&Client> {
         self.0.iter().find(|c| c.id == id)
     }

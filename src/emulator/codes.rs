@@ -104,6 +104,10 @@ codes! {
     A176304 => "The backchannel authentication request does not include the mandatory scope '{Scope Name}'.";
     A177301 => "The backchannel authentication request does not include a user code.";
     A179001 => "The backchannel authentication request was processed successfully.";
+    A249301 => "The 'type' of the element (index = {Number}) in 'authorization_details' is null or empty.";
+    A249304 => "The format of the value of 'authorization_details' is wrong.";
+    A249305 => "The value of 'authorization_details' must be a JSON array.";
+    A249306 => "The format of the element (index = {Number}) in 'authorization_details' is wrong.";
     A201301 => "The value of the 'requested_expiry' request parameter is not an integer.";
     A201302 => "The value of the 'requested_expiry' request parameter must be a positive integer.";
     // /backchannel/authentication/issue

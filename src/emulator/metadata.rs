@@ -38,7 +38,17 @@ pub(crate) fn configuration(state: &Emulator, body: &Body) -> HttpResponse {
     raw(&document, body.flag("pretty"))
 }
 
+/// The client authentication methods the service accepts; `none` once a public client exists.
+fn auth_methods(state: &Emulator) -> Vec<&'static str> {
+    let mut methods = AUTH_METHODS.to_vec();
+    if state.clients.any_public() {
+        methods.push("none");
+    }
+    methods
+}
+
 fn discovery(state: &Emulator) -> Value {
+    let auth_methods = auth_methods(state);
     json!({
         "issuer": state.issuer,
         "backchannel_authentication_endpoint": state.endpoint("/backchannel/authentication"),
@@ -53,8 +63,8 @@ fn discovery(state: &Emulator) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "userinfo_signing_alg_values_supported": [],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "claims_supported": scopes::all_claims(),
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

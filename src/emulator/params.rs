@@ -176,6 +176,15 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every non-empty value of `key`, in order.
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first of `single_valued` that occurs more than once, which Authlete refuses.
     pub fn repeated<'k>(&self, single_valued: &[&'k str]) -> Option<&'k str> {
         single_valued

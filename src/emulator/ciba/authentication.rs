@@ -48,6 +48,8 @@ struct Request {
     binding_message: Option<String>,
     acrs: Option<Vec<String>>,
     requested_expiry: u64,
+    resources: Vec<String>,
+    authorization_details: Option<Vec<Value>>,
 }
 
 type Rejection = (Code, Vec<String>, &'static str);
@@ -132,7 +134,14 @@ fn validate(
         Some(Ok(n)) if n <= 0 => return Err(reject(codes::A201302, &[], "invalid_request")),
         Some(Ok(n)) => n.unsigned_abs(),
     };
+    let authorization_details = authorization_details(params)?;
     Ok(Request {
+        resources: params
+            .all("resource")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        authorization_details,
         scopes,
         hint_type,
         hint,
@@ -145,6 +154,40 @@ fn validate(
             .map(|v| v.split_whitespace().map(str::to_owned).collect()),
         requested_expiry,
     })
+}
+
+/// RFC 9396 `authorization_details`: a JSON array of objects, each with a `type`.
+fn authorization_details(params: &Params) -> Result<Option<Vec<Value>>, Rejection> {
+    let Some(text) = params.get("authorization_details") else {
+        return Ok(None);
+    };
+    let elements = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(elements)) => elements,
+        Ok(_) => return Err(reject(codes::A249305, &[], "invalid_request")),
+        Err(_) => return Err(reject(codes::A249304, &[], "invalid_request")),
+    };
+    for (index, element) in elements.iter().enumerate() {
+        let index = index.to_string();
+        let Some(object) = element.as_object() else {
+            return Err(reject(
+                codes::A249306,
+                &[&index],
+                "invalid_authorization_details",
+            ));
+        };
+        if object
+            .get("type")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(reject(
+                codes::A249301,
+                &[&index],
+                "invalid_authorization_details",
+            ));
+        }
+    }
+    Ok(Some(elements))
 }
 
 /// Required in ping and push mode, at most 1024 characters of RFC 6750 `b64token`.
@@ -302,5 +345,15 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
             c.user_code_required && state.settings.user_code_supported,
         )
         .set("requestedExpiry", request.requested_expiry)
+        .set(
+            "resources",
+            (!request.resources.is_empty()).then_some(request.resources),
+        )
+        .set(
+            "authorizationDetails",
+            request
+                .authorization_details
+                .map(|elements| serde_json::json!({"elements": elements})),
+        )
         .ok()
 }

@@ -217,3 +217,58 @@ async fn complete_refuses_claims_and_header_params_not_given_as_json_strings() {
     let r = emu.complete(&ticket, extra).await;
     assert_eq!(r["action"], "NO_ACTION", "{r}");
 }
+
+#[actix_web::test]
+async fn backchannel_answer_carries_resources_and_authorization_details() {
+    let emu = Emu::start().await;
+    let details = r#"[{"type":"payment_initiation","amount":"10"}]"#;
+    let params = format!(
+        "scope=openid&login_hint=alice&resource=https%3A%2F%2Frs.example%2Fa&resource=https%3A%2F%2Frs.example%2Fb&authorization_details={}",
+        urlencode(details)
+    );
+    let r = emu.backchannel("poll-app", &params).await;
+    assert_eq!(r["action"], "USER_IDENTIFICATION", "{r}");
+    assert_eq!(
+        r["resources"],
+        json!(["https://rs.example/a", "https://rs.example/b"])
+    );
+    assert_eq!(
+        r["authorizationDetails"],
+        json!({"elements": [{"type": "payment_initiation", "amount": "10"}]})
+    );
+
+    let r = emu
+        .backchannel("poll-app", "scope=openid&login_hint=alice")
+        .await;
+    assert!(r.get("resources").is_none() && r.get("authorizationDetails").is_none());
+
+    for (details, code) in [("{}", "A249305"), ("nope", "A249304"), ("[{}]", "A249301")] {
+        let params = format!(
+            "scope=openid&login_hint=alice&authorization_details={}",
+            urlencode(details)
+        );
+        let r = emu.backchannel("poll-app", &params).await;
+        assert_eq!(r["resultCode"], code, "{details}: {r}");
+        assert_eq!(r["action"], "BAD_REQUEST");
+    }
+}
+
+#[actix_web::test]
+async fn discovery_lists_none_when_a_public_client_exists() {
+    let emu = Emu::start().await;
+    let (_, doc) = emu.get("service/configuration").await;
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    let emu = Emu::start_with(|s| s.clients.retain(|c| c.token_auth_method != "none")).await;
+    let (_, doc) = emu.get("service/configuration").await;
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("v", text)]).unwrap()[2..].to_owned()
+}
