@@ -64,6 +64,15 @@ impl Body {
         }
     }
 
+    /// The first of `single_valued` that a form body repeats, which Authlete refuses.
+    pub fn repeated<'k>(&self, single_valued: &[&'k str]) -> Option<&'k str> {
+        let repeated = |key: &&str| matches!(self.map.get(*key), Some(Value::Array(_)));
+        single_valued
+            .iter()
+            .copied()
+            .find(|key| self.form && repeated(key))
+    }
+
     /// An integer, or `Err` when present but not one.
     pub fn int(&self, key: &str) -> Result<Option<i64>, ()> {
         match self.map.get(key) {

@@ -12,6 +12,10 @@ use crate::emulator::state::Emulator;
 use crate::emulator::store::TokenRecord;
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
+    if let Some(name) = body.repeated(&["token", "subject", "dpop", "htm", "htu"]) {
+        let envelope = Envelope::bearer(codes::A166304, &[name], "BAD_REQUEST", "invalid_request");
+        return primitives(envelope, false, false).ok();
+    }
     let token = body.string("token");
     let record = match usable(state, token.as_deref()) {
         Ok(record) => record,

@@ -14,6 +14,14 @@ use crate::emulator::store::TokenRecord;
 
 /// A token that may be used at the userinfo endpoint, or the error envelope.
 fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
+    if let Some(name) = body.repeated(&["token", "claims", "sub", "dpop", "htm", "htu"]) {
+        return Err(Envelope::bearer(
+            codes::A166304,
+            &[name],
+            "BAD_REQUEST",
+            "invalid_request",
+        ));
+    }
     let token = body.string("token");
     let record = usable(state, token.as_deref()).map_err(|why| {
         let (action, error, code) = why.describe(Api::Userinfo);

@@ -272,3 +272,28 @@ async fn discovery_lists_none_when_a_public_client_exists() {
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("v", text)]).unwrap()[2..].to_owned()
 }
+
+#[actix_web::test]
+async fn a_token_repeated_in_a_form_body_of_introspection_or_userinfo_is_refused() {
+    let emu = Emu::start().await;
+    for api in ["auth/introspection", "auth/userinfo", "auth/userinfo/issue"] {
+        let mut response = emu
+            .http()
+            .post(emu.v3(api))
+            .bearer_auth(&emu.run.access_token)
+            .send_form(&[("token", "a"), ("token", "b")])
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let r: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            (r["action"].as_str(), r["resultCode"].as_str()),
+            (Some("BAD_REQUEST"), Some("A166304")),
+            "{api}: {r}"
+        );
+        assert_eq!(
+            r["resultMessage"],
+            "[A166304] The request parameter 'token' is included in the request more than once."
+        );
+    }
+}
