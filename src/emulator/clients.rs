@@ -28,6 +28,16 @@ impl AuthMethod {
         }
     }
 
+    /// The name registered in the client metadata (`token_endpoint_auth_method`).
+    fn metadata_name(&self) -> &str {
+        match self {
+            Self::None => "none",
+            Self::SecretBasic => "client_secret_basic",
+            Self::SecretPost => "client_secret_post",
+            Self::Unsupported(other) => other,
+        }
+    }
+
     /// The `ClientAuthMethod` enum name.
     pub fn wire(&self) -> String {
         match self {
@@ -184,6 +194,10 @@ impl Clients {
         })
     }
 
+    pub fn any_public(&self) -> bool {
+        self.0.iter().any(Client::is_public)
+    }
+
     pub fn by_id(&self, id: u64) -> Option<&Client> {
         self.0.iter().find(|c| c.id == id)
     }
@@ -200,7 +214,7 @@ impl Clients {
             (None, None) => return Err(AuthFailure::new(codes::A168309, &[])),
         };
         let Some((client, alias_used)) = self.find(ident) else {
-            return Err(AuthFailure::new(codes::A168304, &[ident]));
+            return Err(AuthFailure::new(codes::A168310, &[ident]));
         };
         if client.is_public() && !allow_public {
             return Err(AuthFailure {
@@ -208,26 +222,26 @@ impl Clients {
                 ..AuthFailure::new(codes::A168311, &[])
             });
         }
-        let (used, secret) = match (creds.basic_secret.as_deref(), creds.post_secret) {
-            (Some(_), Some(_)) => return Err(AuthFailure::new(codes::A157303, &[])),
-            (Some(s), None) => (AuthMethod::SecretBasic, Some(s)),
-            (None, Some(s)) => (AuthMethod::SecretPost, Some(s)),
-            (None, None) => (AuthMethod::None, None),
-        };
-        if let AuthMethod::Unsupported(name) = &client.method {
-            return Err(AuthFailure::new(codes::A157304, &[name]));
-        }
-        if used != client.method {
-            let (used, registered) = (used.wire(), client.method.wire());
-            return Err(AuthFailure::new(codes::A157302, &[&used, &registered]));
-        }
-        let matches = match (secret, &client.secret) {
-            (None, _) => true,
-            (Some(given), Some(expected)) => expected.ct_eq(given.as_bytes()),
-            (Some(_), None) => false,
-        };
-        if !matches {
-            return Err(AuthFailure::new(codes::A157301, &[]));
+        let secret = creds.basic_secret.as_deref().or(creds.post_secret);
+        match (&client.method, secret) {
+            (AuthMethod::Unsupported(name), _) => {
+                return Err(AuthFailure::new(codes::A157344, &[name]))
+            }
+            (AuthMethod::None, Some(_)) => return Err(AuthFailure::new(codes::A157303, &[])),
+            (AuthMethod::None, None) => {}
+            (method, None) => {
+                let name = method.metadata_name();
+                return Err(AuthFailure::new(codes::A157304, &[name]));
+            }
+            (_, Some(given)) => {
+                let matches = client
+                    .secret
+                    .as_ref()
+                    .is_some_and(|expected| expected.ct_eq(given.as_bytes()));
+                if !matches {
+                    return Err(AuthFailure::new(codes::A157305, &[]));
+                }
+            }
         }
         Ok(Authenticated {
             client,

@@ -1,6 +1,6 @@
 //! Fault injection: tests script the next calls to answer with a chosen status, headers and
 //! body (429 with `Retry-After`, 503, ...), or to be delayed, before the API itself runs.
-//! The same handle switches on the optional `slow_down` throttle of the CIBA token grant.
+//! The same handle is shared by every clone, so a test can steer a running emulator.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -105,7 +105,6 @@ impl Fault {
 #[derive(Debug, Default)]
 struct FaultState {
     queue: Vec<Fault>,
-    slow_down: bool,
 }
 
 /// The shared fault-injection handle; clones control the same emulator.
@@ -130,17 +129,6 @@ impl Faults {
     /// How many calls queued faults will still affect.
     pub fn remaining(&self) -> usize {
         self.lock().queue.iter().map(|f| f.remaining).sum()
-    }
-
-    /// Turns the CIBA `slow_down` throttle on or off (off by default, as Authlete is not known
-    /// to enforce `interval`): a poll sooner than `interval` after the previous one of the same
-    /// `auth_req_id` then gets `slow_down`.
-    pub fn set_slow_down(&self, on: bool) {
-        self.lock().slow_down = on;
-    }
-
-    pub(crate) fn slow_down(&self) -> bool {
-        self.lock().slow_down
     }
 
     /// Consumes one use of the first fault that matches `api`.

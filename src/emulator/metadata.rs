@@ -26,18 +26,29 @@ pub(crate) fn configuration(state: &Emulator, body: &Body) -> HttpResponse {
         let applied = serde_json::from_str::<json_patch::Patch>(&patch)
             .map_err(|e| e.to_string())
             .and_then(|p| json_patch::patch(&mut document, &p).map_err(|e| e.to_string()));
-        if let Err(e) = applied {
+        // Authlete's catalogue has no code for a patch that cannot be applied.
+        if applied.is_err() {
             return api_failure(
-                StatusCode::BAD_REQUEST,
-                codes::A001204,
-                &["/service/configuration", &e],
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::A001101,
+                &["/service/configuration"],
             );
         }
     }
     raw(&document, body.flag("pretty"))
 }
 
+/// The client authentication methods the service accepts; `none` once a public client exists.
+fn auth_methods(state: &Emulator) -> Vec<&'static str> {
+    let mut methods = AUTH_METHODS.to_vec();
+    if state.clients.any_public() {
+        methods.push("none");
+    }
+    methods
+}
+
 fn discovery(state: &Emulator) -> Value {
+    let auth_methods = auth_methods(state);
     json!({
         "issuer": state.issuer,
         "backchannel_authentication_endpoint": state.endpoint("/backchannel/authentication"),
@@ -52,8 +63,8 @@ fn discovery(state: &Emulator) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "userinfo_signing_alg_values_supported": [],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "claims_supported": scopes::all_claims(),
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -75,7 +86,11 @@ pub(crate) fn jwks(state: &Emulator, body: &Body) -> HttpResponse {
 pub(crate) fn client(state: &Emulator, ident: &str, path: &str) -> HttpResponse {
     match state.clients.find(ident) {
         Some((client, _)) => raw(&client_object(state, client), false),
-        None => api_failure(StatusCode::NOT_FOUND, codes::A001212, &[path, ident]),
+        // A numeric ID and an alias (Authlete's "client identifier") have codes of their own.
+        None if ident.parse::<u64>().is_ok() => {
+            api_failure(StatusCode::NOT_FOUND, codes::A001212, &[path, ident])
+        }
+        None => api_failure(StatusCode::NOT_FOUND, codes::A001218, &[path, ident]),
     }
 }
 

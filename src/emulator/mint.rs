@@ -168,7 +168,11 @@ fn id_token_claims(
         );
         claims.insert("at_hash".into(), half_hash(&record.access_token).into());
         if let Some(refresh) = &record.refresh_token {
-            claims.insert("rt_hash".into(), half_hash(refresh).into());
+            // CIBA §10.3.1 names the pushed ID token's refresh-token hash with a URN.
+            claims.insert(
+                "urn:openid:params:jwt:claim:rt_hash".into(),
+                half_hash(refresh).into(),
+            );
         }
     }
     Value::Object(claims)

@@ -70,11 +70,13 @@ pub(crate) async fn handle(
             .unwrap_or("application/json");
         match Body::parse(content_type, &bytes) {
             Ok(body) => body,
-            Err(e) => {
+            // Authlete's catalogue has no code for an unreadable body; it fails as a server
+            // error does.
+            Err(_) => {
                 return api_failure(
-                    StatusCode::BAD_REQUEST,
-                    codes::A001204,
-                    &[&route.display(), &e],
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    codes::A001101,
+                    &[&route.display()],
                 )
             }
         }
@@ -130,7 +132,7 @@ fn credential_error(state: &Emulator, req: &HttpRequest, route: &Route) -> Optio
                 return Some(unauthorized(codes::A003201, ""));
             }
             if service_id != state.service_id {
-                return Some(unauthorized(codes::A003204, ""));
+                return Some(unauthorized(codes::A003204, &service_id.to_string()));
             }
         }
         None => {
@@ -146,7 +148,7 @@ fn credential_error(state: &Emulator, req: &HttpRequest, route: &Route) -> Optio
                 return Some(unauthorized(codes::A003201, ""));
             }
             if !constant_time_eq(secret, &state.api_secret) {
-                return Some(unauthorized(codes::A003204, ""));
+                return Some(unauthorized(codes::A003204, key));
             }
         }
     }

@@ -65,7 +65,6 @@ pub(crate) struct BcAuth {
     pub expires_at_ms: u64,
     pub auth_req_id: Option<String>,
     pub stage: Stage,
-    pub last_poll_ms: Option<u64>,
 }
 
 /// An access token with its optional refresh token.

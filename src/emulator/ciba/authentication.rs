@@ -8,12 +8,33 @@ use crate::config::DeliveryMode;
 use crate::emulator::clients::{mode_name, Authenticated, Credentials};
 use crate::emulator::codes::{self, Code};
 use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{Body, Params};
+use crate::emulator::params::{parameters, Body, Params, Unreadable};
 use crate::emulator::scopes;
 use crate::emulator::state::{random_token, Emulator};
 use crate::emulator::store::{BcAuth, Stage};
 
 const BAD_REQUEST: &str = "BAD_REQUEST";
+const SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+
+/// The backchannel authentication request parameters that may appear once only (`resource`
+/// may repeat).
+const SINGLE_VALUED: &[&str] = &[
+    "scope",
+    "client_notification_token",
+    "acr_values",
+    "login_hint_token",
+    "id_token_hint",
+    "login_hint",
+    "binding_message",
+    "user_code",
+    "requested_expiry",
+    "request",
+    "authorization_details",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
 const MAX_NOTIFICATION_TOKEN: usize = 1024;
 
 /// The validated request.
@@ -27,6 +48,8 @@ struct Request {
     binding_message: Option<String>,
     acrs: Option<Vec<String>>,
     requested_expiry: u64,
+    resources: Vec<String>,
+    authorization_details: Option<Vec<Value>>,
 }
 
 type Rejection = (Code, Vec<String>, &'static str);
@@ -36,12 +59,19 @@ fn reject(code: Code, args: &[&str], error: &'static str) -> Rejection {
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    let Some(raw) = body.string("parameters") else {
-        return Envelope::oauth(codes::A166201, &[], BAD_REQUEST, "invalid_request").ok();
+    // Missing or unparseable `parameters` is the caller's mistake, not the client's.
+    let caller_error = |code| Envelope::oauth(code, &[], SERVER_ERROR, "server_error").ok();
+    let params = match parameters(body) {
+        Ok(params) => params,
+        Err(Unreadable::Missing) => return caller_error(codes::A166201),
+        Err(Unreadable::Malformed) => return caller_error(codes::A166202),
+        Err(Unreadable::Empty) => {
+            return Envelope::oauth(codes::A166301, &[], BAD_REQUEST, "invalid_request").ok()
+        }
     };
-    let Ok(params) = Params::parse(&raw) else {
-        return Envelope::oauth(codes::A166301, &[], BAD_REQUEST, "invalid_request").ok();
-    };
+    if let Some(name) = params.repeated(SINGLE_VALUED) {
+        return Envelope::oauth(codes::A166304, &[name], BAD_REQUEST, "invalid_request").ok();
+    }
     let creds = Credentials::presented(body, &params);
     let client = match state.clients.authenticate(&creds, false) {
         Ok(client) => client,
@@ -104,7 +134,14 @@ fn validate(
         Some(Ok(n)) if n <= 0 => return Err(reject(codes::A201302, &[], "invalid_request")),
         Some(Ok(n)) => n.unsigned_abs(),
     };
+    let authorization_details = authorization_details(params)?;
     Ok(Request {
+        resources: params
+            .all("resource")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        authorization_details,
         scopes,
         hint_type,
         hint,
@@ -117,6 +154,40 @@ fn validate(
             .map(|v| v.split_whitespace().map(str::to_owned).collect()),
         requested_expiry,
     })
+}
+
+/// RFC 9396 `authorization_details`: a JSON array of objects, each with a `type`.
+fn authorization_details(params: &Params) -> Result<Option<Vec<Value>>, Rejection> {
+    let Some(text) = params.get("authorization_details") else {
+        return Ok(None);
+    };
+    let elements = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(elements)) => elements,
+        Ok(_) => return Err(reject(codes::A249305, &[], "invalid_request")),
+        Err(_) => return Err(reject(codes::A249304, &[], "invalid_request")),
+    };
+    for (index, element) in elements.iter().enumerate() {
+        let index = index.to_string();
+        let Some(object) = element.as_object() else {
+            return Err(reject(
+                codes::A249306,
+                &[&index],
+                "invalid_authorization_details",
+            ));
+        };
+        if object
+            .get("type")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(reject(
+                codes::A249301,
+                &[&index],
+                "invalid_authorization_details",
+            ));
+        }
+    }
+    Ok(Some(elements))
 }
 
 /// Required in ping and push mode, at most 1024 characters of RFC 6750 `b64token`.
@@ -183,25 +254,31 @@ fn id_token_hint_sub(
     token: &str,
 ) -> Result<String, Rejection> {
     use jsonwebtoken::errors::ErrorKind;
+    // The catalogue has no code for a bad signature: a hint that is not a valid JWS of this
+    // service fails as one that cannot be parsed.
     let claims = state.key.verify(token).map_err(|e| match e.kind() {
-        ErrorKind::InvalidSignature => reject(codes::A175304, &[], "invalid_request"),
-        _ => reject(codes::A175301, &[&e.to_string()], "invalid_request"),
+        ErrorKind::Json(_) => reject(codes::A175304, &[], "invalid_request"),
+        _ => reject(codes::A175301, &[], "invalid_request"),
     })?;
-    if claims.get("iss").and_then(Value::as_str) != Some(state.issuer.as_str()) {
-        return Err(reject(codes::A175306, &[], "invalid_request"));
+    match claims.get("iss").and_then(Value::as_str) {
+        None => return Err(reject(codes::A175305, &[], "invalid_request")),
+        Some(iss) if iss != state.issuer => {
+            return Err(reject(codes::A175306, &[], "invalid_request"))
+        }
+        Some(_) => {}
     }
     let numeric = client.client.id.to_string();
     let ours = |v: &Value| {
         v.as_str()
             .is_some_and(|a| a == client.client.alias || a == numeric)
     };
-    let aud_ok = match claims.get("aud") {
-        Some(Value::Array(items)) => items.iter().any(ours),
-        Some(value) => ours(value),
-        None => false,
+    let refused = match claims.get("aud") {
+        None => Some(codes::A175307),
+        Some(Value::Array(items)) => (!items.iter().any(ours)).then_some(codes::A175308),
+        Some(value) => (!ours(value)).then_some(codes::A175309),
     };
-    if !aud_ok {
-        return Err(reject(codes::A175307, &[], "invalid_request"));
+    if let Some(code) = refused {
+        return Err(reject(code, &[], "invalid_request"));
     }
     match claims.get("sub").and_then(Value::as_str) {
         Some(sub) if !sub.is_empty() => Ok(sub.to_owned()),
@@ -230,7 +307,6 @@ fn store_record(state: &Emulator, client: &Authenticated<'_>, request: &Request)
         expires_at_ms: now + lifetime * 1000,
         auth_req_id: None,
         stage: Stage::Created,
-        last_poll_ms: None,
     };
     let mut store = state.store();
     store.prune(now);
@@ -269,5 +345,15 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
             c.user_code_required && state.settings.user_code_supported,
         )
         .set("requestedExpiry", request.requested_expiry)
+        .set(
+            "resources",
+            (!request.resources.is_empty()).then_some(request.resources),
+        )
+        .set(
+            "authorizationDetails",
+            request
+                .authorization_details
+                .map(|elements| serde_json::json!({"elements": elements})),
+        )
         .ok()
 }

@@ -31,8 +31,10 @@ fn read(state: &Emulator, body: &Body) -> Result<Request, Code> {
         Some("TRANSACTION_FAILED") => "TRANSACTION_FAILED",
         _ => return Err(codes::A187201),
     };
+    // The token fields of the request apply only to tokens minted now, i.e. in push mode.
+    let push = state.store().bc.get(&ticket).map(|r| r.mode) == Some(DeliveryMode::Push);
     let outcome = if result == "AUTHORIZED" {
-        Outcome::Authorized(Box::new(authorization(body)?))
+        Outcome::Authorized(Box::new(authorization(body, push)?))
     } else {
         let error = match (result, state.settings.transaction_failed_error) {
             ("ACCESS_DENIED", _) => "access_denied",
@@ -50,12 +52,15 @@ fn read(state: &Emulator, body: &Body) -> Result<Request, Code> {
         ticket,
         result,
         outcome,
-        scopes: body.list("scopes"),
+        scopes: body.array("scopes").map_err(|_| codes::A001101)?,
     })
 }
 
-fn authorization(body: &Body) -> Result<Authorization, Code> {
+fn authorization(body: &Body, push: bool) -> Result<Authorization, Code> {
     let subject = body.string("subject").ok_or(codes::A188201)?;
+    // Validated as Authlete does; the emulator's ID tokens do not carry extra header values.
+    body.json_text_object("idtHeaderParams")
+        .map_err(|_| codes::A256201)?;
     let auth_time = body
         .int("authTime")
         .map_err(|_| codes::A195201)?
@@ -64,6 +69,7 @@ fn authorization(body: &Body) -> Result<Authorization, Code> {
         body.int(key)
             .ok()
             .flatten()
+            .filter(|_| push)
             .unwrap_or(0)
             .max(0)
             .unsigned_abs()
@@ -73,10 +79,12 @@ fn authorization(body: &Body) -> Result<Authorization, Code> {
         sub: body.string("sub"),
         auth_time: u64::try_from(auth_time).map_err(|_| codes::A195201)?,
         acr: body.string("acr"),
-        claims: body.json_object("claims").map_err(|_| codes::A190201)?,
+        claims: body
+            .json_text_object("claims")
+            .map_err(|_| codes::A190201)?,
         scopes: Vec::new(),
-        consented_claims: body.list("consentedClaims"),
-        access_token: body.string("accessToken"),
+        consented_claims: body.array("consentedClaims").map_err(|_| codes::A001101)?,
+        access_token: body.string("accessToken").filter(|_| push),
         access_token_duration: duration("accessTokenDuration"),
         refresh_token_duration: duration("refreshTokenDuration"),
         aud_array: body.string("idTokenAudType").as_deref() == Some("array"),
@@ -150,7 +158,7 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
         } => {
             let mut content = error_body(error, description.clone(), uri.clone());
             content.insert("auth_req_id".into(), auth_req_id.into());
-            return Envelope::new(codes::A198004, &[result])
+            return Envelope::new(codes::A198004, &["push", result])
                 .action("NOTIFICATION")
                 .content(Value::Object(content).to_string());
         }
@@ -172,7 +180,7 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
         Ok(minted) => {
             let mut content = minted.response_json();
             content.insert("auth_req_id".into(), auth_req_id.into());
-            let envelope = Envelope::new(codes::A198003, &[])
+            let envelope = Envelope::new(codes::A198003, &["push", result])
                 .action("NOTIFICATION")
                 .content(Value::Object(content).to_string())
                 .set("accessToken", minted.record.access_token.clone())
@@ -216,8 +224,9 @@ fn echo(state: &Emulator, envelope: Envelope, record: &BcAuth) -> Envelope {
         .set_default("idTokenDuration", 0)
 }
 
+/// `SERVER_ERROR`; the path fills A001101 (a body of the wrong shape), other codes ignore it.
 fn server_error(code: Code) -> HttpResponse {
-    Envelope::new(code, &[])
+    Envelope::new(code, &["/backchannel/authentication/complete"])
         .action("SERVER_ERROR")
         .set("accessTokenDuration", 0)
         .set("refreshTokenDuration", 0)

@@ -3,6 +3,7 @@
 use actix_web::HttpResponse;
 use serde_json::json;
 
+use crate::config::DeliveryMode;
 use crate::emulator::codes::{self, Code};
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::Body;
@@ -32,13 +33,23 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
     record.stage = Stage::Issued;
     record.auth_req_id = Some(auth_req_id.clone());
     let expires_in = record.lifetime_secs;
+    let mode = record.mode;
     store
         .tickets_by_auth_req_id
         .insert(auth_req_id.clone(), ticket);
     drop(store);
-    let interval = state.settings.polling_interval.as_secs();
-    let content =
-        json!({"auth_req_id": auth_req_id, "interval": interval, "expires_in": expires_in});
+    // CIBA §7.3: `interval` is for poll and ping only.
+    let (content, interval) = if mode == DeliveryMode::Push {
+        (
+            json!({"auth_req_id": auth_req_id, "expires_in": expires_in}),
+            0,
+        )
+    } else {
+        let interval = state.settings.polling_interval.as_secs();
+        let content =
+            json!({"auth_req_id": auth_req_id, "interval": interval, "expires_in": expires_in});
+        (content, interval)
+    };
     Envelope::new(codes::A183001, &[])
         .action("OK")
         .content(content.to_string())

@@ -4,33 +4,42 @@
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
-use super::{usable, Unusable};
+use super::{usable, Api, Unusable};
 use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{Body, Params};
+use crate::emulator::params::{parameters, Body, Unreadable};
 use crate::emulator::state::Emulator;
 use crate::emulator::store::TokenRecord;
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
+    if let Some(name) = body.repeated(&["token", "subject", "dpop", "htm", "htu"]) {
+        let envelope = Envelope::bearer(codes::A166304, &[name], "BAD_REQUEST", "invalid_request");
+        return primitives(envelope, false, false).ok();
+    }
     let token = body.string("token");
     let record = match usable(state, token.as_deref()) {
         Ok(record) => record,
         Err(why) => {
-            let (action, error, code) = why.describe();
+            let (action, error, code) = why.describe(Api::Introspection);
             let envelope = Envelope::bearer(code, &[], action, error);
-            let existent = matches!(why, Unusable::Expired);
+            let existent = matches!(why, Unusable::Expired(_));
             return primitives(envelope, existent, false).ok();
         }
     };
     if let Some(required) = body.list("scopes") {
-        if !required.iter().all(|s| record.scopes.contains(s)) {
-            let envelope = Envelope::bearer(codes::A056303, &[], "FORBIDDEN", "insufficient_scope");
+        if let Some(missing) = required.iter().find(|s| !record.scopes.contains(s)) {
+            let envelope = Envelope::bearer(
+                codes::A064302,
+                &[missing],
+                "FORBIDDEN",
+                "insufficient_scope",
+            );
             return primitives(envelope, true, true).ok();
         }
     }
     if let Some(subject) = body.string("subject") {
         if record.subject.as_deref() != Some(subject.as_str()) {
-            let envelope = Envelope::bearer(codes::A056304, &[], "FORBIDDEN", "invalid_request");
+            let envelope = Envelope::bearer(codes::A066302, &[], "FORBIDDEN", "invalid_request");
             return primitives(envelope, true, true).ok();
         }
     }
@@ -69,13 +78,25 @@ fn primitives(envelope: Envelope, existent: bool, usable: bool) -> Envelope {
         .set("authTime", 0)
 }
 
+/// The RFC 7662 request parameters that may appear once only.
+const STANDARD_SINGLE_VALUED: &[&str] = &["token", "token_type_hint"];
+
 pub(crate) fn standard(state: &Emulator, body: &Body) -> HttpResponse {
-    let params = body
-        .string("parameters")
-        .and_then(|p| Params::parse(&p).ok())
-        .unwrap_or_default();
+    let refused =
+        |code, args: &[&str]| Envelope::oauth(code, args, "BAD_REQUEST", "invalid_request").ok();
+    let caller_error =
+        |code| Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok();
+    let params = match parameters(body) {
+        Ok(params) => params,
+        Err(Unreadable::Missing) => return caller_error(codes::A145201),
+        Err(Unreadable::Malformed) => return caller_error(codes::A145202),
+        Err(Unreadable::Empty) => return refused(codes::A145301, &[]),
+    };
+    if let Some(name) = params.repeated(STANDARD_SINGLE_VALUED) {
+        return refused(codes::A166304, &[name]);
+    }
     let Some(token) = params.get("token") else {
-        return Envelope::oauth(codes::A146201, &[], "BAD_REQUEST", "invalid_request").ok();
+        return refused(codes::A145302, &[]);
     };
     let now = state.now_ms();
     let content = {
@@ -83,12 +104,20 @@ pub(crate) fn standard(state: &Emulator, body: &Body) -> HttpResponse {
         let as_access = store.access(token).filter(|r| now < r.access_expires_ms);
         let as_refresh = store.refresh(token).filter(|r| now < r.refresh_expires_ms);
         match (as_access, as_refresh) {
-            (Some(r), _) => active(state, r, r.access_expires_ms, "Bearer"),
-            (None, Some(r)) => active(state, r, r.refresh_expires_ms, "refresh_token"),
-            (None, None) => json!({"active": false}),
+            (Some(r), _) => (
+                active(state, r, r.access_expires_ms, "Bearer"),
+                "access_token",
+            ),
+            (None, Some(r)) => (
+                active(state, r, r.refresh_expires_ms, "refresh_token"),
+                "refresh_token",
+            ),
+            (None, None) => (json!({"active": false}), "null"),
         }
     };
-    Envelope::new(codes::A145001, &[])
+    let (content, kind) = content;
+    let is_active = if kind == "null" { "false" } else { "true" };
+    Envelope::new(codes::A145001, &[kind, is_active])
         .action("OK")
         .content(content.to_string())
         .ok()

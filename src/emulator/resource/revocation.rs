@@ -4,16 +4,34 @@
 use actix_web::HttpResponse;
 
 use crate::emulator::clients::Credentials;
-use crate::emulator::codes;
+use crate::emulator::codes::{self, Code};
 use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{Body, Params};
+use crate::emulator::params::{parameters, Body, Unreadable};
 use crate::emulator::state::Emulator;
 
+/// The RFC 7009 request parameters that may appear once only, each with Authlete's code for
+/// its repetition (A166304 when the catalogue has none of its own).
+const SINGLE_VALUED: &[(&str, Code)] = &[
+    ("token", codes::A115303),
+    ("client_id", codes::A114303),
+    ("client_secret", codes::A114310),
+    ("token_type_hint", codes::A166304),
+];
+
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    let params = body
-        .string("parameters")
-        .and_then(|p| Params::parse(&p).ok())
-        .unwrap_or_default();
+    let refused =
+        |code, args: &[&str]| Envelope::oauth(code, args, "BAD_REQUEST", "invalid_request").ok();
+    let caller_error =
+        |code| Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok();
+    let params = match parameters(body) {
+        Ok(params) => params,
+        Err(Unreadable::Missing) => return caller_error(codes::A113201),
+        Err(Unreadable::Malformed) => return caller_error(codes::A113202),
+        Err(Unreadable::Empty) => return refused(codes::A113301, &[]),
+    };
+    if let Some((name, code)) = SINGLE_VALUED.iter().find(|(n, _)| params.count(n) > 1) {
+        return refused(*code, &[name]);
+    }
     let creds = Credentials::presented(body, &params);
     let client = match state.clients.authenticate(&creds, true) {
         Ok(client) => client,
@@ -22,7 +40,11 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
         }
     };
     let Some(token) = params.get("token") else {
-        return Envelope::oauth(codes::A114301, &[], "BAD_REQUEST", "invalid_request").ok();
+        let code = match params.count("token") {
+            0 => codes::A115301,
+            _ => codes::A115302,
+        };
+        return refused(code, &[]);
     };
     let mut store = state.store();
     let owner = store
@@ -30,9 +52,11 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
         .or_else(|| store.refresh(token))
         .map(|r| r.client_id);
     match owner {
-        None => Envelope::new(codes::A113002, &[]).action("OK").ok(),
+        // RFC 7009 §2.2: an unknown token is answered as a revoked one.
+        None => Envelope::new(codes::A113001, &[]).action("OK").ok(),
         Some(owner) if owner != client.client.id => {
-            Envelope::oauth(codes::A114302, &[], "BAD_REQUEST", "invalid_grant").ok()
+            let id = client.client.id.to_string();
+            Envelope::oauth(codes::A116301, &[&id], "BAD_REQUEST", "invalid_grant").ok()
         }
         Some(_) => {
             store.revoke(token);

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
-use super::usable;
+use super::{usable, Api};
 use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::Body;
@@ -14,14 +14,22 @@ use crate::emulator::store::TokenRecord;
 
 /// A token that may be used at the userinfo endpoint, or the error envelope.
 fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
+    if let Some(name) = body.repeated(&["token", "claims", "sub", "dpop", "htm", "htu"]) {
+        return Err(Envelope::bearer(
+            codes::A166304,
+            &[name],
+            "BAD_REQUEST",
+            "invalid_request",
+        ));
+    }
     let token = body.string("token");
     let record = usable(state, token.as_deref()).map_err(|why| {
-        let (action, error, code) = why.describe();
+        let (action, error, code) = why.describe(Api::Userinfo);
         Envelope::bearer(code, &[], action, error)
     })?;
     if !record.scopes.iter().any(|s| s == "openid") {
         return Err(Envelope::bearer(
-            codes::A091303,
+            codes::A093304,
             &[],
             "FORBIDDEN",
             "insufficient_scope",
@@ -29,7 +37,7 @@ fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
     }
     if record.subject.is_none() {
         return Err(Envelope::bearer(
-            codes::A091304,
+            codes::A093305,
             &[],
             "FORBIDDEN",
             "invalid_token",
@@ -71,8 +79,8 @@ pub(crate) fn issue(state: &Emulator, body: &Body) -> HttpResponse {
         Ok(record) => record,
         Err(envelope) => return envelope.ok(),
     };
-    let Ok(claims) = body.json_object("claims") else {
-        return Envelope::bearer(codes::A096201, &[], "BAD_REQUEST", "invalid_request").ok();
+    let Ok(claims) = body.json_text_object("claims") else {
+        return Envelope::bearer(codes::A094201, &[], "BAD_REQUEST", "invalid_request").ok();
     };
     let mut content = Map::new();
     let sub = body

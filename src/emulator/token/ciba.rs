@@ -1,8 +1,6 @@
 //! The CIBA grant (`urn:openid:params:grant-type:ciba`): every error of the token endpoint's
 //! CIBA table, and a single winner when the same `auth_req_id` is exchanged concurrently.
 
-use std::time::Duration;
-
 use actix_web::HttpResponse;
 
 use super::{bad_request, issued, mint_failed};
@@ -93,8 +91,6 @@ pub(super) async fn handle(
 /// exchange loses with A200310.
 fn claim(state: &Emulator, client: &Authenticated<'_>, id: &str) -> Result<Claim, Refusal> {
     let now = state.now_ms();
-    let throttle = state.faults.slow_down();
-    let interval = state.settings.polling_interval;
     let mut store = state.store();
     let (ticket, record) = store
         .by_auth_req_id(id)
@@ -107,12 +103,6 @@ fn claim(state: &Emulator, client: &Authenticated<'_>, id: &str) -> Result<Claim
     }
     if now >= record.expires_at_ms {
         return Err((codes::A200307, "expired_token"));
-    }
-    let previous = record.last_poll_ms.replace(now);
-    let too_soon = |p: u64| Duration::from_millis(now.saturating_sub(p)) < interval;
-    if throttle && previous.is_some_and(too_soon) {
-        record.last_poll_ms = previous;
-        return Err((codes::A200312, "slow_down"));
     }
     let claim = match &record.stage {
         Stage::Created | Stage::Issued => return Err((codes::A200308, "authorization_pending")),

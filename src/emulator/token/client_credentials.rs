@@ -16,7 +16,10 @@ pub(super) async fn handle(
     params: &Params,
 ) -> HttpResponse {
     if client.client.is_public() {
-        return bad_request(codes::A061301, &[], "unauthorized_client");
+        return bad_request(codes::A052301, &[], "unauthorized_client");
+    }
+    if params.count("scope") > 1 {
+        return bad_request(codes::A052302, &[], "invalid_request");
     }
     // OpenID scopes mean nothing without an end-user.
     let scopes = scopes::supported(params.get("scope").unwrap_or(""))
@@ -34,7 +37,7 @@ pub(super) async fn handle(
         with_id_token: false,
     };
     match mint(state, grant).await {
-        Ok(minted) => issued(state, client, codes::A061001, "CLIENT_CREDENTIALS", minted),
+        Ok(minted) => issued(state, client, codes::A052001, "CLIENT_CREDENTIALS", minted),
         Err(e) => mint_failed(&e),
     }
 }

@@ -11,21 +11,32 @@ use super::clients::{grant_type_name, Authenticated, Credentials};
 use super::codes::{self, Code};
 use super::envelope::Envelope;
 use super::mint::Minted;
-use super::params::{Body, Params};
+use super::params::{parameters, Body, Unreadable};
 use super::state::Emulator;
 
 const CIBA: &str = "urn:openid:params:grant-type:ciba";
+
+/// The token request parameters every grant takes once only, each with Authlete's code for its
+/// repetition; each grant checks its own (`auth_req_id`, `refresh_token`, `scope`).
+const SINGLE_VALUED: &[(&str, Code)] = &[
+    ("grant_type", codes::A049303),
+    ("client_id", codes::A048303),
+    ("client_secret", codes::A158301),
+];
 
 /// The grant types of the emulated service.
 pub(crate) const SUPPORTED_GRANT_TYPES: [&str; 3] = [CIBA, "refresh_token", "client_credentials"];
 
 pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    let Some(params) = body
-        .string("parameters")
-        .and_then(|p| Params::parse(&p).ok())
-    else {
-        return bad_request(codes::A041301, &[], "invalid_request");
+    let params = match parameters(body) {
+        Ok(params) => params,
+        Err(Unreadable::Missing) => return caller_error(codes::A047201),
+        Err(Unreadable::Malformed) => return caller_error(codes::A047202),
+        Err(Unreadable::Empty) => return bad_request(codes::A047301, &[], "invalid_request"),
     };
+    if let Some((name, code)) = SINGLE_VALUED.iter().find(|(n, _)| params.count(n) > 1) {
+        return bad_request(*code, &[name], "invalid_request");
+    }
     let creds = Credentials::presented(body, &params);
     let client = match state.clients.authenticate(&creds, true) {
         Ok(client) => client,
@@ -40,13 +51,17 @@ pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
         }
     };
     let Some(grant_type) = params.get("grant_type") else {
-        return bad_request(codes::A041301, &[], "invalid_request");
+        let code = match params.count("grant_type") {
+            0 => codes::A049301,
+            _ => codes::A049302,
+        };
+        return bad_request(code, &[], "invalid_request");
     };
     if !SUPPORTED_GRANT_TYPES.contains(&grant_type) {
         return bad_request(codes::A047101, &[grant_type], "unsupported_grant_type");
     }
     if !client.client.allows(&grant_type_name(grant_type)) {
-        return bad_request(codes::A047302, &[grant_type], "unauthorized_client");
+        return bad_request(codes::A047302, &[], "unauthorized_client");
     }
     match grant_type {
         CIBA => ciba::handle(state, &client, &params).await,
@@ -58,6 +73,11 @@ pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
 /// `BAD_REQUEST` with an OAuth error generated from `code`.
 fn bad_request(code: Code, args: &[&str], error: &str) -> HttpResponse {
     Envelope::oauth(code, args, "BAD_REQUEST", error).ok()
+}
+
+/// `INTERNAL_SERVER_ERROR` for a mistake of the API's caller rather than of the client.
+fn caller_error(code: Code) -> HttpResponse {
+    Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok()
 }
 
 /// `OK` with the token response and the token fields; stores the tokens.
@@ -80,13 +100,9 @@ fn issued(
     envelope.ok()
 }
 
-/// `INTERNAL_SERVER_ERROR` when minting failed.
+/// `INTERNAL_SERVER_ERROR` when minting (signing the ID token) failed; Authlete's message
+/// carries no detail, so the cause is only logged.
 fn mint_failed(error: &str) -> HttpResponse {
-    Envelope::oauth(
-        codes::A200101,
-        &[error],
-        "INTERNAL_SERVER_ERROR",
-        "server_error",
-    )
-    .ok()
+    log::warn!("emulator: minting tokens failed: {error}");
+    Envelope::oauth(codes::A200102, &[], "INTERNAL_SERVER_ERROR", "server_error").ok()
 }

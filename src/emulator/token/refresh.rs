@@ -15,8 +15,18 @@ pub(super) async fn handle(
     client: &Authenticated<'_>,
     params: &Params,
 ) -> HttpResponse {
+    if params.count("refresh_token") > 1 {
+        return bad_request(codes::A053303, &[], "invalid_request");
+    }
+    if params.count("scope") > 1 {
+        return bad_request(codes::A053304, &[], "invalid_request");
+    }
     let Some(token) = params.get("refresh_token") else {
-        return bad_request(codes::A053301, &[], "invalid_request");
+        let code = match params.count("refresh_token") {
+            0 => codes::A053301,
+            _ => codes::A053302,
+        };
+        return bad_request(code, &[], "invalid_request");
     };
     let old = match current(state, client, token) {
         Ok(record) => record,
@@ -27,7 +37,7 @@ pub(super) async fn handle(
         Some(requested) => {
             let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
             if !requested.iter().all(|s| old.scopes.contains(s)) {
-                return bad_request(codes::A053305, &[], "invalid_scope");
+                return bad_request(codes::A053309, &[], "invalid_scope");
             }
             requested
         }
@@ -55,12 +65,12 @@ pub(super) async fn handle(
 
 fn current(state: &Emulator, client: &Authenticated<'_>, token: &str) -> Result<TokenRecord, Code> {
     let store = state.store();
-    let record = store.refresh(token).ok_or(codes::A053302)?;
+    let record = store.refresh(token).ok_or(codes::A053305)?;
     if record.client_id != client.client.id {
-        return Err(codes::A053304);
+        return Err(codes::A053307);
     }
     if state.now_ms() >= record.refresh_expires_ms {
-        return Err(codes::A053303);
+        return Err(codes::A053308);
     }
     Ok(record.clone())
 }

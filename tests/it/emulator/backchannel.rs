@@ -59,19 +59,27 @@ async fn public_client_is_rejected_with_a168311() {
 }
 
 #[actix_web::test]
-async fn wrong_secret_or_wrong_method_answers_unauthorized() {
+async fn wrong_secret_missing_secret_or_unknown_client_answers_unauthorized() {
     let emu = Emu::start().await;
     let body = json!({"parameters": "scope=openid&login_hint=a", "clientId": "poll-app", "clientSecret": "bad"});
     let (_, r) = emu.call("backchannel/authentication", body).await;
-    assert_oauth_error(&r, "UNAUTHORIZED", "A157301", "invalid_client");
+    assert_oauth_error(&r, "UNAUTHORIZED", "A157305", "invalid_client");
 
-    let body = json!({"parameters": "scope=openid&login_hint=a&client_id=poll-app&client_secret=poll-app-secret"});
+    let body = json!({"parameters": "scope=openid&login_hint=a&client_id=poll-app"});
     let (_, r) = emu.call("backchannel/authentication", body).await;
-    assert_oauth_error(&r, "UNAUTHORIZED", "A157302", "invalid_client");
+    assert_oauth_error(&r, "UNAUTHORIZED", "A157304", "invalid_client");
+    assert_eq!(
+        r["resultMessage"],
+        "[A157304] The client authentication method is 'client_secret_basic' but the request does not include a client secret."
+    );
 
     let body = json!({"parameters": "scope=openid&login_hint=a", "clientId": "nobody", "clientSecret": "x"});
     let (_, r) = emu.call("backchannel/authentication", body).await;
-    assert_oauth_error(&r, "UNAUTHORIZED", "A168304", "invalid_client");
+    assert_oauth_error(&r, "UNAUTHORIZED", "A168310", "invalid_client");
+    assert_eq!(
+        r["resultMessage"],
+        "[A168310] Information about the client application having the client ID 'nobody' was not found."
+    );
 }
 
 #[actix_web::test]

@@ -121,7 +121,15 @@ async fn client_get_answers_by_alias_or_number_and_404_for_unknown() {
     let (status, missing) = emu.get("client/get/nobody").await;
     assert_eq!(
         (status, missing["resultCode"].as_str()),
-        (404, Some("A001212"))
+        (404, Some("A001218"))
+    );
+    let (status, missing) = emu.get("client/get/42").await;
+    assert_eq!(
+        (status, missing["resultMessage"].as_str()),
+        (
+            404,
+            Some("[A001212] /client/get/42, The client (ID = 42) does not exist.")
+        )
     );
 }
 

@@ -51,8 +51,8 @@ async fn standard_introspection_reports_active_then_inactive_after_revocation() 
 #[actix_web::test]
 async fn expired_tokens_are_inactive() {
     let emu = Emu::start().await;
-    let t = tokens(&emu, json!({"accessTokenDuration": 60})).await;
-    emu.advance(60);
+    let t = tokens(&emu, json!({})).await;
+    emu.advance(3600);
     assert_eq!(
         standard(&emu, t["accessToken"].as_str().unwrap()).await,
         json!({"active": false})
@@ -62,7 +62,7 @@ async fn expired_tokens_are_inactive() {
         .await;
     assert_eq!(
         (r["action"].as_str(), r["resultCode"].as_str()),
-        (Some("UNAUTHORIZED"), Some("A056302"))
+        (Some("UNAUTHORIZED"), Some("A093303"))
     );
 }
 
@@ -131,7 +131,7 @@ async fn resource_server_introspection_answers_fields_or_a_bearer_challenge() {
     assert_eq!(r["action"], "UNAUTHORIZED");
     assert_eq!(
         r["responseContent"],
-        "Bearer error=\"invalid_token\",error_description=\"[A056301] The access token does not exist.\",error_uri=\"https://docs.authlete.com/#A056301\""
+        "Bearer error=\"invalid_token\",error_description=\"[A057302] The access token does not exist.\",error_uri=\"https://docs.authlete.com/#A057302\""
     );
 }
 

@@ -148,7 +148,7 @@ async fn injected_429_answers_the_next_calls_on_one_api_with_rate_limit_headers(
     let (status, body) = emu.call("auth/token", json!({})).await;
     assert_eq!(
         (status, body["action"].as_str()),
-        (200, Some("BAD_REQUEST"))
+        (200, Some("INTERNAL_SERVER_ERROR"))
     );
 }
 
