@@ -112,7 +112,9 @@ async fn stalling_receiver() -> (String, tokio::task::JoinHandle<()>) {
 
 #[actix_web::test]
 async fn a_2xx_whose_body_never_arrives_is_delivered_not_retried() {
-    let h = Harness::start_with(|s| s.notifications.timeout = Duration::from_millis(300));
+    // Long enough for the head to arrive on a busy machine: the attempt ends at this timeout,
+    // waiting for the body.
+    let h = Harness::start_with(|s| s.notifications.timeout = Duration::from_millis(1000));
     let (endpoint, receiver) = stalling_receiver().await;
     h.send(h.notification(&endpoint)).await;
     h.counted("delivered", 1.0).await;
