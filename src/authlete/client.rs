@@ -71,14 +71,23 @@ impl AuthleteClient {
     {
         let started = Instant::now();
         let outcome = self.post_envelope::<Req, Resp>(api, body, request_id).await;
-        let label = match &outcome {
+        let (label, result_code) = match &outcome {
             Ok(resp) => {
                 self.target.warnings.log(api, resp.warnings(), request_id);
-                resp.action().label()
+                (resp.action().label(), resp.result_code())
             }
-            Err(e) => e.metric_action(),
+            Err(e) => (e.metric_action(), None),
         };
         self.observe(api, label, started);
+        log::debug!(
+            target: "authlete",
+            request_id = request_id,
+            api = api.name(),
+            action = label,
+            result_code = result_code.unwrap_or("-"),
+            latency_ms = started.elapsed().as_millis() as u64;
+            "Authlete answered"
+        );
         outcome.map_err(|e| self.failure(api, e, request_id))
     }
 
@@ -112,9 +121,9 @@ impl AuthleteClient {
     /// Logs a failure once, with its cause, and settles the `Retry-After` clients get.
     fn failure(&self, api: Api, error: UpstreamError, request_id: &str) -> AuthleteFailure {
         if error.is_transient() {
-            log::warn!("request_id={request_id} api={} {error}", api.name());
+            log::warn!(request_id = request_id, api = api.name(); "Authlete call failed: {error}");
         } else {
-            log::error!("request_id={request_id} api={} {error}", api.name());
+            log::error!(request_id = request_id, api = api.name(); "Authlete call failed: {error}");
         }
         let retry_after_secs = error
             .retry_after()
@@ -171,7 +180,9 @@ impl AuthleteClient {
             let request = self.request(api, payload.is_some(), request_id);
             match outbound::send(request, payload.clone(), read, deadline).await {
                 Err(failure) if attempt == 1 && failure.retry_safe() => {
-                    log::debug!("request_id={request_id} {failure}; retrying once");
+                    log::debug!(
+                        request_id = request_id; "{failure}; retrying once"
+                    );
                 }
                 outcome => break outcome,
             }

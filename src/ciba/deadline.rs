@@ -111,7 +111,9 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
     let request_id = &entry.request.request_id;
     if reclaimed {
         bridge.metrics.deadlines_reclaimed.inc();
-        log::info!("request_id={request_id} took over a deadline whose lease ran out");
+        log::info!(
+            request_id = request_id; "took over a deadline whose lease ran out"
+        );
     }
     bridge.hold_deadline(&ticket, &lease);
     let state = &bridge.state;
@@ -122,7 +124,7 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
         Renewed::Done(false) => bridge.give_back(&ticket, &lease).await,
         Renewed::Lost => {
             log::info!(
-                "request_id={request_id} the deadline's lease was lost; its new holder runs it"
+                request_id = request_id; "the deadline's lease was lost; its new holder runs it"
             );
         }
     }
@@ -176,8 +178,7 @@ async fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
         Ok(found) => found.is_some(),
         Err(e) => {
             log::warn!(
-                "request_id={} the deadline could not check the registry ({e}); it goes ahead",
-                entry.request.request_id
+                request_id = entry.request.request_id; "the deadline could not check the registry ({e}); it goes ahead"
             );
             true
         }
@@ -241,7 +242,7 @@ async fn fail_until_answered(
         }
         let Some(place) = place else {
             log::error!(
-                "request_id={request_id} no notification queue place until the request \
+                request_id = request_id; "no notification queue place until the request \
                  expired; the deadline's /complete was not sent"
             );
             return Some(Ended::GaveUp);
@@ -272,14 +273,16 @@ async fn fail_until_answered(
             Ok(Claimed::Done) => return None,
             // The call goes ahead unclaimed: Authlete's one-shot /complete keeps it single.
             Err(e) => {
-                log::warn!("request_id={request_id} the deadline runs without its claim: {e}");
+                log::warn!(
+                    request_id = request_id; "the deadline runs without its claim: {e}"
+                );
                 let call = completion.run(context, Some(place), &bridge.metrics);
                 bridge.background.track(call).await
             }
         };
         if outcome == Outcome::AlreadyDecided && maybe_applied {
             log::warn!(
-                "request_id={request_id} an earlier deadline /complete that timed out was \
+                request_id = request_id; "an earlier deadline /complete that timed out was \
                  applied; its notification is lost"
             );
             return Some(Ended::AppliedUnseen);
@@ -291,13 +294,13 @@ async fn fail_until_answered(
         };
         if bridge.clock.now() + wait >= expiry {
             log::error!(
-                "request_id={request_id} the deadline's /complete got no answer before the \
+                request_id = request_id; "the deadline's /complete got no answer before the \
                  request expired ({outcome:?}); the client is not notified"
             );
             return Some(Ended::GaveUp);
         }
         log::warn!(
-            "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
+            request_id = request_id; "the deadline's /complete got no answer ({outcome:?}); \
              retry {retry} in {wait:?}"
         );
         let pause = bridge.clock.sleep_until(bridge.clock.instant() + wait);

@@ -16,6 +16,7 @@ use super::decision::DecisionClaims;
 use super::DeliveryMode;
 use crate::directory::Query;
 use crate::outbox::NotificationPlace;
+use crate::telemetry::{self, Scope, TraceContext};
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
@@ -94,8 +95,20 @@ pub async fn decide(
     let (reply, outcome) = oneshot::channel();
     let job_bridge = bridge.clone();
     let request_id = request_id.to_owned();
+    // The detached work continues the backchannel request's trace (SPEC §13).
+    let trace = claims
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+        .map(|parent| parent.child())
+        .or_else(|| telemetry::current().map(|s| s.trace))
+        .unwrap_or_else(TraceContext::start);
+    let scope = Scope {
+        trace,
+        request_id: Some(request_id.clone()),
+    };
     let submitted = bridge.background.spawn_tracked(move |context| {
-        async move {
+        telemetry::scope(scope, async move {
             let bridge = &job_bridge;
             // One report per request: a decision or deadline in flight, or one Authlete
             // answered, wins without another call (SPEC §5.3).
@@ -111,7 +124,9 @@ pub async fn decide(
                 }
                 Ok(Claimed::Busy | Claimed::Done) => Outcome::AlreadyDecided,
                 Err(e) => {
-                    log::warn!("request_id={request_id} the completion claim was not taken: {e}");
+                    log::warn!(
+                        request_id = request_id; "the completion claim was not taken: {e}"
+                    );
                     Outcome::Unavailable {
                         retry_after_secs: bridge.retry_after_secs,
                     }
@@ -119,7 +134,7 @@ pub async fn decide(
             };
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
-        }
+        })
         .boxed_local()
     });
     if !submitted {
@@ -227,7 +242,9 @@ async fn verdict(
         .lookup(query, &context.directory)
         .await
         .map_err(|e| {
-            log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
+            log::warn!(
+                request_id = request_id; "directory lookup for /complete failed: {e:?}"
+            );
             Outcome::Unavailable {
                 retry_after_secs: bridge.retry_after_secs,
             }

@@ -34,6 +34,11 @@ pub struct DecisionClaims {
     pub issued_at: u64,
     /// Unix seconds: the auth_req_id's expiry.
     pub expires_at: u64,
+    /// The backchannel request's trace position (W3C `traceparent`), so that the decision,
+    /// `/complete`, the notification and the deadline continue its trace (SPEC §13). Absent
+    /// from tokens sealed before traces were kept; never a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Why a token was refused; every case answers 401 `invalid_token`.
@@ -169,6 +174,7 @@ mod tests {
             acrs: vec![],
             issued_at: 1000,
             expires_at: 1600,
+            traceparent: None,
         }
     }
 

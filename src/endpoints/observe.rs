@@ -1,5 +1,6 @@
 //! The access log and the HTTP metrics, for every request on the public listener; it also
-//! assigns the request id.
+//! assigns the request id and the trace context (SPEC §13): an incoming `traceparent` is
+//! continued, else a trace starts here; the rest of the request runs in that scope.
 
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use actix_web::{web, Error, HttpMessage};
 
 use crate::app::AppState;
 use crate::http::request_id::{RequestId, X_REQUEST_ID};
+use crate::telemetry::{self, Scope, TraceContext, TRACEPARENT};
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {
@@ -33,7 +35,18 @@ pub async fn observe(
     req.extensions_mut().insert(id.clone());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = method_label(req.method());
-    let mut res = next.call(req).await?;
+    let trace = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse)
+        .map(|parent| parent.child())
+        .unwrap_or_else(TraceContext::start);
+    let scope = Scope {
+        trace,
+        request_id: Some(id.0.clone()),
+    };
+    let mut res = telemetry::scope(scope, next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
@@ -62,11 +75,17 @@ pub async fn observe(
         .client_ip(res.request())
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "-".into());
+    let latency_ms = (elapsed.as_secs_f64() * 10_000.0).round() / 10.0;
     log::info!(
         target: "access",
-        "request_id={} client_ip={client_ip} method={method} route={route} status={status} latency_ms={:.1}",
-        id.as_str(),
-        elapsed.as_secs_f64() * 1000.0
+        request_id = id.as_str(),
+        trace_id = trace.trace_id_hex().as_str(),
+        client_ip = client_ip.as_str(),
+        method = method,
+        route = route.as_str(),
+        status = status,
+        latency_ms = latency_ms;
+        "{method} {route} {status}"
     );
     Ok(res)
 }

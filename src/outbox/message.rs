@@ -32,6 +32,8 @@ pub struct Notification {
     pub expires_at: SystemTime,
     /// The `X-Request-Id` of the decision, for logs.
     pub request_id: String,
+    /// The `traceparent` of the span that made it: deliveries continue that trace (SPEC §13).
+    pub traceparent: Option<String>,
 }
 
 /// A device webhook message; the body is built by the caller.
@@ -43,6 +45,8 @@ pub struct WebhookMessage {
     /// Retries stop here.
     pub deadline: SystemTime,
     pub request_id: String,
+    /// The `traceparent` of the span that made it: deliveries continue that trace (SPEC §13).
+    pub traceparent: Option<String>,
 }
 
 // Bodies carry tokens (push mode) and decision tokens (webhook), and the auth_req_id is a

@@ -210,14 +210,16 @@ impl Outbox {
                 None => Job::Webhook(message, place),
             };
             if self.jobs.send(job).is_err() {
-                log::error!("request_id={request_id} webhook {id} lost: the outbox has stopped");
+                log::error!(
+                    request_id = request_id; "webhook {id} lost: the outbox has stopped"
+                );
             }
             return;
         } else {
             "the webhook queue is full"
         };
         log::warn!(
-            "request_id={request_id} webhook {} dropped: {refusal}",
+            request_id = request_id; "webhook {} dropped: {refusal}",
             message.id
         );
     }

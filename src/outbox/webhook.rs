@@ -34,6 +34,9 @@ struct Stored {
     body: String,
     deadline_ms: u64,
     request_id: String,
+    /// Absent from messages stored before traces were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
 }
 
 impl Message for WebhookMessage {
@@ -53,6 +56,10 @@ impl Message for WebhookMessage {
         &self.request_id
     }
 
+    fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
+    }
+
     fn to_bytes(&self) -> Vec<u8> {
         let deadline = self.deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
         let stored = Stored {
@@ -60,6 +67,7 @@ impl Message for WebhookMessage {
             body: self.body.clone(),
             deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
             request_id: self.request_id.clone(),
+            traceparent: self.traceparent.clone(),
         };
         // Serialising strings and numbers cannot fail.
         serde_json::to_vec(&stored).unwrap_or_default()
@@ -72,6 +80,7 @@ impl Message for WebhookMessage {
             body: s.body,
             deadline: UNIX_EPOCH + Duration::from_millis(s.deadline_ms),
             request_id: s.request_id,
+            traceparent: s.traceparent,
         })
     }
 
@@ -112,8 +121,7 @@ impl Message for WebhookMessage {
             return Next::End(Ended::GaveUp);
         };
         log::debug!(
-            "request_id={} webhook {} retried ({})",
-            self.request_id,
+            request_id = self.request_id; "webhook {} retried ({})",
             self.id,
             progress.last
         );
@@ -123,15 +131,20 @@ impl Message for WebhookMessage {
     fn report(&self, _worker: &Worker, progress: &Progress, end: Ended) {
         let request_id = &self.request_id;
         match end {
-            Ended::Accepted => log::debug!("request_id={request_id} webhook {} accepted", self.id),
+            Ended::Accepted => log::debug!(
+                request_id = request_id; "webhook {} accepted",
+                self.id
+            ),
             Ended::GaveUp => log::warn!(
-                "request_id={request_id} webhook {} not accepted before its deadline after {} \
-                 attempts (last: {})",
+                request_id = request_id; "webhook {} not accepted before its deadline after {} \
+            attempts (last: {})",
                 self.id,
                 progress.attempts,
                 progress.last
             ),
-            Ended::Dropped(why) => log::warn!("request_id={request_id} {why}; message dropped"),
+            Ended::Dropped(why) => log::warn!(
+                request_id = request_id; "{why}; message dropped"
+            ),
         }
     }
 

@@ -39,6 +39,7 @@ mod state_outbox;
 mod support;
 mod tls;
 mod token;
+mod tracing;
 mod upstream;
 mod userinfo;
 mod webhook;

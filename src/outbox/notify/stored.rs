@@ -18,6 +18,9 @@ pub(super) struct Stored {
     ticket: String,
     expires_at_ms: u64,
     request_id: String,
+    /// Absent from messages stored before traces were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
 }
 
 impl From<&Notification> for Stored {
@@ -32,6 +35,7 @@ impl From<&Notification> for Stored {
             ticket: n.ticket.clone(),
             expires_at_ms: u64::try_from(expires.as_millis()).unwrap_or(u64::MAX),
             request_id: n.request_id.clone(),
+            traceparent: n.traceparent.clone(),
         }
     }
 }
@@ -57,6 +61,7 @@ impl Stored {
             ticket: s.ticket,
             expires_at: UNIX_EPOCH + Duration::from_millis(s.expires_at_ms),
             request_id: s.request_id,
+            traceparent: s.traceparent,
         })
     }
 }

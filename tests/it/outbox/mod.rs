@@ -70,6 +70,7 @@ impl Harness {
             ticket: "ticket-1".to_owned(),
             expires_at: self.now() + Duration::from_secs(600),
             request_id: "req-1".to_owned(),
+            traceparent: None,
         }
     }
 

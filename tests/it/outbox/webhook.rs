@@ -35,6 +35,7 @@ fn message(h: &Harness) -> WebhookMessage {
         body: MESSAGE.to_owned(),
         deadline: h.now() + Duration::from_secs(600),
         request_id: "req-7".to_owned(),
+        traceparent: None,
     }
 }
 

@@ -26,7 +26,7 @@ pub use answers::*;
 pub use configs::*;
 pub use eventually::{eventually, received_at_least};
 pub use outside::installed_or_skipped;
-pub use process::GatewayProcess;
+pub use process::{GatewayProcess, Lines};
 pub use redis_cluster::RedisCluster;
 pub use redis_server::{free_port, RedisServer, SharedRedis};
 pub use relay::Relay;
