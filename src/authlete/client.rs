@@ -15,6 +15,7 @@ use super::error::{AuthleteFailure, UpstreamError};
 use super::target::AuthleteTarget;
 use crate::metrics::Metrics;
 use crate::outbound::{self, Addresses, ClientSettings, ReadBody};
+use crate::telemetry::{self, KeyValue, SpanKind, SpanSpec};
 
 /// Largest Authlete answer the gateway reads; token responses with ID tokens stay far below.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -70,7 +71,22 @@ impl AuthleteClient {
         Resp: DeserializeOwned + Envelope,
     {
         let started = Instant::now();
-        let outcome = self.post_envelope::<Req, Resp>(api, body, request_id).await;
+        let outcome = telemetry::in_span(
+            || span(api),
+            self.post_envelope::<Req, Resp>(api, body, request_id),
+            |outcome| match outcome {
+                Ok(resp) => {
+                    let mut attributes =
+                        vec![KeyValue::new("authlete.action", resp.action().label())];
+                    if let Some(code) = resp.result_code() {
+                        attributes.push(KeyValue::new("authlete.result_code", code.to_owned()));
+                    }
+                    attributes
+                }
+                Err(e) => vec![KeyValue::new("authlete.action", e.metric_action())],
+            },
+        )
+        .await;
         let (label, result_code) = match &outcome {
             Ok(resp) => {
                 self.target.warnings.log(api, resp.warnings(), request_id);
@@ -98,7 +114,15 @@ impl AuthleteClient {
         request_id: &str,
     ) -> Result<RawResponse, AuthleteFailure> {
         let started = Instant::now();
-        let outcome = self.exchange(api, None, request_id).await;
+        let outcome = telemetry::in_span(
+            || span(api),
+            self.exchange(api, None, request_id),
+            |outcome| match outcome {
+                Ok(_) => Vec::new(),
+                Err(e) => vec![KeyValue::new("authlete.action", e.metric_action())],
+            },
+        )
+        .await;
         let label = match &outcome {
             Ok(_) => super::api::DOCUMENT_SERVED,
             Err(e) => e.metric_action(),
@@ -217,5 +241,15 @@ impl AuthleteClient {
             TimeoutClass::Token => self.target.token_timeout,
             TimeoutClass::Complete => self.target.complete_timeout,
         }
+    }
+}
+
+/// One span per Authlete call (SPEC §13): its API; the action and result code come at the end.
+fn span(api: Api) -> SpanSpec {
+    SpanSpec {
+        name: format!("authlete {}", api.name()).into(),
+        kind: SpanKind::Client,
+        attributes: vec![KeyValue::new("authlete.api", api.name())],
+        links: Vec::new(),
     }
 }

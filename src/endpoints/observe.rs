@@ -12,7 +12,7 @@ use actix_web::{web, Error, HttpMessage};
 
 use crate::app::AppState;
 use crate::http::request_id::{RequestId, X_REQUEST_ID};
-use crate::telemetry::{self, Scope, TraceContext, TRACEPARENT};
+use crate::telemetry::{self, KeyValue, Scope, SpanKind, SpanSpec, TraceContext, TRACEPARENT};
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {
@@ -35,16 +35,32 @@ pub async fn observe(
     req.extensions_mut().insert(id.clone());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = method_label(req.method());
-    let trace = req
+    let incoming = req
         .headers()
         .get(TRACEPARENT)
         .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::parse)
-        .map(|parent| parent.child())
-        .unwrap_or_else(TraceContext::start);
+        .and_then(TraceContext::parse);
+    let tracer = state.as_ref().and_then(|s| s.tracing.tracer());
+    let (mut span, trace) = match &tracer {
+        Some(tracer) => {
+            let spec = SpanSpec {
+                name: format!("{method} request").into(),
+                kind: SpanKind::Server,
+                attributes: vec![KeyValue::new("http.request.method", method)],
+                links: Vec::new(),
+            };
+            let (span, trace) = telemetry::start(tracer, incoming.as_ref(), spec);
+            (Some(span), trace)
+        }
+        None => (
+            None,
+            incoming.map_or_else(TraceContext::start, |parent| parent.child()),
+        ),
+    };
     let scope = Scope {
         trace,
         request_id: Some(id.0.clone()),
+        tracer,
     };
     let mut res = telemetry::scope(scope, next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
@@ -60,6 +76,16 @@ pub async fn observe(
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
+    if let Some(span) = &mut span {
+        use opentelemetry::trace::Span as _;
+        span.update_name(format!("{method} {route}"));
+        span.set_attribute(KeyValue::new("http.route", route.clone()));
+        span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status),
+        ));
+        span.end();
+    }
     state
         .metrics
         .http_requests

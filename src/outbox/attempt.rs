@@ -10,7 +10,7 @@ use prometheus::Gauge;
 
 use super::worker::Worker;
 use crate::state::OutboxKind;
-use crate::telemetry::{self, Scope, TraceContext};
+use crate::telemetry::{self, Scope, SpanKind, SpanSpec, TraceContext};
 
 /// How far a message's delivery got: attempts made (on any replica, with `redis`) and the last
 /// answer, for the final report.
@@ -76,17 +76,26 @@ pub(super) trait Message: Sized + 'static {
 
 /// Runs one attempt in the trace of the request that made `message` (SPEC §13), so that its
 /// logs name that trace and its POST carries it on.
-pub(super) async fn traced<M: Message, T>(message: &M, attempt: impl Future<Output = T>) -> T {
-    match message.traceparent().and_then(TraceContext::parse) {
-        Some(parent) => {
-            let scope = Scope {
-                trace: parent.child(),
-                request_id: Some(message.request_id().to_owned()),
-            };
-            telemetry::scope(scope, attempt).await
-        }
-        None => attempt.await,
-    }
+pub(super) async fn traced<M: Message, T>(
+    worker: &Worker,
+    message: &M,
+    attempt: impl Future<Output = T>,
+) -> T {
+    let Some(parent) = message.traceparent().and_then(TraceContext::parse) else {
+        return attempt.await;
+    };
+    let scope = Scope {
+        trace: parent,
+        request_id: Some(message.request_id().to_owned()),
+        tracer: worker.config.tracer.clone(),
+    };
+    let spec = || SpanSpec {
+        name: format!("{} attempt", M::KIND.label()).into(),
+        kind: SpanKind::Client,
+        attributes: Vec::new(),
+        links: Vec::new(),
+    };
+    telemetry::scope(scope, telemetry::in_span(spec, attempt, |_| Vec::new())).await
 }
 
 /// Delivers `message` from this process: attempts until one ends it, waiting between them on
@@ -94,7 +103,7 @@ pub(super) async fn traced<M: Message, T>(message: &M, attempt: impl Future<Outp
 pub(super) async fn deliver_here<M: Message>(worker: &Rc<Worker>, message: &M) {
     let mut progress = Progress::new(0, M::not_attempted());
     loop {
-        match traced(message, message.step(worker, &mut progress)).await {
+        match traced(worker, message, message.step(worker, &mut progress)).await {
             Next::End(end) => return message.report(worker, &progress, end),
             Next::Retry(wait) => pause(worker, wait).await,
         }

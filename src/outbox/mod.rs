@@ -82,6 +82,7 @@ impl Outbox {
         metrics: Metrics,
         clock: SharedClock,
         shared: Option<SharedOutbox>,
+        tracer: Option<crate::telemetry::Tracer>,
     ) -> Result<Arc<Self>, String> {
         let n = &settings.notifications;
         warn_relaxations(settings);
@@ -101,6 +102,7 @@ impl Outbox {
             max_in_flight: n.max_in_flight.max(1),
             max_in_flight_per_host: n.max_in_flight_per_host.max(1),
             webhook: webhook_target::WebhookTarget::from_settings(settings)?,
+            tracer,
         };
         let webhook_configured = config.webhook.is_some();
         let fleet = shared.map(|store| FleetHandle {

@@ -105,7 +105,7 @@ async fn deliver_claimed<M: Message>(worker: &Rc<Worker>, fleet: &Fleet, claimed
         _ => "expired before the next attempt",
     };
     let mut progress = Progress::new(claimed.attempts, before);
-    let step = super::attempt::traced(&message, message.step(worker, &mut progress));
+    let step = super::attempt::traced(worker, &message, message.step(worker, &mut progress));
     let next = renewing(store, kind, id, fleet.lease, step).await;
     match next {
         Next::End(end) => match store.finish(kind, id).await {
@@ -172,7 +172,8 @@ pub(super) async fn deliver_unstored<M: Message>(
             );
             return;
         }
-        match super::attempt::traced(&message, message.step(&worker, &mut progress)).await {
+        match super::attempt::traced(&worker, &message, message.step(&worker, &mut progress)).await
+        {
             Next::End(end) => return message.report(&worker, &progress, end),
             Next::Retry(wait) => pause(&worker, wait).await,
         }

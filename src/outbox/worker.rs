@@ -26,6 +26,8 @@ pub(super) struct WorkerConfig {
     pub max_in_flight: usize,
     pub max_in_flight_per_host: usize,
     pub webhook: Option<WebhookTarget>,
+    /// Delivery attempts are spans of the request's trace when spans are recorded.
+    pub tracer: Option<crate::telemetry::Tracer>,
 }
 
 /// The thread's shared state.

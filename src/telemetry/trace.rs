@@ -118,10 +118,12 @@ fn decode_lower_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
 pub struct Scope {
     pub trace: TraceContext,
     pub request_id: Option<String>,
+    /// The application's tracer, when spans are recorded (`telemetry.otlp_endpoint`).
+    pub tracer: Option<super::Tracer>,
 }
 
 tokio::task_local! {
-    static CURRENT: Scope;
+    pub(super) static CURRENT: Scope;
 }
 
 /// Runs `fut` with `scope` as the current trace context.

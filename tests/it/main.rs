@@ -31,6 +31,7 @@ mod shared_outbox;
 mod shared_polling;
 mod shared_registry;
 mod shutdown;
+mod spans;
 mod state;
 mod state_acl;
 mod state_cluster;

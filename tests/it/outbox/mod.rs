@@ -51,7 +51,7 @@ impl Harness {
         adjust(&mut settings);
         let metrics = authlete_gateway::startup::metrics();
         let clock = Arc::new(ManualClock::new());
-        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None).unwrap();
+        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None, None).unwrap();
         Self {
             outbox,
             metrics,

@@ -168,6 +168,12 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
         allow_insecure_http: false,
     });
     let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
-    let built = Outbox::new(&settings, authlete_gateway::startup::metrics(), clock, None);
+    let built = Outbox::new(
+        &settings,
+        authlete_gateway::startup::metrics(),
+        clock,
+        None,
+        None,
+    );
     assert!(built.err().is_some_and(|e| e.contains("https")));
 }
