@@ -26,6 +26,7 @@ use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
 use crate::outbox::NotificationPlace;
 use crate::state::{Deadlines as _, DueDeadline};
+use crate::telemetry::{self, Scope, TraceContext};
 
 /// How often a replica claims the shared deadlines that fell due (± a quarter).
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
@@ -135,6 +136,26 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
 /// `TRANSACTION_FAILED`, a poll request only leaves the lists. False when shutdown stopped it
 /// before an answer.
 async fn end(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) -> bool {
+    // The deadline's `/complete` and notification continue the backchannel request's trace.
+    let Some(trace) = entry
+        .request
+        .claims
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+    else {
+        return end_request(bridge, context, entry, listed).await;
+    };
+    let scope = Scope {
+        trace: trace.child(),
+        request_id: Some(entry.request.request_id.clone()),
+        tracer: None,
+        notes: None,
+    };
+    telemetry::scope(scope, end_request(bridge, context, entry, listed)).await
+}
+
+async fn end_request(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) -> bool {
     if !entry
         .request
         .claims

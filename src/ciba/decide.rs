@@ -106,6 +106,7 @@ pub async fn decide(
             .unwrap_or_else(TraceContext::start),
         request_id: Some(request_id.clone()),
         tracer: here.and_then(|s| s.tracer),
+        notes: None,
     };
     let decision = decided.label();
     let submitted = bridge.background.spawn_tracked(move |context| {

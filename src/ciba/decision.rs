@@ -232,6 +232,21 @@ mod tests {
     }
 
     #[test]
+    fn tokens_sealed_without_a_trace_still_open_and_the_trace_travels_when_present() {
+        let keys = keys(&[KEY_A]);
+        let old = serde_json::to_value(claims()).unwrap_or_default();
+        assert!(old.get("traceparent").is_none(), "None is left out: {old}");
+        let token = keys.seal(&claims()).unwrap_or_default();
+        assert_eq!(keys.open(&token, 1100), Ok(claims()));
+        let traced = DecisionClaims {
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+            ..claims()
+        };
+        let token = keys.seal(&traced).unwrap_or_default();
+        assert_eq!(keys.open(&token, 1100), Ok(traced));
+    }
+
+    #[test]
     fn keys_must_be_32_bytes_of_base64() {
         let list = SecretList(vec![Secret::new("c2hvcnQ=")]);
         assert!(DecisionKeys::from_config(&list).is_err());

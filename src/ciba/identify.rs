@@ -281,6 +281,7 @@ impl Identification<'_> {
             );
         };
         let key = request_key(auth_req_id);
+        crate::telemetry::annotate(|| crate::telemetry::auth_req_id_note(auth_req_id));
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
         if let Err(e) = reservation.commit(key, lifetime).await {
             return Ok(self.untracked("its pending place", &e));

@@ -12,7 +12,9 @@ use actix_web::{web, Error, HttpMessage};
 
 use crate::app::AppState;
 use crate::http::request_id::{RequestId, X_REQUEST_ID};
-use crate::telemetry::{self, KeyValue, Scope, SpanKind, SpanSpec, TraceContext, TRACEPARENT};
+use crate::telemetry::{
+    self, KeyValue, Notes, Scope, SpanKind, SpanSpec, TraceContext, TRACEPARENT,
+};
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {
@@ -57,10 +59,12 @@ pub async fn observe(
             incoming.map_or_else(TraceContext::start, |parent| parent.child()),
         ),
     };
+    let notes = span.as_ref().map(|_| Notes::default());
     let scope = Scope {
         trace,
         request_id: Some(id.0.clone()),
         tracer,
+        notes: notes.clone(),
     };
     let mut res = telemetry::scope(scope, next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
@@ -84,6 +88,11 @@ pub async fn observe(
             "http.response.status_code",
             i64::from(status),
         ));
+        if let Some(Ok(mut notes)) = notes.as_ref().map(|n| n.lock()) {
+            for note in notes.drain(..) {
+                span.set_attribute(note);
+            }
+        }
         span.end();
     }
     state

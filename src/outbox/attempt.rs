@@ -88,6 +88,7 @@ pub(super) async fn traced<M: Message, T>(
         trace: parent,
         request_id: Some(message.request_id().to_owned()),
         tracer: worker.config.tracer.clone(),
+        notes: None,
     };
     let spec = || SpanSpec {
         name: format!("{} attempt", M::KIND.label()).into(),

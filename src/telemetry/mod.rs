@@ -12,4 +12,6 @@ pub use opentelemetry::trace::SpanKind;
 pub use opentelemetry::KeyValue;
 pub use spans::{in_span, start, SpanSpec, Tracer, Tracing};
 pub(crate) use trace::with_current;
-pub use trace::{current, scope, Scope, TraceContext, TRACEPARENT};
+pub use trace::{
+    annotate, auth_req_id_note, current, scope, Notes, Scope, TraceContext, TRACEPARENT,
+};

@@ -120,6 +120,34 @@ pub struct Scope {
     pub request_id: Option<String>,
     /// The application's tracer, when spans are recorded (`telemetry.otlp_endpoint`).
     pub tracer: Option<super::Tracer>,
+    /// Attributes for the incoming request's span, added by the handler (`annotate`).
+    pub notes: Option<Notes>,
+}
+
+/// Attributes a handler adds to its request's span; at most `MAX_NOTES`.
+pub type Notes = std::sync::Arc<std::sync::Mutex<Vec<opentelemetry::KeyValue>>>;
+
+const MAX_NOTES: usize = 8;
+
+/// Adds an attribute to the current request's span, when one is recorded; `note` runs only then.
+pub fn annotate(note: impl FnOnce() -> opentelemetry::KeyValue) {
+    let _ = CURRENT.try_with(|scope| {
+        if let Some(notes) = &scope.notes {
+            if let Ok(mut notes) = notes.lock() {
+                if notes.len() < MAX_NOTES {
+                    notes.push(note());
+                }
+            }
+        }
+    });
+}
+
+/// The attribute that lets a trace search join a backchannel request and its token polls:
+/// the first 8 bytes of the auth_req_id's SHA-256, as the logs name it; nothing a reader can use.
+pub fn auth_req_id_note(auth_req_id: &str) -> opentelemetry::KeyValue {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(auth_req_id.as_bytes());
+    opentelemetry::KeyValue::new("ciba.auth_req_id_sha256", hex::encode(&digest[..8]))
 }
 
 tokio::task_local! {

@@ -183,9 +183,17 @@ async fn one_ping_flow_exports_the_spans_of_every_step_joined_to_the_backchannel
         .unwrap();
     assert!(traceparent.contains(&hex::encode(trace)), "{traceparent}");
 
+    // The token poll is the client's own trace; a search by the auth_req_id's fingerprint
+    // joins it to the backchannel request.
     let token = by_name(&spans, "POST /token");
     let token_call = by_name(&spans, "authlete token");
     child_of(token_call, token);
+    let fingerprint = attribute(backchannel, "ciba.auth_req_id_sha256").expect("a fingerprint");
+    assert_eq!(fingerprint.len(), 16);
+    assert_eq!(
+        attribute(token, "ciba.auth_req_id_sha256"),
+        Some(fingerprint)
+    );
 
     let secrets = [
         "ping-secret",
