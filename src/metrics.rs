@@ -4,6 +4,9 @@
 //! raw paths, tokens, hints or client ids. Every combination known in advance is exported at 0
 //! from the start (`startup::metrics`, which knows every vocabulary).
 
+mod buckets;
+mod standard;
+
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
     Registry, TextEncoder,
@@ -13,9 +16,16 @@ use prometheus::{
 /// (`timeout`, or `late` when the user was first), and `unknown` when Authlete's answer did not
 /// tell.
 pub const DECISIONS: [&str; 6] = ["approve", "deny", "fail", "timeout", "late", "unknown"];
-/// The `outcome` labels of `gateway_notifications_total`: the final outcomes, and `retried`
-/// once per attempt after the first.
-pub const NOTIFICATION_OUTCOMES: [&str; 5] = ["delivered", "failed", "blocked", "retried", "lost"];
+/// The `outcome` labels of `gateway_notifications_total`: one per notification, at its end.
+pub const NOTIFICATION_OUTCOMES: [&str; 5] =
+    ["delivered", "failed", "blocked", "abandoned", "lost"];
+/// The `result` labels of the attempt counters of notifications and webhook messages: the
+/// answer's status class, or no answer.
+pub const ATTEMPT_RESULTS: [&str; 6] = ["2xx", "3xx", "4xx", "5xx", "timeout", "connect_error"];
+/// The `outcome` labels of `gateway_webhook_messages_total`: one per message, at its end.
+pub const WEBHOOK_OUTCOMES: [&str; 3] = ["delivered", "failed", "abandoned"];
+/// The `status_class` labels of `gateway_http_request_duration_seconds`.
+pub const STATUS_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 /// The `result` labels of `gateway_cache_requests_total`.
 pub const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
 /// The `result` labels of `gateway_state_operations_total`.
@@ -32,7 +42,14 @@ pub struct Metrics {
     pub backchannel_failures: IntCounterVec,
     pub device_decisions: IntCounterVec,
     pub notifications: IntCounterVec,
+    /// Enqueue to final outcome, per mode.
     pub notification_duration: HistogramVec,
+    /// One per notification attempt, by the answer's class.
+    pub notification_attempts: IntCounterVec,
+    /// One per device webhook message, at its end.
+    pub webhook_messages: IntCounterVec,
+    /// One per device webhook attempt, by the answer's class.
+    pub webhook_attempts: IntCounterVec,
     pub cache_requests: IntCounterVec,
     pub pending_requests: Gauge,
     pub slow_down: IntCounter,
@@ -51,10 +68,6 @@ pub struct Metrics {
     pub outbox_reclaimed: IntCounterVec,
 }
 
-const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels)
         .unwrap_or_else(|e| panic!("metric {name}: {e}"));
@@ -69,8 +82,13 @@ fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeV
     metric
 }
 
-fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
-    let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+fn histogram(
+    registry: &Registry,
+    (name, help): (&str, &str),
+    labels: &[&str],
+    buckets: Vec<f64>,
+) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).buckets(buckets);
     let metric = HistogramVec::new(opts, labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
     register(registry, Box::new(metric.clone()));
     metric
@@ -84,10 +102,19 @@ fn register(registry: &Registry, metric: Box<dyn prometheus::core::Collector>) {
 }
 
 impl Metrics {
-    #[allow(clippy::expect_used)] // see `register`
+    /// Every metric, with the default `Bounds`.
     pub fn new() -> Self {
+        Self::with_bounds(Bounds::default())
+    }
+
+    /// Every metric, with histogram buckets reaching `bounds`.
+    #[allow(clippy::expect_used)] // see `register`
+    pub fn with_bounds(bounds: Bounds) -> Self {
         let registry = Registry::new();
         let r = &registry;
+        standard::register_process(r);
+        standard::register_build_info(r);
+        let latency = || buckets::latency(bounds);
         let pending_requests = Gauge::new(
             "gateway_ciba_pending_requests",
             "Issued CIBA requests awaiting a decision at this replica",
@@ -130,9 +157,12 @@ impl Metrics {
             ),
             http_duration: histogram(
                 r,
-                "gateway_http_request_duration_seconds",
-                "Time to answer a public request",
-                &["route"],
+                (
+                    "gateway_http_request_duration_seconds",
+                    "Time to answer a public request, by route and status class",
+                ),
+                &["route", "status_class"],
+                latency(),
             ),
             authlete_requests: counter(
                 r,
@@ -142,9 +172,12 @@ impl Metrics {
             ),
             authlete_duration: histogram(
                 r,
-                "gateway_authlete_request_duration_seconds",
-                "Duration of calls to Authlete",
+                (
+                    "gateway_authlete_request_duration_seconds",
+                    "Duration of calls to Authlete",
+                ),
                 &["api"],
+                latency(),
             ),
             backchannel_failures: counter(
                 r,
@@ -161,14 +194,35 @@ impl Metrics {
             notifications: counter(
                 r,
                 "gateway_notifications_total",
-                "Client notifications by mode and outcome",
+                "Client notifications by mode and final outcome, one per notification",
                 &["mode", "outcome"],
             ),
             notification_duration: histogram(
                 r,
-                "gateway_notification_duration_seconds",
-                "Duration of notification attempts",
+                (
+                    "gateway_notification_duration_seconds",
+                    "Time from a notification's enqueue to its final outcome",
+                ),
                 &["mode"],
+                buckets::delivery(bounds),
+            ),
+            notification_attempts: counter(
+                r,
+                "gateway_notification_attempts_total",
+                "Client notification attempts by mode and result",
+                &["mode", "result"],
+            ),
+            webhook_messages: counter(
+                r,
+                "gateway_webhook_messages_total",
+                "Device webhook messages by type and final outcome, one per message",
+                &["type", "outcome"],
+            ),
+            webhook_attempts: counter(
+                r,
+                "gateway_webhook_attempts_total",
+                "Device webhook attempts by result",
+                &["result"],
             ),
             cache_requests: counter(
                 r,
@@ -184,9 +238,12 @@ impl Metrics {
             ),
             state_duration: histogram(
                 r,
-                "gateway_state_operation_duration_seconds",
-                "Duration of operations on the state backend",
+                (
+                    "gateway_state_operation_duration_seconds",
+                    "Duration of operations on the state backend",
+                ),
                 &["op"],
+                latency(),
             ),
             state_backend_up,
             deadlines_reclaimed,
@@ -225,6 +282,9 @@ impl Metrics {
         String::from_utf8(buffer).unwrap_or_default()
     }
 }
+
+pub use buckets::Bounds;
+pub use standard::{REVISION, VERSION};
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -20,7 +20,7 @@ use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
-use crate::outbox::{Outbox, WebhookMessage};
+use crate::outbox::{Outbox, WebhookMessage, WebhookType};
 use crate::state::{DeadlineLease, Deadlines as _, State};
 
 /// Everything the bridge and its background jobs share.
@@ -133,6 +133,7 @@ impl Bridge {
             return;
         }
         self.outbox.send_webhook(WebhookMessage {
+            kind: WebhookType::Cancelled,
             id: format!("{}.cancelled", entry.ciba_request_id),
             body: json!({"type": "cancelled", "request_id": entry.ciba_request_id}).to_string(),
             deadline: unix(entry.request.claims.expires_at + super::decision::EXPIRY_GRACE_SECS),

@@ -182,6 +182,7 @@ impl Completion<'_> {
                 auth_req_id: answer.auth_req_id.unwrap_or_default(),
                 ticket: self.claims.ticket.clone(),
                 expires_at: UNIX_EPOCH + Duration::from_secs(self.claims.expires_at),
+                enqueued_at: UNIX_EPOCH,
                 request_id: self.request_id.to_owned(),
                 traceparent: crate::telemetry::current().map(|s| s.trace.traceparent()),
             })

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::bridge::{unix, Bridge};
 use super::device::IssuedRequest;
 use super::registry::Entry;
-use crate::outbox::WebhookMessage;
+use crate::outbox::{WebhookMessage, WebhookType};
 use crate::state::StateError;
 
 /// Contacts the device for an issued request (SPEC §4 step 6), once, after the
@@ -42,6 +42,7 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
     );
     if bridge.is_webhook() {
         let message = WebhookMessage {
+            kind: WebhookType::AuthenticationRequest,
             id: entry.ciba_request_id.clone(),
             body: bridge.authentication_request(&entry),
             deadline: unix(entry.request.claims.issued_at) + after,

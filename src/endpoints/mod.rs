@@ -48,6 +48,22 @@ pub async fn not_found() -> Result<HttpResponse, GatewayError> {
     Err(GatewayError::NotFound)
 }
 
+/// The patterns of `public_routes`, for the `route` label's series exported at 0 (SPEC §8); a
+/// test checks that each one is served.
+pub const PUBLIC_ROUTES: [&str; 8] = [
+    "/backchannel/authentication",
+    "/token",
+    "/device/decisions",
+    "/.well-known/openid-configuration",
+    "/jwks",
+    "/introspection",
+    "/revocation",
+    "/userinfo",
+];
+
+/// The `route` label of a request no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
 /// The public listener's routes, relative to `public_url`'s path.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

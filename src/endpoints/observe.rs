@@ -27,6 +27,16 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
+/// The `status_class` label: `2xx` … `5xx` (an informational final status cannot happen).
+fn status_class(status: u16) -> &'static str {
+    match status {
+        ..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
 /// Assigns the request id, echoes it, writes the access log line and the HTTP metrics.
 pub async fn observe(
     req: ServiceRequest,
@@ -77,7 +87,7 @@ pub async fn observe(
         .request()
         .match_pattern()
         .map(|p| state.route_label(&p))
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .unwrap_or_else(|| super::UNMATCHED.to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(span) = &mut span {
@@ -103,7 +113,7 @@ pub async fn observe(
     state
         .metrics
         .http_duration
-        .with_label_values(&[&route])
+        .with_label_values(&[&route, status_class(status)])
         .observe(elapsed.as_secs_f64());
     let client_ip = state
         .proxies

@@ -55,24 +55,63 @@ pub fn describe(reply: &Reply) -> String {
     format!("status {}", reply.status)
 }
 
+/// The `result` label of an attempt's metric (SPEC §8): the answer's status class.
+pub fn answered(reply: &Reply) -> &'static str {
+    match reply.status {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        // Statuses beyond 599 are not HTTP; counted with the server errors.
+        _ => "5xx",
+    }
+}
+
+/// An attempt that got no answer: `result` is its label (`timeout`, or `connect_error` for
+/// every other way of getting no HTTP answer), `why` its description for logs.
+pub struct NoAnswer {
+    pub result: &'static str,
+    pub why: String,
+}
+
+impl NoAnswer {
+    pub fn timeout() -> Self {
+        Self {
+            result: "timeout",
+            why: "timeout".to_owned(),
+        }
+    }
+
+    pub fn connect_error(why: String) -> Self {
+        Self {
+            result: "connect_error",
+            why,
+        }
+    }
+}
+
 /// Sends `request` with `body` and reads at most 4 KiB of the answer, all within `timeout`.
-/// Errors are descriptions for logs that never contain the URL's path or query, headers or
-/// body.
+/// Descriptions of failures never contain the URL's path or query, headers or body.
 pub async fn post(
     request: awc::ClientRequest,
     body: String,
     timeout: Duration,
-) -> Result<Reply, String> {
+) -> Result<Reply, NoAnswer> {
     let deadline = Instant::now() + timeout;
     outbound::send(request, Some(body.into()), READ, deadline)
         .await
         .map_err(|failure| match failure {
-            Failure::Timeout | Failure::Connect(ConnectFailure::TimedOut) => "timeout".to_owned(),
+            Failure::Timeout | Failure::Connect(ConnectFailure::TimedOut) => NoAnswer::timeout(),
             // I/O errors name the cause (refused, reset, certificate problems) and nothing else.
-            Failure::Connect(ConnectFailure::Io(e)) => format!("connection failed: {e}"),
-            Failure::Connect(ConnectFailure::Other(_)) => "connection failed".to_owned(),
-            Failure::Send(e) => format!("connection lost while sending: {e}"),
-            Failure::Response(_) => "malformed response".to_owned(),
-            _ => "transport error".to_owned(),
+            Failure::Connect(ConnectFailure::Io(e)) => {
+                NoAnswer::connect_error(format!("connection failed: {e}"))
+            }
+            Failure::Connect(ConnectFailure::Other(_)) => {
+                NoAnswer::connect_error("connection failed".to_owned())
+            }
+            Failure::Send(e) => {
+                NoAnswer::connect_error(format!("connection lost while sending: {e}"))
+            }
+            Failure::Response(_) => NoAnswer::connect_error("malformed response".to_owned()),
+            _ => NoAnswer::connect_error("transport error".to_owned()),
         })
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::Secret;
 
 /// How a client asked to be notified.
@@ -30,15 +32,41 @@ pub struct Notification {
     pub ticket: String,
     /// Retries stop here.
     pub expires_at: SystemTime,
+    /// When the outbox took it, for `gateway_notification_duration_seconds`:
+    /// `NotificationPlace::send` stamps it on the injected clock.
+    pub enqueued_at: SystemTime,
     /// The `X-Request-Id` of the decision, for logs.
     pub request_id: String,
     /// The `traceparent` of the span that made it: deliveries continue that trace (SPEC §13).
     pub traceparent: Option<String>,
 }
 
+/// What a device webhook message announces: its `type` (SPEC §5.2), and the `type` label of
+/// `gateway_webhook_messages_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookType {
+    #[default]
+    AuthenticationRequest,
+    Cancelled,
+}
+
+impl WebhookType {
+    /// Every type, for the metrics exported before the first message.
+    pub const ALL: [WebhookType; 2] = [WebhookType::AuthenticationRequest, WebhookType::Cancelled];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::AuthenticationRequest => "authentication_request",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A device webhook message; the body is built by the caller.
 #[derive(Clone)]
 pub struct WebhookMessage {
+    pub kind: WebhookType,
     /// The `webhook-id` header.
     pub id: String,
     pub body: String,
@@ -64,6 +92,7 @@ impl fmt::Debug for Notification {
 impl fmt::Debug for WebhookMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookMessage")
+            .field("kind", &self.kind)
             .field("id", &self.id)
             .field("deadline", &self.deadline)
             .field("request_id", &self.request_id)

@@ -47,7 +47,7 @@ use shared::Fleet;
 use thread::Job;
 use worker::WorkerConfig;
 
-pub use message::{Notification, NotificationMode, WebhookMessage};
+pub use message::{Notification, NotificationMode, WebhookMessage, WebhookType};
 pub use place::NotificationPlace;
 
 /// Webhook messages waiting or being retried at once. Messages are small; the bound only stops
@@ -61,7 +61,10 @@ pub struct Outbox {
     webhooks: Arc<Queue>,
     webhook_configured: bool,
     closing: AtomicBool,
+    /// Shared with the delivery thread: see `WorkerConfig::gave_up`.
+    gave_up: Arc<AtomicBool>,
     metrics: Metrics,
+    clock: SharedClock,
     /// With `redis`: the fleet's outbox, this replica's leases on it, and the switch that
     /// stops its claim loop.
     fleet: Option<FleetHandle>,
@@ -91,9 +94,11 @@ impl Outbox {
                 .map_err(|e| format!("notifications.ca_file: {e}"))?,
             _ => Vec::new(),
         };
+        let gave_up = Arc::new(AtomicBool::new(false));
         let config = WorkerConfig {
+            gave_up: gave_up.clone(),
             metrics: metrics.clone(),
-            clock,
+            clock: clock.clone(),
             policy: AddressPolicy::new(n.allowed_networks.clone(), n.allow_private_networks),
             notification_tls: Arc::new(crate::tls::client_config(&extra_roots)?),
             attempt_timeout: n.timeout,
@@ -130,7 +135,9 @@ impl Outbox {
             webhooks: Queue::new(WEBHOOK_QUEUE_CAPACITY, depth(OutboxKind::Webhook)),
             webhook_configured,
             closing: AtomicBool::new(false),
+            gave_up,
             metrics,
+            clock,
             fleet,
         }))
     }
@@ -162,6 +169,7 @@ impl Outbox {
             reservation,
             jobs: self.jobs.clone(),
             metrics: self.metrics.clone(),
+            clock: self.clock.clone(),
         })
     }
 
@@ -201,11 +209,12 @@ impl Outbox {
     /// or is delivered from here when that fails, holding its in-process place meanwhile.
     pub fn send_webhook(&self, message: WebhookMessage) {
         let request_id = message.request_id.clone();
-        let refusal = if !self.webhook_configured {
-            "the webhook channel is not configured"
+        let (refusal, outcome) = if !self.webhook_configured {
+            ("the webhook channel is not configured", None)
         } else if self.closing.load(Ordering::SeqCst) {
-            "the gateway is shutting down"
-        } else if let Some(place) = self.webhooks.try_hold() {
+            ("the gateway is shutting down", Some("abandoned"))
+        } else if let Some(mut place) = self.webhooks.try_hold() {
+            place.hold_message(message.kind.label());
             let id = message.id.clone();
             let job = match self.fleet {
                 Some(_) => Job::StoreWebhook(message, place),
@@ -218,8 +227,14 @@ impl Outbox {
             }
             return;
         } else {
-            "the webhook queue is full"
+            ("the webhook queue is full", Some("failed"))
         };
+        if let Some(outcome) = outcome {
+            let metric = &self.metrics.webhook_messages;
+            metric
+                .with_label_values(&[message.kind.label(), outcome])
+                .inc();
+        }
         log::warn!(
             request_id = request_id; "webhook {} dropped: {refusal}",
             message.id
@@ -246,6 +261,27 @@ impl Outbox {
                 self.notifications.held(),
                 self.webhooks.held()
             );
+            self.count_abandoned();
+        }
+    }
+
+    /// Counts what the in-process queues still hold as `abandoned`, once, as the drain gives up;
+    /// the deliveries still running stop counting their outcomes first.
+    fn count_abandoned(&self) {
+        self.gave_up.store(true, Ordering::SeqCst);
+        for (mode, n) in self.notifications.held_by_label() {
+            let metric = self
+                .metrics
+                .notifications
+                .with_label_values(&[mode, "abandoned"]);
+            metric.inc_by(n as u64);
+        }
+        for (kind, n) in self.webhooks.held_by_label() {
+            let metric = self
+                .metrics
+                .webhook_messages
+                .with_label_values(&[kind, "abandoned"]);
+            metric.inc_by(n as u64);
         }
     }
 
@@ -276,6 +312,7 @@ impl Outbox {
                 "shutdown: {notifications} notifications and {webhooks} webhook messages that \
                  Redis did not take are still undelivered; they are abandoned"
             );
+            self.count_abandoned();
         }
     }
 }

@@ -4,13 +4,13 @@
 mod stored;
 
 use std::rc::Rc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use awc::http::header::{self, HeaderValue};
 use sha2::{Digest, Sha256};
 
 use super::attempt::{deliver_here, InFlightGauge, Message, Next, Progress};
-use super::http::{describe, post};
+use super::http::{answered, describe, post};
 use super::queue::Place;
 use super::target::{Endpoint, Refusal, Vetting};
 use super::worker::Worker;
@@ -85,9 +85,6 @@ impl Message for Notification {
         if clock.now() >= n.expires_at {
             return Next::End(Ended::GaveUp);
         }
-        if progress.attempts > 0 {
-            count(worker, n, "retried");
-        }
         let outcome = attempt(worker, &endpoint, n, &bearer, progress.attempts).await;
         progress.attempts += 1;
         let retry_after = match outcome {
@@ -148,11 +145,6 @@ pub(super) async fn deliver(worker: Rc<Worker>, notification: Notification, _pla
     deliver_here(&worker, &notification).await;
 }
 
-fn count(worker: &Worker, n: &Notification, outcome: &str) {
-    let metric = &worker.config.metrics.notifications;
-    metric.with_label_values(&[n.mode.label(), outcome]).inc();
-}
-
 /// The endpoint's host: never the path or query, which may carry client data.
 fn host(endpoint: &str) -> String {
     url::Url::parse(endpoint)
@@ -161,8 +153,9 @@ fn host(endpoint: &str) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
-/// One attempt, within `notifications.timeout_ms` from name resolution to the last byte read.
-/// Waiting for an in-flight place is not part of the attempt.
+/// One attempt, within `notifications.timeout_ms` from name resolution to the last byte read,
+/// counted in `gateway_notification_attempts_total` unless the SSRF guard stopped it before any
+/// connection. Waiting for an in-flight place is not part of the attempt.
 async fn attempt(
     worker: &Rc<Worker>,
     endpoint: &Endpoint,
@@ -173,40 +166,41 @@ async fn attempt(
     let config = &worker.config;
     let _in_flight = worker.limits.enter(endpoint.authority()).await;
     let _counted = InFlightGauge::enter(worker, OutboxKind::Notification);
-    let started = Instant::now();
     let exchange = exchange(worker, endpoint, n, bearer, number);
-    let outcome = actix_rt::time::timeout(config.attempt_timeout, exchange)
+    let (outcome, result) = actix_rt::time::timeout(config.attempt_timeout, exchange)
         .await
-        .unwrap_or_else(|_| Attempt::Retry("timeout".into(), None));
-    if !matches!(outcome, Attempt::Blocked) {
+        .unwrap_or_else(|_| (Attempt::Retry("timeout".into(), None), Some("timeout")));
+    if let Some(result) = result {
         config
             .metrics
-            .notification_duration
-            .with_label_values(&[n.mode.label()])
-            .observe(started.elapsed().as_secs_f64());
+            .notification_attempts
+            .with_label_values(&[n.mode.label(), result])
+            .inc();
     }
     outcome
 }
 
 /// Vets the endpoint's addresses, then POSTs to one of them (a different one each attempt, so
-/// one dead address does not take every try).
+/// one dead address does not take every try). With the attempt's `result` label, or None when
+/// the SSRF guard refused every address and nothing was sent.
 async fn exchange(
     worker: &Rc<Worker>,
     endpoint: &Endpoint,
     n: &Notification,
     bearer: &HeaderValue,
     number: u32,
-) -> Attempt {
+) -> (Attempt, Option<&'static str>) {
     let config = &worker.config;
     let addresses = match endpoint.vet(&config.policy).await {
         Ok(addresses) => addresses,
-        Err(Vetting::Blocked) => return Attempt::Blocked,
+        Err(Vetting::Blocked) => return (Attempt::Blocked, None),
         Err(Vetting::Unresolved(e)) => {
-            return Attempt::Retry(format!("host name did not resolve: {e}"), None)
+            let why = format!("host name did not resolve: {e}");
+            return (Attempt::Retry(why, None), Some("connect_error"));
         }
     };
     let Some(&address) = addresses.get(number as usize % addresses.len()) else {
-        return Attempt::Blocked;
+        return (Attempt::Blocked, None);
     };
     let request = worker
         .notifications
@@ -215,8 +209,11 @@ async fn exchange(
         .insert_header((header::AUTHORIZATION, bearer.clone()))
         .insert_header((header::CONTENT_TYPE, "application/json"));
     match post(request, n.body.clone(), config.attempt_timeout).await {
-        Ok(reply) => classify(reply),
-        Err(error) => Attempt::Retry(error, None),
+        Ok(reply) => {
+            let result = answered(&reply);
+            (classify(reply), Some(result))
+        }
+        Err(failure) => (Attempt::Retry(failure.why, None), Some(failure.result)),
     }
 }
 
@@ -230,9 +227,10 @@ fn classify(reply: Reply) -> Attempt {
     }
 }
 
-/// Logs and counts a notification's final outcome, once.
+/// Logs and counts a notification's final outcome, once, with the time since its enqueue.
 struct Report<'a> {
     worker: &'a Worker,
+    enqueued_at: SystemTime,
     mode: &'static str,
     request_id: &'a str,
     /// The endpoint's host: never the path or query, which may carry client data.
@@ -244,6 +242,7 @@ impl<'a> Report<'a> {
     fn new(worker: &'a Worker, n: &'a Notification) -> Self {
         Self {
             worker,
+            enqueued_at: n.enqueued_at,
             mode: n.mode.label(),
             request_id: &n.request_id,
             host: host(&n.endpoint),
@@ -252,8 +251,20 @@ impl<'a> Report<'a> {
     }
 
     fn count(&self, outcome: &str) {
-        let metric = &self.worker.config.metrics.notifications;
-        metric.with_label_values(&[self.mode, outcome]).inc();
+        if !self.worker.config.counts_outcomes() {
+            return;
+        }
+        let metrics = &self.worker.config.metrics;
+        let labels = [self.mode];
+        metrics
+            .notifications
+            .with_label_values(&[self.mode, outcome])
+            .inc();
+        // A clock set back reads as 0, not as a missing observation.
+        let now = self.worker.config.clock.now();
+        let took = now.duration_since(self.enqueued_at).unwrap_or_default();
+        let duration = metrics.notification_duration.with_label_values(&labels);
+        duration.observe(took.as_secs_f64());
     }
 
     fn delivered(self, attempts: u32) {

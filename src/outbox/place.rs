@@ -8,6 +8,7 @@ use super::attempt::Message;
 use super::queue::Place;
 use super::thread::Job;
 use super::{notify, Notification};
+use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::state::{OutboxKind, OutboxStore, Reservation, SharedOutbox};
 
@@ -19,6 +20,7 @@ pub struct NotificationPlace {
     pub(super) reservation: Option<(SharedOutbox, Reservation)>,
     pub(super) jobs: UnboundedSender<Job>,
     pub(super) metrics: Metrics,
+    pub(super) clock: SharedClock,
 }
 
 impl NotificationPlace {
@@ -26,7 +28,8 @@ impl NotificationPlace {
     /// delivers it (always with `memory`, where the process is the fleet); false when the
     /// fleet's outbox failed: this replica then delivers it itself while it keeps trying to
     /// store it (SPEC §12).
-    pub async fn send(mut self, notification: Notification) -> bool {
+    pub async fn send(mut self, mut notification: Notification) -> bool {
+        notification.enqueued_at = self.clock.now();
         let Some(place) = self.place.take() else {
             return false;
         };
@@ -65,10 +68,11 @@ impl NotificationPlace {
     fn hand_over(
         &self,
         notification: Notification,
-        place: Place,
+        mut place: Place,
         job: fn(Notification, Place) -> Job,
     ) -> bool {
         let mode = notification.mode.label();
+        place.hold_message(mode);
         let request_id = notification.request_id.clone();
         let auth_req_id = notify::fingerprint(&notification.auth_req_id);
         if self.jobs.send(job(notification, place)).is_ok() {

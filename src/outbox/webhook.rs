@@ -9,11 +9,11 @@ use awc::http::header::{self, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::attempt::{deliver_here, InFlightGauge, Message, Next, Progress};
-use super::http::{describe, post};
+use super::http::{answered, describe, post, NoAnswer};
 use super::queue::Place;
 use super::webhook_target::WebhookTarget;
 use super::worker::Worker;
-use super::WebhookMessage;
+use super::{WebhookMessage, WebhookType};
 use crate::backoff::{backoff, next_wait};
 use crate::outbound::{Reply, StatusClass};
 use crate::state::OutboxKind;
@@ -30,6 +30,7 @@ pub(super) enum Ended {
 /// A webhook message as the fleet's outbox stores it (sealed whole by the backend).
 #[derive(Serialize, Deserialize)]
 struct Stored {
+    kind: WebhookType,
     id: String,
     body: String,
     deadline_ms: u64,
@@ -63,6 +64,7 @@ impl Message for WebhookMessage {
     fn to_bytes(&self) -> Vec<u8> {
         let deadline = self.deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
         let stored = Stored {
+            kind: self.kind,
             id: self.id.clone(),
             body: self.body.clone(),
             deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
@@ -76,6 +78,7 @@ impl Message for WebhookMessage {
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let s: Stored = serde_json::from_slice(bytes).ok()?;
         Some(Self {
+            kind: s.kind,
             id: s.id,
             body: s.body,
             deadline: UNIX_EPOCH + Duration::from_millis(s.deadline_ms),
@@ -111,8 +114,8 @@ impl Message for WebhookMessage {
                 progress.last = describe(&reply);
                 reply.retry_after().map(str::to_owned)
             }
-            Err(error) => {
-                progress.last = error;
+            Err(failure) => {
+                progress.last = failure.why;
                 None
             }
         };
@@ -128,8 +131,18 @@ impl Message for WebhookMessage {
         Next::Retry(wait)
     }
 
-    fn report(&self, _worker: &Worker, progress: &Progress, end: Ended) {
+    fn report(&self, worker: &Worker, progress: &Progress, end: Ended) {
         let request_id = &self.request_id;
+        let outcome = match end {
+            Ended::Accepted => "delivered",
+            Ended::GaveUp | Ended::Dropped(_) => "failed",
+        };
+        if worker.config.counts_outcomes() {
+            let metric = &worker.config.metrics.webhook_messages;
+            metric
+                .with_label_values(&[self.kind.label(), outcome])
+                .inc();
+        }
         match end {
             Ended::Accepted => log::debug!(
                 request_id = request_id; "webhook {} accepted",
@@ -159,15 +172,15 @@ pub(super) async fn deliver(worker: Rc<Worker>, message: WebhookMessage, _place:
     deliver_here(&worker, &message).await;
 }
 
-/// One signed POST, within the webhook's timeout; waiting for an in-flight place is not part
-/// of it.
+/// One signed POST, within the webhook's timeout, counted in `gateway_webhook_attempts_total`;
+/// waiting for an in-flight place is not part of it.
 async fn attempt(
     worker: &Worker,
     client: &awc::Client,
     target: &WebhookTarget,
     message: &WebhookMessage,
     headers: [(&str, &HeaderValue); 2],
-) -> Result<Reply, String> {
+) -> Result<Reply, NoAnswer> {
     let _in_flight = worker.webhook_in_flight.acquire().await;
     let _counted = InFlightGauge::enter(worker, OutboxKind::Webhook);
     // Signed now, not when queued: receivers reject stale timestamps (replay protection).
@@ -183,5 +196,12 @@ async fn attempt(
     for (name, value) in headers {
         request = request.insert_header((name, value.clone()));
     }
-    post(request, message.body.clone(), target.timeout).await
+    let answer = post(request, message.body.clone(), target.timeout).await;
+    let result = match &answer {
+        Ok(reply) => answered(reply),
+        Err(failure) => failure.result,
+    };
+    let attempts = &worker.config.metrics.webhook_attempts;
+    attempts.with_label_values(&[result]).inc();
+    answer
 }

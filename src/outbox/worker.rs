@@ -2,6 +2,7 @@
 //! in-flight limits.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +29,16 @@ pub(super) struct WorkerConfig {
     pub webhook: Option<WebhookTarget>,
     /// Delivery attempts are spans of the request's trace when spans are recorded.
     pub tracer: Option<crate::telemetry::Tracer>,
+    /// Set when a shutdown gave up on what the in-process queues hold and counted it
+    /// `abandoned`: an outcome reached afterwards is logged but not counted a second time.
+    pub gave_up: Arc<AtomicBool>,
+}
+
+impl WorkerConfig {
+    /// Whether a final outcome should still be counted (see `gave_up`).
+    pub fn counts_outcomes(&self) -> bool {
+        !self.gave_up.load(Ordering::SeqCst)
+    }
 }
 
 /// The thread's shared state.

@@ -7,15 +7,21 @@ use crate::authlete::api::DOCUMENT_SERVED;
 use crate::authlete::{Action, Api, FailReason, FAILURE_ACTIONS};
 use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
-use crate::metrics::{Metrics, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES, STATE_RESULTS};
-use crate::outbox::NotificationMode;
+use crate::config::Settings;
+use crate::endpoints::{PUBLIC_ROUTES, UNMATCHED};
+use crate::metrics::{
+    Bounds, Metrics, ATTEMPT_RESULTS, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES,
+    STATE_RESULTS, STATUS_CLASSES, WEBHOOK_OUTCOMES,
+};
+use crate::outbox::{NotificationMode, WebhookType};
 use crate::state::{Op, OutboxKind};
 
-/// A fresh registry with every known series at 0. HTTP statuses are not known in advance and
-/// appear with their first request; the mismatch gauges appear with the first discovery check,
-/// since 0 would claim a check that has not happened.
-pub fn metrics() -> Metrics {
-    let metrics = Metrics::new();
+/// A fresh registry with every known series at 0, its histograms reaching the longest timeout
+/// and request lifetime of `settings`. HTTP statuses are not known in advance and appear with
+/// their first request (status classes are, for the latency histogram); the mismatch gauges appear with the first discovery check, since 0
+/// would claim a check that has not happened.
+pub fn metrics(settings: &Settings) -> Metrics {
+    let metrics = Metrics::with_bounds(bounds(settings));
     for api in Api::ALL {
         for action in action_labels(api) {
             metrics
@@ -35,12 +41,30 @@ pub fn metrics() -> Metrics {
         for outcome in NOTIFICATION_OUTCOMES {
             metrics.notifications.with_label_values(&[mode, outcome]);
         }
+        for result in ATTEMPT_RESULTS {
+            metrics
+                .notification_attempts
+                .with_label_values(&[mode, result]);
+        }
         metrics.notification_duration.with_label_values(&[mode]);
+    }
+    for kind in WebhookType::ALL.map(WebhookType::label) {
+        for outcome in WEBHOOK_OUTCOMES {
+            metrics.webhook_messages.with_label_values(&[kind, outcome]);
+        }
+    }
+    for result in ATTEMPT_RESULTS {
+        metrics.webhook_attempts.with_label_values(&[result]);
     }
     for kind in OutboxKind::ALL.map(OutboxKind::label) {
         metrics.outbox_depth.with_label_values(&[kind]);
         metrics.outbox_in_flight.with_label_values(&[kind]);
         metrics.outbox_reclaimed.with_label_values(&[kind]);
+    }
+    for route in PUBLIC_ROUTES.into_iter().chain([UNMATCHED]) {
+        for class in STATUS_CLASSES {
+            metrics.http_duration.with_label_values(&[route, class]);
+        }
     }
     for document in Document::ALL {
         for result in CACHE_RESULTS {
@@ -56,6 +80,26 @@ pub fn metrics() -> Metrics {
         metrics.state_duration.with_label_values(&[op]);
     }
     metrics
+}
+
+/// The longest call any timeout of `settings` allows, and the longest a notification may be
+/// retried.
+fn bounds(settings: &Settings) -> Bounds {
+    let a = &settings.authlete;
+    let calls = [
+        a.connect_timeout + a.request_timeout,
+        a.connect_timeout + a.token_timeout,
+        a.connect_timeout + a.complete_timeout,
+        settings.notifications.timeout,
+        settings.state.redis.command_timeout,
+    ];
+    let directory = settings.users.http.as_ref().map(|http| http.timeout);
+    let webhook = settings.device.webhook.as_ref().map(|hook| hook.timeout);
+    let longest_call = calls.into_iter().chain(directory).chain(webhook).max();
+    Bounds {
+        longest_call: longest_call.unwrap_or_default(),
+        longest_delivery: settings.ciba.max_request_lifetime,
+    }
 }
 
 /// Every `action` label a call to `api` can be counted under: the actions it documents (or `OK`

@@ -93,7 +93,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
         tls::install_provider();
         let settings = Arc::new(settings);
-        let metrics = metrics();
+        let metrics = metrics(&settings);
         let (target, emulator) = authlete_target(&settings, clock.clone()).await?;
         let target = Arc::new(target);
         let client_tls = Arc::new(tls::client_config(&[])?);

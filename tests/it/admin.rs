@@ -32,6 +32,56 @@ async fn request_metrics_move_after_a_request() {
         ),
         1.0
     );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"gateway_http_request_duration_seconds_count{route="/backchannel/authentication",status_class="4xx"}"#
+        ),
+        1.0
+    );
+}
+
+/// The routes whose latency series are exported at 0 are the routes served: each answers a
+/// method it does not take with 405 under its own `route` label.
+#[actix_web::test]
+async fn every_route_exported_in_advance_is_a_route_the_gateway_serves() {
+    let gw = TestGateway::start().await;
+    let before = gw.metrics().await;
+    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+        for class in ["2xx", "3xx", "4xx", "5xx"] {
+            let series = format!(
+                r#"gateway_http_request_duration_seconds_count{{route="{route}",status_class="{class}"}}"#
+            );
+            assert_eq!(sample(&before, &series), 0.0, "{series}");
+        }
+        let reply = gw.send("DELETE", route, &[], None).await;
+        assert_eq!(reply.status, 405, "{route}");
+    }
+    let after = gw.metrics().await;
+    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+        let series = format!(
+            r#"gateway_http_requests_total{{method="other",route="{route}",status="405"}}"#
+        );
+        assert_eq!(sample(&after, &series), 1.0, "{series}");
+    }
+}
+
+/// SPEC §8: the histograms' buckets reach the longest configured timeout, so the slowest call
+/// a timeout allows is told apart from one that hung.
+#[actix_web::test]
+async fn histogram_buckets_reach_the_longest_configured_timeout() {
+    let gw = TestGateway::start_with(|s| {
+        s.authlete.connect_timeout = std::time::Duration::from_secs(2);
+        s.authlete.complete_timeout = std::time::Duration::from_secs(45);
+        s.ciba.max_request_lifetime = std::time::Duration::from_secs(7200);
+    })
+    .await;
+    let metrics = gw.metrics().await;
+    // Connect and request timeouts add up: 2 s + 45 s.
+    let top = r#"gateway_authlete_request_duration_seconds_bucket{api="complete",le="47"}"#;
+    assert_eq!(sample(&metrics, top), 0.0);
+    let delivery = r#"gateway_notification_duration_seconds_bucket{mode="ping",le="7200"}"#;
+    assert_eq!(sample(&metrics, delivery), 0.0);
 }
 
 #[actix_web::test]
@@ -98,11 +148,28 @@ async fn every_series_known_in_advance_is_exported_at_zero_from_the_start() {
         ));
     }
     for mode in ["ping", "push"] {
-        for outcome in ["delivered", "failed", "blocked"] {
+        for outcome in ["delivered", "failed", "blocked", "abandoned", "lost"] {
             zero(format!(
                 r#"gateway_notifications_total{{mode="{mode}",outcome="{outcome}"}}"#
             ));
         }
+        for result in ["2xx", "3xx", "4xx", "5xx", "timeout", "connect_error"] {
+            zero(format!(
+                r#"gateway_notification_attempts_total{{mode="{mode}",result="{result}"}}"#
+            ));
+        }
+    }
+    for kind in ["authentication_request", "cancelled"] {
+        for outcome in ["delivered", "failed", "abandoned"] {
+            zero(format!(
+                r#"gateway_webhook_messages_total{{outcome="{outcome}",type="{kind}"}}"#
+            ));
+        }
+    }
+    for result in ["2xx", "3xx", "4xx", "5xx", "timeout", "connect_error"] {
+        zero(format!(
+            r#"gateway_webhook_attempts_total{{result="{result}"}}"#
+        ));
     }
     for result in ["hit", "miss", "stale"] {
         zero(format!(

@@ -225,9 +225,11 @@ async fn the_attempt_count_survives_the_takeover_of_a_killed_replica() {
     })
     .await;
     let metrics = b.metrics().await;
-    // B's only attempt was a retry: it continued A's count rather than starting again.
-    let retried = r#"gateway_notifications_total{mode="ping",outcome="retried"}"#;
-    assert_eq!(sample(&metrics, retried), 1.0);
+    // B made one attempt, the one that delivered: A's two failed ones are A's to count.
+    let attempted = r#"gateway_notification_attempts_total{mode="ping",result="2xx"}"#;
+    assert_eq!(sample(&metrics, attempted), 1.0);
+    let failed = r#"gateway_notification_attempts_total{mode="ping",result="5xx"}"#;
+    assert_eq!(sample(&metrics, failed), 0.0);
     let reclaimed = r#"gateway_outbox_reclaimed_total{kind="notification"}"#;
     assert_eq!(sample(&metrics, reclaimed), 1.0);
     b.stop().await;

@@ -17,15 +17,20 @@ pub(super) struct Stored {
     auth_req_id: String,
     ticket: String,
     expires_at_ms: u64,
+    enqueued_at_ms: u64,
     request_id: String,
     /// Absent from messages stored before traces were kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     traceparent: Option<String>,
 }
 
+fn millis(time: std::time::SystemTime) -> u64 {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl From<&Notification> for Stored {
     fn from(n: &Notification) -> Self {
-        let expires = n.expires_at.duration_since(UNIX_EPOCH).unwrap_or_default();
         Self {
             push: n.mode == NotificationMode::Push,
             endpoint: n.endpoint.clone(),
@@ -33,7 +38,8 @@ impl From<&Notification> for Stored {
             body: n.body.clone(),
             auth_req_id: n.auth_req_id.clone(),
             ticket: n.ticket.clone(),
-            expires_at_ms: u64::try_from(expires.as_millis()).unwrap_or(u64::MAX),
+            expires_at_ms: millis(n.expires_at),
+            enqueued_at_ms: millis(n.enqueued_at),
             request_id: n.request_id.clone(),
             traceparent: n.traceparent.clone(),
         }
@@ -60,6 +66,7 @@ impl Stored {
             auth_req_id: s.auth_req_id,
             ticket: s.ticket,
             expires_at: UNIX_EPOCH + Duration::from_millis(s.expires_at_ms),
+            enqueued_at: UNIX_EPOCH + Duration::from_millis(s.enqueued_at_ms),
             request_id: s.request_id,
             traceparent: s.traceparent,
         })

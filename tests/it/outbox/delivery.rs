@@ -43,7 +43,7 @@ async fn a_ping_notification_arrives_with_bearer_token_json_type_and_verbatim_bo
         h.metrics
             .render()
             .contains("gateway_notification_duration_seconds_count{mode=\"ping\"} 1"),
-        "one attempt timed"
+        "one delivery timed, from enqueue to its outcome"
     );
 }
 
@@ -67,30 +67,31 @@ async fn a_receiver_failing_twice_gets_one_delivery_after_two_retries() {
     h.end_backoff().await;
     h.counted("delivered", 1.0).await;
     assert_eq!(received(&server).await.len(), 3);
-    assert_eq!(h.count("ping", "retried"), 2.0);
+    assert_eq!(h.attempts("ping", "5xx"), 2.0);
+    assert_eq!(h.attempts("ping", "2xx"), 1.0);
     assert_eq!(h.count("ping", "delivered"), 1.0);
     assert_eq!(h.count("ping", "failed"), 0.0);
 }
 
-async fn assert_one_attempt_then_failed(template: ResponseTemplate) {
+async fn assert_one_attempt_then_failed(template: ResponseTemplate, result: &str) {
     let h = Harness::start();
     let server = receiver(template).await;
     h.send(h.notification(&endpoint(&server))).await;
     h.counted("failed", 1.0).await;
     assert_eq!(received(&server).await.len(), 1);
-    assert_eq!(h.count("ping", "retried"), 0.0);
+    assert_eq!(h.attempts("ping", result), 1.0);
     assert_eq!(h.count("ping", "delivered"), 0.0);
 }
 
 #[actix_web::test]
 async fn a_redirect_is_a_permanent_failure_and_is_not_followed() {
     let redirect = ResponseTemplate::new(302).insert_header("location", "/cb");
-    assert_one_attempt_then_failed(redirect).await;
+    assert_one_attempt_then_failed(redirect, "3xx").await;
 }
 
 #[actix_web::test]
 async fn a_client_error_is_a_permanent_failure() {
-    assert_one_attempt_then_failed(ResponseTemplate::new(400)).await;
+    assert_one_attempt_then_failed(ResponseTemplate::new(400), "4xx").await;
 }
 
 /// Answers 429 with `Retry-After: 1` once, then 200, and records when each request came by
@@ -107,6 +108,48 @@ impl Respond for TooManyOnce {
             ResponseTemplate::new(200)
         }
     }
+}
+
+#[actix_web::test]
+async fn an_attempt_that_finds_no_listener_counts_as_a_connect_error() {
+    let h = Harness::start();
+    let endpoint = format!("http://127.0.0.1:{}/cb", support::free_port());
+    h.send(h.notification(&endpoint)).await;
+    support::eventually("the refused attempt counted", || async {
+        h.attempts("ping", "connect_error") == 1.0
+    })
+    .await;
+    for result in ["2xx", "3xx", "4xx", "5xx", "timeout"] {
+        assert_eq!(h.attempts("ping", result), 0.0, "{result}");
+    }
+    assert_eq!(h.count("ping", "failed"), 0.0, "retried until expiry");
+}
+
+#[actix_web::test]
+async fn a_shutdown_that_gives_up_counts_the_queued_notification_abandoned() {
+    let h = Harness::start();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    h.send(h.notification(&endpoint(&server))).await;
+    support::received_at_least(&server, 1).await;
+    // The retry waits on the manual clock, which does not move: the drain gives up.
+    h.outbox.drain(Duration::from_millis(200)).await;
+    assert_eq!(h.count("ping", "abandoned"), 1.0);
+    assert_eq!(h.count("push", "abandoned"), 0.0);
+    // Should the delivery still end before the process does, it is not counted twice.
+    h.end_backoff().await;
+    support::received_at_least(&server, 2).await;
+    h.outbox.drain(Duration::from_secs(5)).await;
+    assert_eq!(h.count("ping", "delivered"), 0.0);
+    assert_eq!(h.count("ping", "abandoned"), 1.0);
 }
 
 #[actix_web::test]
@@ -136,7 +179,8 @@ async fn a_429_retry_after_is_honoured() {
         waited >= Duration::from_millis(990),
         "retried after {waited:?}"
     );
-    assert_eq!(h.count("ping", "retried"), 1.0);
+    assert_eq!(h.attempts("ping", "4xx"), 1.0);
+    assert_eq!(h.attempts("ping", "2xx"), 1.0);
 }
 
 #[actix_web::test]
@@ -161,7 +205,10 @@ async fn delivery_stops_as_failed_once_expires_at_has_passed() {
     h.clock.advance(Duration::from_secs(61));
     h.counted("failed", 1.0).await;
     let attempts = received(&server).await.len();
-    assert_eq!(h.count("ping", "retried") as usize, attempts - 1);
+    assert_eq!(h.attempts("ping", "5xx") as usize, attempts);
+    // Timed from the enqueue to the final outcome, across the retries' waits.
+    let took = h.series(r#"gateway_notification_duration_seconds_sum{mode="ping"}"#);
+    assert!(took >= 61.0, "{took}");
     assert_eq!(h.count("ping", "delivered"), 0.0);
 }
 
@@ -242,7 +289,15 @@ async fn drain_gives_up_at_its_timeout() {
         "{took:?}"
     );
     assert_eq!(h.count("ping", "delivered"), 0.0);
-    // The abandoned delivery still ends at its expiry, not before.
+    assert_eq!(h.count("ping", "abandoned"), 1.0);
+    // The abandoned delivery still ends at its expiry, not before, and is counted once.
     h.clock.advance(Duration::from_secs(601));
-    h.counted("failed", 1.0).await;
+    let ended = actix_rt::time::timeout(
+        Duration::from_secs(10),
+        h.outbox.drain(Duration::from_secs(60)),
+    )
+    .await;
+    assert!(ended.is_ok(), "the delivery went on past its expiry");
+    assert_eq!(h.count("ping", "failed"), 0.0);
+    assert_eq!(h.count("ping", "abandoned"), 1.0);
 }

@@ -49,7 +49,7 @@ impl Harness {
     pub fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = settings();
         adjust(&mut settings);
-        let metrics = authlete_gateway::startup::metrics();
+        let metrics = authlete_gateway::startup::metrics(&settings);
         let clock = Arc::new(ManualClock::new());
         let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None, None).unwrap();
         Self {
@@ -69,6 +69,8 @@ impl Harness {
             auth_req_id: "arid-1".to_owned(),
             ticket: "ticket-1".to_owned(),
             expires_at: self.now() + Duration::from_secs(600),
+            // `NotificationPlace::send` stamps it again.
+            enqueued_at: self.now(),
             request_id: "req-1".to_owned(),
             traceparent: None,
         }
@@ -89,6 +91,18 @@ impl Harness {
         let series =
             format!("gateway_notifications_total{{mode=\"{mode}\",outcome=\"{outcome}\"}}");
         support::sample(&self.metrics.render(), &series)
+    }
+
+    /// `gateway_notification_attempts_total{mode, result}`.
+    pub fn attempts(&self, mode: &str, result: &str) -> f64 {
+        let series =
+            format!("gateway_notification_attempts_total{{mode=\"{mode}\",result=\"{result}\"}}");
+        support::sample(&self.metrics.render(), &series)
+    }
+
+    /// Any series of the outbox's metrics, e.g. `gateway_webhook_attempts_total{result="2xx"}`.
+    pub fn series(&self, name_and_labels: &str) -> f64 {
+        support::sample(&self.metrics.render(), name_and_labels)
     }
 
     /// Moves the clock by `by` once a delivery waits on it: only then is its timer set, so

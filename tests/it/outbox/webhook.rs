@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authlete_gateway::clock::Clock;
 use authlete_gateway::config::{DeviceChannel, Secret, SecretList, WebhookSettings};
-use authlete_gateway::outbox::WebhookMessage;
+use authlete_gateway::outbox::{WebhookMessage, WebhookType};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -31,6 +31,7 @@ fn webhook_harness(server: &MockServer) -> Harness {
 
 fn message(h: &Harness) -> WebhookMessage {
     WebhookMessage {
+        kind: WebhookType::AuthenticationRequest,
         id: "rid-1".to_owned(),
         body: MESSAGE.to_owned(),
         deadline: h.now() + Duration::from_secs(600),
@@ -140,6 +141,69 @@ async fn webhook_retries_stop_at_the_message_deadline() {
     )
     .await;
     assert!(drained.is_ok(), "the delivery went on past its deadline");
+    let attempts = received(&server).await.len() as f64;
+    assert_eq!(
+        h.series(r#"gateway_webhook_attempts_total{result="4xx"}"#),
+        attempts
+    );
+    let failed =
+        r#"gateway_webhook_messages_total{outcome="failed",type="authentication_request"}"#;
+    assert_eq!(h.series(failed), 1.0);
+}
+
+#[actix_web::test]
+async fn a_delivered_webhook_message_is_counted_once_with_each_attempt_by_result() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    let mut cancel = message(&h);
+    cancel.kind = WebhookType::Cancelled;
+    h.outbox.send_webhook(cancel);
+    support::received_at_least(&server, 1).await;
+    h.end_backoff().await;
+    let delivered = r#"gateway_webhook_messages_total{outcome="delivered",type="cancelled"}"#;
+    support::eventually("the message counted delivered", || async {
+        h.series(delivered) == 1.0
+    })
+    .await;
+    assert_eq!(
+        h.series(r#"gateway_webhook_attempts_total{result="5xx"}"#),
+        1.0
+    );
+    assert_eq!(
+        h.series(r#"gateway_webhook_attempts_total{result="2xx"}"#),
+        1.0
+    );
+    let failed = r#"gateway_webhook_messages_total{outcome="failed",type="cancelled"}"#;
+    assert_eq!(h.series(failed), 0.0);
+}
+
+#[actix_web::test]
+async fn a_shutdown_that_gives_up_counts_the_queued_webhook_message_abandoned() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let h = webhook_harness(&server);
+    h.outbox.send_webhook(message(&h));
+    support::received_at_least(&server, 1).await;
+    // The retry waits on the manual clock, which does not move: the drain gives up.
+    h.outbox.drain(Duration::from_millis(200)).await;
+    let abandoned =
+        r#"gateway_webhook_messages_total{outcome="abandoned",type="authentication_request"}"#;
+    assert_eq!(h.series(abandoned), 1.0);
+    // A message offered once the shutdown began is abandoned at once.
+    h.outbox.send_webhook(message(&h));
+    assert_eq!(h.series(abandoned), 2.0);
 }
 
 #[actix_web::test]
@@ -170,7 +234,7 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
     let clock = std::sync::Arc::new(authlete_gateway::clock::SystemClock);
     let built = Outbox::new(
         &settings,
-        authlete_gateway::startup::metrics(),
+        authlete_gateway::startup::metrics(&settings),
         clock,
         None,
         None,
