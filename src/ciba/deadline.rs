@@ -147,7 +147,7 @@ async fn end(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) ->
         return end_request(bridge, context, entry, listed).await;
     };
     let scope = Scope {
-        trace: trace.child(),
+        trace,
         request_id: Some(entry.request.request_id.clone()),
         tracer: None,
         notes: None,

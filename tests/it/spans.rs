@@ -265,10 +265,54 @@ async fn a_collector_that_is_down_never_delays_a_request() {
 
 #[actix_web::test]
 async fn a_collector_that_never_answers_never_delays_a_request() {
-    let slow = MockServer::start().await;
+    let slow = MockServer::builder().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
         .mount(&slow)
         .await;
     requests_are_not_delayed_by(&slow.uri()).await;
+}
+
+#[actix_web::test]
+async fn a_deadline_notification_continues_the_backchannel_trace() {
+    let receiver = receiver(204).await;
+    let collector = collector().await;
+    let gw = gateway(&receiver, &collector.uri()).await;
+    gw.start_ciba(
+        PING,
+        &format!("&client_notification_token={NOTIFICATION_TOKEN}"),
+    )
+    .await;
+    // The deadline is 0.8 of the 600 s lifetime.
+    gw.clock.advance(Duration::from_secs(481));
+    let notification = eventually("the deadline's notification", || async {
+        receiver.received_requests().await.unwrap_or_default().pop()
+    })
+    .await;
+    let exported = eventually("the backchannel and attempt spans", || async {
+        let spans: Vec<Span> = spans(&collector)
+            .await
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        let have = names(&spans);
+        (have.contains(&"POST /backchannel/authentication")
+            && have.contains(&"notification attempt"))
+        .then_some(spans)
+    })
+    .await;
+    let backchannel = by_name(&exported, "POST /backchannel/authentication");
+    let attempt = by_name(&exported, "notification attempt");
+    assert_eq!(attempt.trace_id, backchannel.trace_id);
+    assert_eq!(attempt.parent_span_id, backchannel.span_id);
+    let traceparent = notification
+        .headers
+        .get("traceparent")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        traceparent.starts_with(&format!("00-{}-", hex::encode(&backchannel.trace_id))),
+        "{traceparent}"
+    );
 }

@@ -7,9 +7,10 @@ use prost::Message;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// A collector answering every export with 200.
+/// A collector answering every export with 200. Its own server, not one from wiremock's pool:
+/// a gateway of an earlier test may still send its last batch to a pooled server's port.
 pub async fn collector() -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     Mock::given(method("POST"))
         .and(path("/v1/traces"))
         .respond_with(ResponseTemplate::new(200))
