@@ -31,6 +31,8 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// The console's notification sink.
     pub console: NotificationSink,
+    /// The application's tracer provider (SPEC §13).
+    pub tracing: crate::telemetry::Tracing,
     /// False until the listeners serve, and again from the start of a graceful shutdown.
     pub ready: AtomicBool,
 }

@@ -178,7 +178,7 @@ impl MetadataCache {
                 Some(copy) => {
                     self.count(document, "stale");
                     log::warn!(
-                        "request_id={request_id} serving a stale {} while Authlete fails",
+                        request_id = request_id; "serving a stale {} while Authlete fails",
                         document.label()
                     );
                     Ok(Served {
@@ -239,7 +239,7 @@ impl MetadataCache {
 fn unreadable(document: Document, request_id: &str) -> GatewayError {
     let error = UpstreamError::Body(format!("the {} is not a JSON object", document.label()));
     log::error!(
-        "request_id={request_id} api={} {error}",
+        request_id = request_id; "api={} {error}",
         document.api().name()
     );
     GatewayError::Upstream {

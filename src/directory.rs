@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::authlete::FailReason;
 use crate::config::{Secret, StaticUser};
+use crate::telemetry::{self, KeyValue, SpanKind, SpanSpec};
 
 pub use remote::{DirectoryClient, HttpDirectory};
 
@@ -94,10 +95,26 @@ impl Directory {
         query: Query<'_>,
         client: &DirectoryClient,
     ) -> Result<User, LookupError> {
-        match self {
-            Directory::Static(directory) => directory.lookup(&query),
-            Directory::Http(directory) => directory.lookup(&query, client).await,
-        }
+        let source = match self {
+            Directory::Static(_) => "static",
+            Directory::Http(_) => "http",
+        };
+        let spec = || SpanSpec {
+            name: "directory lookup".into(),
+            kind: SpanKind::Client,
+            attributes: vec![KeyValue::new("directory.source", source)],
+            links: Vec::new(),
+        };
+        let lookup = async {
+            match self {
+                Directory::Static(directory) => directory.lookup(&query),
+                Directory::Http(directory) => directory.lookup(&query, client).await,
+            }
+        };
+        telemetry::in_span(spec, lookup, |found| {
+            vec![KeyValue::new("directory.found", found.is_ok())]
+        })
+        .await
     }
 
     /// Whether the directory judges user codes itself and may refuse one without naming a

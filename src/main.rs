@@ -56,6 +56,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     authlete_gateway::telemetry::init(&settings.log);
+    log::info!(
+        version = env!("CARGO_PKG_VERSION");
+        "authlete-gateway {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
     let result = match cli.command {
         Some(Command::Emulator) => actix_web::rt::System::new().block_on(emulator(settings)),
         None => actix_web::rt::System::new().block_on(serve(settings)),

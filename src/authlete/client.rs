@@ -15,6 +15,7 @@ use super::error::{AuthleteFailure, UpstreamError};
 use super::target::AuthleteTarget;
 use crate::metrics::Metrics;
 use crate::outbound::{self, Addresses, ClientSettings, ReadBody};
+use crate::telemetry::{self, KeyValue, SpanKind, SpanSpec};
 
 /// Largest Authlete answer the gateway reads; token responses with ID tokens stay far below.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -70,15 +71,39 @@ impl AuthleteClient {
         Resp: DeserializeOwned + Envelope,
     {
         let started = Instant::now();
-        let outcome = self.post_envelope::<Req, Resp>(api, body, request_id).await;
-        let label = match &outcome {
+        let outcome = telemetry::in_span(
+            || span(api),
+            self.post_envelope::<Req, Resp>(api, body, request_id),
+            |outcome| match outcome {
+                Ok(resp) => {
+                    let mut attributes =
+                        vec![KeyValue::new("authlete.action", resp.action().label())];
+                    if let Some(code) = resp.result_code() {
+                        attributes.push(KeyValue::new("authlete.result_code", code.to_owned()));
+                    }
+                    attributes
+                }
+                Err(e) => vec![KeyValue::new("authlete.action", e.metric_action())],
+            },
+        )
+        .await;
+        let (label, result_code) = match &outcome {
             Ok(resp) => {
                 self.target.warnings.log(api, resp.warnings(), request_id);
-                resp.action().label()
+                (resp.action().label(), resp.result_code())
             }
-            Err(e) => e.metric_action(),
+            Err(e) => (e.metric_action(), None),
         };
         self.observe(api, label, started);
+        log::debug!(
+            target: "authlete",
+            request_id = request_id,
+            api = api.name(),
+            action = label,
+            result_code = result_code.unwrap_or("-"),
+            latency_ms = started.elapsed().as_millis() as u64;
+            "Authlete answered"
+        );
         outcome.map_err(|e| self.failure(api, e, request_id))
     }
 
@@ -89,7 +114,15 @@ impl AuthleteClient {
         request_id: &str,
     ) -> Result<RawResponse, AuthleteFailure> {
         let started = Instant::now();
-        let outcome = self.exchange(api, None, request_id).await;
+        let outcome = telemetry::in_span(
+            || span(api),
+            self.exchange(api, None, request_id),
+            |outcome| match outcome {
+                Ok(_) => Vec::new(),
+                Err(e) => vec![KeyValue::new("authlete.action", e.metric_action())],
+            },
+        )
+        .await;
         let label = match &outcome {
             Ok(_) => super::api::DOCUMENT_SERVED,
             Err(e) => e.metric_action(),
@@ -112,9 +145,9 @@ impl AuthleteClient {
     /// Logs a failure once, with its cause, and settles the `Retry-After` clients get.
     fn failure(&self, api: Api, error: UpstreamError, request_id: &str) -> AuthleteFailure {
         if error.is_transient() {
-            log::warn!("request_id={request_id} api={} {error}", api.name());
+            log::warn!(request_id = request_id, api = api.name(); "Authlete call failed: {error}");
         } else {
-            log::error!("request_id={request_id} api={} {error}", api.name());
+            log::error!(request_id = request_id, api = api.name(); "Authlete call failed: {error}");
         }
         let retry_after_secs = error
             .retry_after()
@@ -171,7 +204,9 @@ impl AuthleteClient {
             let request = self.request(api, payload.is_some(), request_id);
             match outbound::send(request, payload.clone(), read, deadline).await {
                 Err(failure) if attempt == 1 && failure.retry_safe() => {
-                    log::debug!("request_id={request_id} {failure}; retrying once");
+                    log::debug!(
+                        request_id = request_id; "{failure}; retrying once"
+                    );
                 }
                 outcome => break outcome,
             }
@@ -206,5 +241,15 @@ impl AuthleteClient {
             TimeoutClass::Token => self.target.token_timeout,
             TimeoutClass::Complete => self.target.complete_timeout,
         }
+    }
+}
+
+/// One span per Authlete call (SPEC §13): its API; the action and result code come at the end.
+fn span(api: Api) -> SpanSpec {
+    SpanSpec {
+        name: format!("authlete {}", api.name()).into(),
+        kind: SpanKind::Client,
+        attributes: vec![KeyValue::new("authlete.api", api.name())],
+        links: Vec::new(),
     }
 }

@@ -49,7 +49,7 @@ impl WarningLog {
             let message: String = warning.chars().take(MAX_MESSAGE_CHARS).collect();
             if self.first_in_window(&message) {
                 log::warn!(
-                    "request_id={request_id} api={} Authlete warns: {message:?}",
+                    request_id = request_id; "api={} Authlete warns: {message:?}",
                     api.name()
                 );
             }

@@ -138,6 +138,7 @@ impl Bridge {
             body: json!({"type": "cancelled", "request_id": entry.ciba_request_id}).to_string(),
             deadline: unix(entry.request.claims.expires_at + super::decision::EXPIRY_GRACE_SECS),
             request_id: entry.request.request_id.clone(),
+            traceparent: entry.request.claims.traceparent.clone(),
         });
     }
 

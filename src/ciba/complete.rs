@@ -126,17 +126,15 @@ impl Completion<'_> {
             // before expiry), so a missing ticket means "decided", not a fault worth an alert.
             Some("A196201") => {
                 log::info!(
-                    "request_id={} /complete: the ticket is gone (A196201), the request was \
-                     already decided and redeemed",
-                    self.request_id
+                    request_id = self.request_id; "/complete: the ticket is gone (A196201), the request was \
+                     already decided and redeemed"
                 );
                 Outcome::AlreadyDecided
             }
             Some("A196202") => Outcome::Expired,
             other => {
                 log::error!(
-                    "request_id={} /complete answered SERVER_ERROR (resultCode {other:?})",
-                    self.request_id
+                    request_id = self.request_id; "/complete answered SERVER_ERROR (resultCode {other:?})"
                 );
                 Outcome::UpstreamError
             }
@@ -162,9 +160,8 @@ impl Completion<'_> {
         );
         let (Some(place), Some(endpoint), Some(token), Some(body)) = parts else {
             log::error!(
-                "request_id={} a {label} notification could not be queued (no queue place or \
-                 incomplete /complete answer)",
-                self.request_id
+                request_id = self.request_id; "a {label} notification could not be queued (no queue place or \
+                 incomplete /complete answer)"
             );
             metrics
                 .notifications
@@ -187,6 +184,7 @@ impl Completion<'_> {
                 expires_at: UNIX_EPOCH + Duration::from_secs(self.claims.expires_at),
                 enqueued_at: UNIX_EPOCH,
                 request_id: self.request_id.to_owned(),
+                traceparent: crate::telemetry::current().map(|s| s.trace.traceparent()),
             })
             .await;
     }

@@ -26,6 +26,7 @@ use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
 use crate::outbox::NotificationPlace;
 use crate::state::{Deadlines as _, DueDeadline};
+use crate::telemetry::{self, Scope, TraceContext};
 
 /// How often a replica claims the shared deadlines that fell due (± a quarter).
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
@@ -111,7 +112,9 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
     let request_id = &entry.request.request_id;
     if reclaimed {
         bridge.metrics.deadlines_reclaimed.inc();
-        log::info!("request_id={request_id} took over a deadline whose lease ran out");
+        log::info!(
+            request_id = request_id; "took over a deadline whose lease ran out"
+        );
     }
     bridge.hold_deadline(&ticket, &lease);
     let state = &bridge.state;
@@ -122,7 +125,7 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
         Renewed::Done(false) => bridge.give_back(&ticket, &lease).await,
         Renewed::Lost => {
             log::info!(
-                "request_id={request_id} the deadline's lease was lost; its new holder runs it"
+                request_id = request_id; "the deadline's lease was lost; its new holder runs it"
             );
         }
     }
@@ -133,6 +136,26 @@ async fn run_claimed(bridge: &Bridge, context: &Context, due: DueDeadline) {
 /// `TRANSACTION_FAILED`, a poll request only leaves the lists. False when shutdown stopped it
 /// before an answer.
 async fn end(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) -> bool {
+    // The deadline's `/complete` and notification continue the backchannel request's trace.
+    let Some(trace) = entry
+        .request
+        .claims
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+    else {
+        return end_request(bridge, context, entry, listed).await;
+    };
+    let scope = Scope {
+        trace,
+        request_id: Some(entry.request.request_id.clone()),
+        tracer: None,
+        notes: None,
+    };
+    telemetry::scope(scope, end_request(bridge, context, entry, listed)).await
+}
+
+async fn end_request(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) -> bool {
     if !entry
         .request
         .claims
@@ -176,8 +199,7 @@ async fn still_open(bridge: &Bridge, entry: &Entry, listed: bool) -> bool {
         Ok(found) => found.is_some(),
         Err(e) => {
             log::warn!(
-                "request_id={} the deadline could not check the registry ({e}); it goes ahead",
-                entry.request.request_id
+                request_id = entry.request.request_id; "the deadline could not check the registry ({e}); it goes ahead"
             );
             true
         }
@@ -241,7 +263,7 @@ async fn fail_until_answered(
         }
         let Some(place) = place else {
             log::error!(
-                "request_id={request_id} no notification queue place until the request \
+                request_id = request_id; "no notification queue place until the request \
                  expired; the deadline's /complete was not sent"
             );
             return Some(Ended::GaveUp);
@@ -272,14 +294,16 @@ async fn fail_until_answered(
             Ok(Claimed::Done) => return None,
             // The call goes ahead unclaimed: Authlete's one-shot /complete keeps it single.
             Err(e) => {
-                log::warn!("request_id={request_id} the deadline runs without its claim: {e}");
+                log::warn!(
+                    request_id = request_id; "the deadline runs without its claim: {e}"
+                );
                 let call = completion.run(context, Some(place), &bridge.metrics);
                 bridge.background.track(call).await
             }
         };
         if outcome == Outcome::AlreadyDecided && maybe_applied {
             log::warn!(
-                "request_id={request_id} an earlier deadline /complete that timed out was \
+                request_id = request_id; "an earlier deadline /complete that timed out was \
                  applied; its notification is lost"
             );
             return Some(Ended::AppliedUnseen);
@@ -291,13 +315,13 @@ async fn fail_until_answered(
         };
         if bridge.clock.now() + wait >= expiry {
             log::error!(
-                "request_id={request_id} the deadline's /complete got no answer before the \
+                request_id = request_id; "the deadline's /complete got no answer before the \
                  request expired ({outcome:?}); the client is not notified"
             );
             return Some(Ended::GaveUp);
         }
         log::warn!(
-            "request_id={request_id} the deadline's /complete got no answer ({outcome:?}); \
+            request_id = request_id; "the deadline's /complete got no answer ({outcome:?}); \
              retry {retry} in {wait:?}"
         );
         let pause = bridge.clock.sleep_until(bridge.clock.instant() + wait);

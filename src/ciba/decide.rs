@@ -16,6 +16,7 @@ use super::decision::DecisionClaims;
 use super::DeliveryMode;
 use crate::directory::Query;
 use crate::outbox::NotificationPlace;
+use crate::telemetry::{self, KeyValue, Scope, SpanKind, SpanSpec, TraceContext};
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
 const AUTH_TIME_SKEW_SECS: u64 = 60;
@@ -94,8 +95,28 @@ pub async fn decide(
     let (reply, outcome) = oneshot::channel();
     let job_bridge = bridge.clone();
     let request_id = request_id.to_owned();
+    // The detached work continues the backchannel request's trace (SPEC §13).
+    // A span below the backchannel request's, linked to the device's decision request.
+    let here = telemetry::current();
+    let decision_request = here.as_ref().map(|s| s.trace);
+    let backchannel = claims.traceparent.as_deref().and_then(TraceContext::parse);
+    let scope = Scope {
+        trace: backchannel
+            .or(decision_request)
+            .unwrap_or_else(TraceContext::start),
+        request_id: Some(request_id.clone()),
+        tracer: here.and_then(|s| s.tracer),
+        notes: None,
+    };
+    let decision = decided.label();
     let submitted = bridge.background.spawn_tracked(move |context| {
-        async move {
+        let spec = move || SpanSpec {
+            name: "ciba decision".into(),
+            kind: SpanKind::Internal,
+            attributes: vec![KeyValue::new("ciba.decision", decision)],
+            links: decision_request.into_iter().collect(),
+        };
+        let job = async move {
             let bridge = &job_bridge;
             // One report per request: a decision or deadline in flight, or one Authlete
             // answered, wins without another call (SPEC §5.3).
@@ -111,7 +132,9 @@ pub async fn decide(
                 }
                 Ok(Claimed::Busy | Claimed::Done) => Outcome::AlreadyDecided,
                 Err(e) => {
-                    log::warn!("request_id={request_id} the completion claim was not taken: {e}");
+                    log::warn!(
+                        request_id = request_id; "the completion claim was not taken: {e}"
+                    );
                     Outcome::Unavailable {
                         retry_after_secs: bridge.retry_after_secs,
                     }
@@ -119,8 +142,8 @@ pub async fn decide(
             };
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
-        }
-        .boxed_local()
+        };
+        telemetry::scope(scope, telemetry::in_span(spec, job, |_| Vec::new())).boxed_local()
     });
     if !submitted {
         return Err(DecisionRejected::Unavailable);
@@ -227,7 +250,9 @@ async fn verdict(
         .lookup(query, &context.directory)
         .await
         .map_err(|e| {
-            log::warn!("request_id={request_id} directory lookup for /complete failed: {e:?}");
+            log::warn!(
+                request_id = request_id; "directory lookup for /complete failed: {e:?}"
+            );
             Outcome::Unavailable {
                 retry_after_secs: bridge.retry_after_secs,
             }

@@ -34,6 +34,11 @@ pub struct DecisionClaims {
     pub issued_at: u64,
     /// Unix seconds: the auth_req_id's expiry.
     pub expires_at: u64,
+    /// The backchannel request's trace position (W3C `traceparent`), so that the decision,
+    /// `/complete`, the notification and the deadline continue its trace (SPEC §13). Absent
+    /// from tokens sealed before traces were kept; never a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Why a token was refused; every case answers 401 `invalid_token`.
@@ -169,6 +174,7 @@ mod tests {
             acrs: vec![],
             issued_at: 1000,
             expires_at: 1600,
+            traceparent: None,
         }
     }
 
@@ -223,6 +229,21 @@ mod tests {
             opened.ok().and_then(|c| c.delivery_mode),
             Some(DeliveryMode::Ping)
         );
+    }
+
+    #[test]
+    fn tokens_sealed_without_a_trace_still_open_and_the_trace_travels_when_present() {
+        let keys = keys(&[KEY_A]);
+        let old = serde_json::to_value(claims()).unwrap_or_default();
+        assert!(old.get("traceparent").is_none(), "None is left out: {old}");
+        let token = keys.seal(&claims()).unwrap_or_default();
+        assert_eq!(keys.open(&token, 1100), Ok(claims()));
+        let traced = DecisionClaims {
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+            ..claims()
+        };
+        let token = keys.seal(&traced).unwrap_or_default();
+        assert_eq!(keys.open(&token, 1100), Ok(traced));
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
     let decision_token = match bridge.keys.seal(&request.claims) {
         Ok(token) => token,
         Err(e) => {
-            log::error!("request_id={} {e}", request.request_id);
+            log::error!(
+                request_id = request.request_id; "{e}"
+            );
             return Ok(());
         }
     };
@@ -32,6 +34,12 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
     };
     let after = bridge.deadline_after(&entry.request);
     let listed = bridge.registry.insert(&entry, after).await?;
+    log::info!(
+        target: "ciba",
+        request_id = entry.request.request_id,
+        ciba_request_id = entry.ciba_request_id;
+        "request handed to the device"
+    );
     if bridge.is_webhook() {
         let message = WebhookMessage {
             kind: WebhookType::AuthenticationRequest,
@@ -39,6 +47,7 @@ pub async fn dispatch(bridge: &Arc<Bridge>, request: IssuedRequest) -> Result<()
             body: bridge.authentication_request(&entry),
             deadline: unix(entry.request.claims.issued_at) + after,
             request_id: entry.request.request_id.clone(),
+            traceparent: entry.request.claims.traceparent.clone(),
         };
         if let Err(e) = bridge.outbox.store_webhook(message).await {
             // Unlisted again, so no console shows a request whose client never heard of it.

@@ -90,8 +90,7 @@ impl Identification<'_> {
     pub async fn run(self) -> Result<HttpResponse, GatewayError> {
         let Some(ticket) = self.response.ticket.clone() else {
             log::error!(
-                "request_id={} USER_IDENTIFICATION without a ticket",
-                self.request_id
+                request_id = self.request_id; "USER_IDENTIFICATION without a ticket"
             );
             return Err(GatewayError::Internal);
         };
@@ -100,8 +99,7 @@ impl Identification<'_> {
             Err(Stop::Refused(refusal)) => self.fail(&ticket, refusal).await,
             Err(Stop::Untracked) => {
                 log::warn!(
-                    "request_id={} not issued: the state backend cannot track its guards",
-                    self.request_id
+                    request_id = self.request_id; "not issued: the state backend cannot track its guards"
                 );
                 Ok(WireError::new(Code::TemporarilyUnavailable)
                     .retry_after(self.ciba.bridge.retry_after_secs)
@@ -193,9 +191,8 @@ impl Identification<'_> {
             Some(grant_subject) if grant_subject != user.subject => {
                 // Neither subject is logged: they identify users.
                 log::warn!(
-                    "request_id={} refused: the grant the request names belongs to another user \
-                     than the hint's",
-                    self.request_id
+                    request_id = self.request_id; "refused: the grant the request names belongs to another user \
+                     than the hint's"
                 );
                 Err(FailReason::AccessDenied.into())
             }
@@ -284,6 +281,7 @@ impl Identification<'_> {
             );
         };
         let key = request_key(auth_req_id);
+        crate::telemetry::annotate(|| crate::telemetry::auth_req_id_note(auth_req_id));
         let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
         if let Err(e) = reservation.commit(key, lifetime).await {
             return Ok(self.untracked("its pending place", &e));
@@ -314,8 +312,7 @@ impl Identification<'_> {
     /// expires unused.
     fn untracked(&self, what: &str, e: &StateError) -> HttpResponse {
         log::warn!(
-            "request_id={} not acknowledged: the state backend did not store {what}: {e}",
-            self.request_id
+            request_id = self.request_id; "not acknowledged: the state backend did not store {what}: {e}"
         );
         WireError::new(Code::TemporarilyUnavailable)
             .retry_after(self.ciba.bridge.retry_after_secs)
@@ -345,6 +342,7 @@ impl Identification<'_> {
                 acrs: r.acrs.clone().unwrap_or_default(),
                 issued_at,
                 expires_at: issued_at + lifetime.as_secs(),
+                traceparent: crate::telemetry::current().map(|s| s.trace.traceparent()),
             },
             auth_req_id_key: key,
             scopes: r.scopes.iter().flatten().map(|s| s.name.clone()).collect(),

@@ -82,8 +82,7 @@ impl Registry {
         let listed = self.state.insert(&listing, lifetime, deadline_in).await?;
         if !listed {
             log::warn!(
-                "request_id={} not listed: {MAX_ENTRIES} requests are already pending",
-                entry.request.request_id
+                request_id = entry.request.request_id; "not listed: {MAX_ENTRIES} requests are already pending"
             );
         }
         Ok(listed)

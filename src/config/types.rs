@@ -46,6 +46,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub state: StateSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -453,6 +455,32 @@ impl Default for LogSettings {
         Self {
             level: "info".into(),
             format: LogFormat::Text,
+        }
+    }
+}
+
+/// `[telemetry]`: span export over OTLP/HTTP (SPEC §13). Trace context is continued,
+/// propagated and logged whether or not an endpoint is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetrySettings {
+    /// The collector's base URL (`/v1/traces` is appended); unset: no spans are recorded.
+    #[serde(deserialize_with = "values::empty_or_http_url")]
+    pub otlp_endpoint: Option<Url>,
+    pub service_name: String,
+    /// The share of new traces recorded; an incoming `traceparent`'s sampled flag wins.
+    pub sample_ratio: f64,
+    #[serde(rename = "otlp_timeout_ms", deserialize_with = "values::millis")]
+    pub otlp_timeout: Duration,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "authlete-gateway".into(),
+            sample_ratio: 1.0,
+            otlp_timeout: Duration::from_millis(3000),
         }
     }
 }

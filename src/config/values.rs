@@ -112,6 +112,17 @@ pub fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::E
     parse_str(d, parse_http_url).map(Some)
 }
 
+/// An HTTP URL, or `""` for none.
+pub fn empty_or_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    parse_str(d, |value| {
+        if value.is_empty() {
+            Ok(None)
+        } else {
+            parse_http_url(value).map(Some)
+        }
+    })
+}
+
 /// A Redis URL for `state.redis.url`: `redis://` or `rediss://` (certificates verified), with a
 /// host. The messages never repeat the value, which may hold a password.
 pub fn parse_redis_url(value: &str) -> Result<Url, String> {

@@ -106,23 +106,23 @@ impl HttpDirectory {
         client: &DirectoryClient,
     ) -> Result<User, LookupError> {
         let Some(http) = &client.http else {
-            log::error!("request_id={} no directory client", query.request_id);
+            log::error!(
+                request_id = query.request_id; "no directory client"
+            );
             return Err(LookupError::Failed);
         };
         let reply = match self.exchange(http, query).await {
             Ok(reply) => reply,
             Err(Failure::Timeout) => {
                 log::warn!(
-                    "request_id={} user directory did not answer within {:?}",
-                    query.request_id,
+                    request_id = query.request_id; "user directory did not answer within {:?}",
                     self.timeout
                 );
                 return Err(LookupError::Failed);
             }
             Err(cause) => {
                 log::warn!(
-                    "request_id={} user directory failed: {cause}",
-                    query.request_id
+                    request_id = query.request_id; "user directory failed: {cause}"
                 );
                 return Err(LookupError::Failed);
             }
@@ -172,7 +172,7 @@ fn interpret(status: u16, body: &[u8], query: &Query<'_>) -> Result<User, Lookup
         }
         if status != 404 {
             log::warn!(
-                "request_id={id} user directory answered HTTP {status} with an unknown error"
+                request_id = id; "user directory answered HTTP {status} with an unknown error"
             );
             return Err(LookupError::Failed);
         }
@@ -181,19 +181,25 @@ fn interpret(status: u16, body: &[u8], query: &Query<'_>) -> Result<User, Lookup
         return Err(LookupError::Refused(FailReason::UnknownUserId));
     }
     if status != 200 {
-        log::warn!("request_id={id} user directory answered HTTP {status}");
+        log::warn!(
+            request_id = id; "user directory answered HTTP {status}"
+        );
         return Err(LookupError::Failed);
     }
     let found = parsed
         .and_then(|v| serde_json::from_value::<Found>(v).ok())
         .filter(|f| !f.subject.is_empty());
     let Some(found) = found else {
-        log::warn!("request_id={id} user directory answered 200 without a usable user");
+        log::warn!(
+            request_id = id; "user directory answered 200 without a usable user"
+        );
         return Err(LookupError::Failed);
     };
     // A lookup by subject that names someone else would hand out another user's claims.
     if query.kind == super::HintKind::Subject && found.subject != query.hint {
-        log::warn!("request_id={id} user directory answered a subject lookup with another user");
+        log::warn!(
+            request_id = id; "user directory answered a subject lookup with another user"
+        );
         return Err(LookupError::Failed);
     }
     Ok(User {

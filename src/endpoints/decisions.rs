@@ -75,7 +75,9 @@ fn open(state: &AppState, token: &str, request_id: &RequestId) -> Option<Decisio
     match state.ciba.bridge.keys.open(token, state.clock.unix_secs()) {
         Ok(claims) => Some(claims),
         Err(e) => {
-            log::info!("request_id={} decision refused: {e}", request_id.as_str());
+            log::info!(
+                request_id = request_id.as_str(); "decision refused: {e}"
+            );
             None
         }
     }

@@ -1,5 +1,6 @@
 //! The access log and the HTTP metrics, for every request on the public listener; it also
-//! assigns the request id.
+//! assigns the request id and the trace context (SPEC §13): an incoming `traceparent` is
+//! continued, else a trace starts here; the rest of the request runs in that scope.
 
 use std::time::Instant;
 
@@ -11,6 +12,9 @@ use actix_web::{web, Error, HttpMessage};
 
 use crate::app::AppState;
 use crate::http::request_id::{RequestId, X_REQUEST_ID};
+use crate::telemetry::{
+    self, KeyValue, Notes, Scope, SpanKind, SpanSpec, TraceContext, TRACEPARENT,
+};
 
 /// The `method` label: one of a fixed set.
 fn method_label(method: &actix_web::http::Method) -> &'static str {
@@ -43,7 +47,36 @@ pub async fn observe(
     req.extensions_mut().insert(id.clone());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = method_label(req.method());
-    let mut res = next.call(req).await?;
+    let incoming = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let tracer = state.as_ref().and_then(|s| s.tracing.tracer());
+    let (mut span, trace) = match &tracer {
+        Some(tracer) => {
+            let spec = SpanSpec {
+                name: format!("{method} request").into(),
+                kind: SpanKind::Server,
+                attributes: vec![KeyValue::new("http.request.method", method)],
+                links: Vec::new(),
+            };
+            let (span, trace) = telemetry::start(tracer, incoming.as_ref(), spec);
+            (Some(span), trace)
+        }
+        None => (
+            None,
+            incoming.map_or_else(TraceContext::start, |parent| parent.child()),
+        ),
+    };
+    let notes = span.as_ref().map(|_| Notes::default());
+    let scope = Scope {
+        trace,
+        request_id: Some(id.0.clone()),
+        tracer,
+        notes: notes.clone(),
+    };
+    let mut res = telemetry::scope(scope, next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
@@ -57,6 +90,21 @@ pub async fn observe(
         .unwrap_or_else(|| super::UNMATCHED.to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
+    if let Some(span) = &mut span {
+        use opentelemetry::trace::Span as _;
+        span.update_name(format!("{method} {route}"));
+        span.set_attribute(KeyValue::new("http.route", route.clone()));
+        span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status),
+        ));
+        if let Some(Ok(mut notes)) = notes.as_ref().map(|n| n.lock()) {
+            for note in notes.drain(..) {
+                span.set_attribute(note);
+            }
+        }
+        span.end();
+    }
     state
         .metrics
         .http_requests
@@ -72,11 +120,17 @@ pub async fn observe(
         .client_ip(res.request())
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "-".into());
+    let latency_ms = (elapsed.as_secs_f64() * 10_000.0).round() / 10.0;
     log::info!(
         target: "access",
-        "request_id={} client_ip={client_ip} method={method} route={route} status={status} latency_ms={:.1}",
-        id.as_str(),
-        elapsed.as_secs_f64() * 1000.0
+        request_id = id.as_str(),
+        trace_id = trace.trace_id_hex().as_str(),
+        client_ip = client_ip.as_str(),
+        method = method,
+        route = route.as_str(),
+        status = status,
+        latency_ms = latency_ms;
+        "{method} {route} {status}"
     );
     Ok(res)
 }

@@ -13,6 +13,7 @@ use crate::error::{Code, GatewayError, WireError};
 use crate::http::form::FormBody;
 use crate::http::headers::dpop;
 use crate::http::RequestId;
+use crate::telemetry;
 
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
@@ -25,6 +26,11 @@ pub async fn token(
 ) -> Result<HttpResponse, GatewayError> {
     let dpop = dpop(&req)?;
     let (credentials, form) = client_form(&req, payload, &state).await?;
+    if form.single("grant_type") == Some(CIBA_GRANT) {
+        if let Some(auth_req_id) = form.single("auth_req_id") {
+            telemetry::annotate(|| telemetry::auth_req_id_note(auth_req_id));
+        }
+    }
     let poll =
         poll_key(&state, &form).map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
     let mut arrival = None;

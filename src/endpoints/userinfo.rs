@@ -108,7 +108,9 @@ async fn claims(
         return Ok(None);
     }
     let Some(subject) = found.subject.as_deref() else {
-        log::error!("request_id={request_id} userinfo OK without a subject");
+        log::error!(
+            request_id = request_id; "userinfo OK without a subject"
+        );
         return Err(GatewayError::Internal);
     };
     let user = state
@@ -118,7 +120,7 @@ async fn claims(
         .await
         .map_err(|e| {
             log::error!(
-                "request_id={request_id} the token's subject has no usable directory entry ({e:?})"
+                request_id = request_id; "the token's subject has no usable directory entry ({e:?})"
             );
             GatewayError::Internal
         })?;

@@ -8,6 +8,8 @@ use awc::error::{ConnectError, PayloadError, SendRequestError};
 use awc::http::header::HeaderMap;
 use bytes::Bytes;
 
+use crate::telemetry;
+
 /// What to do with the answer's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadBody {
@@ -154,7 +156,11 @@ pub async fn send(
     deadline: Instant,
 ) -> Result<Reply, Failure> {
     let head = async {
-        let request = request.timeout(remaining(deadline));
+        let mut request = request.timeout(remaining(deadline));
+        // Every outbound call continues the current trace (SPEC §13).
+        if let Some(traceparent) = telemetry::with_current(|s| s.trace.child().traceparent()) {
+            request = request.insert_header((telemetry::TRACEPARENT, traceparent));
+        }
         let sent = match body {
             Some(body) => request.send_body(body).await,
             None => request.send().await,

@@ -10,6 +10,7 @@ use prometheus::Gauge;
 
 use super::worker::Worker;
 use crate::state::OutboxKind;
+use crate::telemetry::{self, Scope, SpanKind, SpanSpec, TraceContext};
 
 /// How far a message's delivery got: attempts made (on any replica, with `redis`) and the last
 /// answer, for the final report.
@@ -51,6 +52,9 @@ pub(super) trait Message: Sized + 'static {
     /// The `X-Request-Id` of the request that made it, for logs.
     fn request_id(&self) -> &str;
 
+    /// The trace the request that made it belongs to, if any.
+    fn traceparent(&self) -> Option<&str>;
+
     /// The message as the fleet's outbox stores it (sealed by the backend).
     fn to_bytes(&self) -> Vec<u8>;
 
@@ -70,12 +74,37 @@ pub(super) trait Message: Sized + 'static {
     fn not_attempted() -> &'static str;
 }
 
+/// Runs one attempt in the trace of the request that made `message` (SPEC §13), so that its
+/// logs name that trace and its POST carries it on.
+pub(super) async fn traced<M: Message, T>(
+    worker: &Worker,
+    message: &M,
+    attempt: impl Future<Output = T>,
+) -> T {
+    let Some(parent) = message.traceparent().and_then(TraceContext::parse) else {
+        return attempt.await;
+    };
+    let scope = Scope {
+        trace: parent,
+        request_id: Some(message.request_id().to_owned()),
+        tracer: worker.config.tracer.clone(),
+        notes: None,
+    };
+    let spec = || SpanSpec {
+        name: format!("{} attempt", M::KIND.label()).into(),
+        kind: SpanKind::Client,
+        attributes: Vec::new(),
+        links: Vec::new(),
+    };
+    telemetry::scope(scope, telemetry::in_span(spec, attempt, |_| Vec::new())).await
+}
+
 /// Delivers `message` from this process: attempts until one ends it, waiting between them on
 /// the injected clock.
 pub(super) async fn deliver_here<M: Message>(worker: &Rc<Worker>, message: &M) {
     let mut progress = Progress::new(0, M::not_attempted());
     loop {
-        match message.step(worker, &mut progress).await {
+        match traced(worker, message, message.step(worker, &mut progress)).await {
             Next::End(end) => return message.report(worker, &progress, end),
             Next::Retry(wait) => pause(worker, wait).await,
         }

@@ -37,6 +37,8 @@ pub struct Notification {
     pub enqueued_at: SystemTime,
     /// The `X-Request-Id` of the decision, for logs.
     pub request_id: String,
+    /// The `traceparent` of the span that made it: deliveries continue that trace (SPEC §13).
+    pub traceparent: Option<String>,
 }
 
 /// What a device webhook message announces: its `type` (SPEC §5.2), and the `type` label of
@@ -71,6 +73,8 @@ pub struct WebhookMessage {
     /// Retries stop here.
     pub deadline: SystemTime,
     pub request_id: String,
+    /// The `traceparent` of the span that made it: deliveries continue that trace (SPEC §13).
+    pub traceparent: Option<String>,
 }
 
 // Bodies carry tokens (push mode) and decision tokens (webhook), and the auth_req_id is a

@@ -85,6 +85,7 @@ impl Outbox {
         metrics: Metrics,
         clock: SharedClock,
         shared: Option<SharedOutbox>,
+        tracer: Option<crate::telemetry::Tracer>,
     ) -> Result<Arc<Self>, String> {
         let n = &settings.notifications;
         warn_relaxations(settings);
@@ -106,6 +107,7 @@ impl Outbox {
             max_in_flight: n.max_in_flight.max(1),
             max_in_flight_per_host: n.max_in_flight_per_host.max(1),
             webhook: webhook_target::WebhookTarget::from_settings(settings)?,
+            tracer,
         };
         let webhook_configured = config.webhook.is_some();
         let fleet = shared.map(|store| FleetHandle {
@@ -219,7 +221,9 @@ impl Outbox {
                 None => Job::Webhook(message, place),
             };
             if self.jobs.send(job).is_err() {
-                log::error!("request_id={request_id} webhook {id} lost: the outbox has stopped");
+                log::error!(
+                    request_id = request_id; "webhook {id} lost: the outbox has stopped"
+                );
             }
             return;
         } else {
@@ -232,7 +236,7 @@ impl Outbox {
                 .inc();
         }
         log::warn!(
-            "request_id={request_id} webhook {} dropped: {refusal}",
+            request_id = request_id; "webhook {} dropped: {refusal}",
             message.id
         );
     }

@@ -53,6 +53,10 @@ impl Message for Notification {
         &self.request_id
     }
 
+    fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
+    }
+
     fn to_bytes(&self) -> Vec<u8> {
         stored::Stored::from(self).to_bytes()
     }
@@ -102,8 +106,7 @@ impl Message for Notification {
             return Next::End(Ended::GaveUp);
         };
         log::debug!(
-            "request_id={} notification to {} retried in {wait:?} ({})",
-            n.request_id,
+            request_id = n.request_id; "notification to {} retried in {wait:?} ({})",
             host(&n.endpoint),
             progress.last
         );
@@ -267,9 +270,8 @@ impl<'a> Report<'a> {
     fn delivered(self, attempts: u32) {
         self.count("delivered");
         log::info!(
-            "request_id={} {} notification delivered to {} (auth_req_id sha256 {}, {attempts} \
+            request_id = self.request_id; "{} notification delivered to {} (auth_req_id sha256 {}, {attempts} \
              attempts)",
-            self.request_id,
             self.mode,
             self.host,
             self.auth_req_id
@@ -279,9 +281,8 @@ impl<'a> Report<'a> {
     fn failed(self, attempts: u32, last: &str) {
         self.count("failed");
         log::warn!(
-            "request_id={} {} notification to {} failed (auth_req_id sha256 {}, {attempts} \
+            request_id = self.request_id; "{} notification to {} failed (auth_req_id sha256 {}, {attempts} \
              attempts, last: {last})",
-            self.request_id,
             self.mode,
             self.host,
             self.auth_req_id
@@ -291,8 +292,7 @@ impl<'a> Report<'a> {
     fn blocked(self, why: &str) {
         self.count("blocked");
         log::warn!(
-            "request_id={} {} notification to {} refused (auth_req_id sha256 {}): {why}",
-            self.request_id,
+            request_id = self.request_id; "{} notification to {} refused (auth_req_id sha256 {}): {why}",
             self.mode,
             self.host,
             self.auth_req_id

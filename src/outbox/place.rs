@@ -56,9 +56,8 @@ impl NotificationPlace {
             _ => "the notification outbox is full".to_owned(),
         };
         log::warn!(
-            "request_id={} {} notification not stored ({why}); this replica delivers it and \
+            request_id = notification.request_id; "{} notification not stored ({why}); this replica delivers it and \
              keeps trying to store it",
-            notification.request_id,
             notification.mode.label()
         );
         self.hand_over(notification, place, Job::Unstored);
@@ -84,7 +83,7 @@ impl NotificationPlace {
             .with_label_values(&[mode, "failed"])
             .inc();
         log::error!(
-            "request_id={request_id} {mode} notification (auth_req_id sha256 {auth_req_id}) \
+            request_id = request_id; "{mode} notification (auth_req_id sha256 {auth_req_id}) \
              lost: the outbox thread has stopped"
         );
         false

@@ -96,8 +96,7 @@ async fn deliver_claimed<M: Message>(worker: &Rc<Worker>, fleet: &Fleet, claimed
         let reclaimed = &worker.config.metrics.outbox_reclaimed;
         reclaimed.with_label_values(&[kind.label()]).inc();
         log::info!(
-            "request_id={} {} message taken over from a replica whose lease ran out",
-            message.request_id(),
+            request_id = message.request_id(); "{} message taken over from a replica whose lease ran out",
             kind.label()
         );
     }
@@ -106,13 +105,12 @@ async fn deliver_claimed<M: Message>(worker: &Rc<Worker>, fleet: &Fleet, claimed
         _ => "expired before the next attempt",
     };
     let mut progress = Progress::new(claimed.attempts, before);
-    let step = message.step(worker, &mut progress);
+    let step = super::attempt::traced(worker, &message, message.step(worker, &mut progress));
     let next = renewing(store, kind, id, fleet.lease, step).await;
     match next {
         Next::End(end) => match store.finish(kind, id).await {
             Ok(false) => log::debug!(
-                "request_id={} {} message ended by another replica first",
-                message.request_id(),
+                request_id = message.request_id(); "{} message ended by another replica first",
                 kind.label()
             ),
             _ => message.report(worker, &progress, end),
@@ -120,8 +118,7 @@ async fn deliver_claimed<M: Message>(worker: &Rc<Worker>, fleet: &Fleet, claimed
         Next::Retry(wait) => {
             if let Err(e) = store.retry(kind, id, progress.attempts, wait).await {
                 log::warn!(
-                    "request_id={} {} message stays leased until its lease ends: {e}",
-                    message.request_id(),
+                    request_id = message.request_id(); "{} message stays leased until its lease ends: {e}",
                     kind.label()
                 );
             }
@@ -170,13 +167,13 @@ pub(super) async fn deliver_unstored<M: Message>(
             .await;
         if let Ok(true) = stored {
             log::info!(
-                "request_id={} {} message stored after all; the fleet delivers it",
-                message.request_id(),
+                request_id = message.request_id(); "{} message stored after all; the fleet delivers it",
                 M::KIND.label()
             );
             return;
         }
-        match message.step(&worker, &mut progress).await {
+        match super::attempt::traced(&worker, &message, message.step(&worker, &mut progress)).await
+        {
             Next::End(end) => return message.report(&worker, &progress, end),
             Next::Retry(wait) => pause(&worker, wait).await,
         }

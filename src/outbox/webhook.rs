@@ -35,6 +35,9 @@ struct Stored {
     body: String,
     deadline_ms: u64,
     request_id: String,
+    /// Absent from messages stored before traces were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
 }
 
 impl Message for WebhookMessage {
@@ -54,6 +57,10 @@ impl Message for WebhookMessage {
         &self.request_id
     }
 
+    fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
+    }
+
     fn to_bytes(&self) -> Vec<u8> {
         let deadline = self.deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
         let stored = Stored {
@@ -62,6 +69,7 @@ impl Message for WebhookMessage {
             body: self.body.clone(),
             deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
             request_id: self.request_id.clone(),
+            traceparent: self.traceparent.clone(),
         };
         // Serialising strings and numbers cannot fail.
         serde_json::to_vec(&stored).unwrap_or_default()
@@ -75,6 +83,7 @@ impl Message for WebhookMessage {
             body: s.body,
             deadline: UNIX_EPOCH + Duration::from_millis(s.deadline_ms),
             request_id: s.request_id,
+            traceparent: s.traceparent,
         })
     }
 
@@ -115,8 +124,7 @@ impl Message for WebhookMessage {
             return Next::End(Ended::GaveUp);
         };
         log::debug!(
-            "request_id={} webhook {} retried ({})",
-            self.request_id,
+            request_id = self.request_id; "webhook {} retried ({})",
             self.id,
             progress.last
         );
@@ -136,15 +144,20 @@ impl Message for WebhookMessage {
                 .inc();
         }
         match end {
-            Ended::Accepted => log::debug!("request_id={request_id} webhook {} accepted", self.id),
+            Ended::Accepted => log::debug!(
+                request_id = request_id; "webhook {} accepted",
+                self.id
+            ),
             Ended::GaveUp => log::warn!(
-                "request_id={request_id} webhook {} not accepted before its deadline after {} \
-                 attempts (last: {})",
+                request_id = request_id; "webhook {} not accepted before its deadline after {} \
+            attempts (last: {})",
                 self.id,
                 progress.attempts,
                 progress.last
             ),
-            Ended::Dropped(why) => log::warn!("request_id={request_id} {why}; message dropped"),
+            Ended::Dropped(why) => log::warn!(
+                request_id = request_id; "{why}; message dropped"
+            ),
         }
     }
 

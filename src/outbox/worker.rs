@@ -27,6 +27,8 @@ pub(super) struct WorkerConfig {
     pub max_in_flight: usize,
     pub max_in_flight_per_host: usize,
     pub webhook: Option<WebhookTarget>,
+    /// Delivery attempts are spans of the request's trace when spans are recorded.
+    pub tracer: Option<crate::telemetry::Tracer>,
     /// Set when a shutdown gave up on what the in-process queues hold and counted it
     /// `abandoned`: an outcome reached afterwards is logged but not counted a second time.
     pub gave_up: Arc<AtomicBool>,

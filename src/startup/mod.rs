@@ -63,6 +63,10 @@ impl ShutdownHandle {
         self.state.ciba.bridge.background.drain(left()).await;
         self.state.ciba.bridge.hand_back().await;
         self.state.outbox.drain(left()).await;
+        // The last batch of spans goes out before the process ends (SPEC §13).
+        let tracing = self.state.tracing.clone();
+        let flush = left().max(FINAL_STOP);
+        let _ = tokio::task::spawn_blocking(move || tracing.shutdown(flush)).await;
         stop_within(&self.admin, left().max(FINAL_STOP)).await;
         if let Some(emulator) = &self.emulator {
             stop_within(emulator, left().max(FINAL_STOP)).await;

@@ -24,6 +24,7 @@ use crate::http::CredentialRules;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::state::State;
+use crate::telemetry::Tracing;
 
 /// Builds what handlers share; `target` and `tls` serve the background thread's Authlete
 /// client.
@@ -48,7 +49,14 @@ pub(super) fn app_state(
         metrics.clone(),
         keys.material(),
     )?);
-    let outbox = Outbox::new(s, metrics.clone(), clock.clone(), state.shared_outbox())?;
+    let tracing = Tracing::new(&s.telemetry)?;
+    let outbox = Outbox::new(
+        s,
+        metrics.clone(),
+        clock.clone(),
+        state.shared_outbox(),
+        tracing.tracer(),
+    )?;
     let background = Background::start(s, target, tls, metrics.clone())?;
     let ciba = ciba(
         s,
@@ -68,6 +76,7 @@ pub(super) fn app_state(
         outbox,
         console: Default::default(),
         ready: AtomicBool::new(false),
+        tracing,
         proxies,
         credentials,
         settings,

@@ -109,6 +109,7 @@ async fn forged_tampered_other_key_and_expired_tokens_are_refused() {
             acrs: vec![],
             issued_at: 0,
             expires_at: u64::MAX / 2,
+            traceparent: None,
         })
         .unwrap();
     for bad in [

@@ -29,6 +29,26 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
         );
     }
     check_log(&settings.log.level, p);
+    check_telemetry(&settings.telemetry, p);
+}
+
+fn check_telemetry(t: &crate::config::TelemetrySettings, p: &mut Problems) {
+    if t.otlp_endpoint
+        .as_ref()
+        .is_some_and(|u| u.scheme() != "http")
+    {
+        // The exporter speaks plain HTTP to a collector beside the gateway (SPEC §13).
+        p.add("telemetry.otlp_endpoint", "must be an http:// URL");
+    }
+    if !(0.0..=1.0).contains(&t.sample_ratio) {
+        p.add("telemetry.sample_ratio", "must be between 0.0 and 1.0");
+    }
+    if t.service_name.trim().is_empty() || t.service_name.len() > 128 {
+        p.add("telemetry.service_name", "must be 1 to 128 characters");
+    }
+    if t.otlp_timeout.is_zero() || t.otlp_timeout > std::time::Duration::from_secs(60) {
+        p.add("telemetry.otlp_timeout_ms", "must be between 1 and 60000");
+    }
 }
 
 fn check_realm(settings: &Settings, p: &mut Problems) {

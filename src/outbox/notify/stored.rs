@@ -19,6 +19,9 @@ pub(super) struct Stored {
     expires_at_ms: u64,
     enqueued_at_ms: u64,
     request_id: String,
+    /// Absent from messages stored before traces were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
 }
 
 fn millis(time: std::time::SystemTime) -> u64 {
@@ -38,6 +41,7 @@ impl From<&Notification> for Stored {
             expires_at_ms: millis(n.expires_at),
             enqueued_at_ms: millis(n.enqueued_at),
             request_id: n.request_id.clone(),
+            traceparent: n.traceparent.clone(),
         }
     }
 }
@@ -64,6 +68,7 @@ impl Stored {
             expires_at: UNIX_EPOCH + Duration::from_millis(s.expires_at_ms),
             enqueued_at: UNIX_EPOCH + Duration::from_millis(s.enqueued_at_ms),
             request_id: s.request_id,
+            traceparent: s.traceparent,
         })
     }
 }

@@ -51,7 +51,7 @@ impl Harness {
         adjust(&mut settings);
         let metrics = authlete_gateway::startup::metrics(&settings);
         let clock = Arc::new(ManualClock::new());
-        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None).unwrap();
+        let outbox = Outbox::new(&settings, metrics.clone(), clock.clone(), None, None).unwrap();
         Self {
             outbox,
             metrics,
@@ -72,6 +72,7 @@ impl Harness {
             // `NotificationPlace::send` stamps it again.
             enqueued_at: self.now(),
             request_id: "req-1".to_owned(),
+            traceparent: None,
         }
     }
 

@@ -36,6 +36,7 @@ fn message(h: &Harness) -> WebhookMessage {
         body: MESSAGE.to_owned(),
         deadline: h.now() + Duration::from_secs(600),
         request_id: "req-7".to_owned(),
+        traceparent: None,
     }
 }
 
@@ -235,6 +236,7 @@ fn an_http_webhook_url_is_refused_without_allow_insecure_http() {
         &settings,
         authlete_gateway::startup::metrics(&settings),
         clock,
+        None,
         None,
     );
     assert!(built.err().is_some_and(|e| e.contains("https")));

@@ -20,6 +20,14 @@ impl GatewayProcess {
     /// Starts the binary with `config_path`; returns it with its public and admin base URLs,
     /// read from its log.
     pub fn spawn(config_path: &std::path::Path) -> (Self, String, String) {
+        let (child, public, admin, _) = Self::spawn_logged(config_path);
+        (child, public, admin)
+    }
+
+    /// As `spawn`, and also collects its log lines (the first 10 000).
+    pub fn spawn_logged(config_path: &std::path::Path) -> (Self, String, String, Lines) {
+        let lines = Lines::default();
+        let kept = lines.clone();
         let mut child = Command::new(env!("CARGO_BIN_EXE_authlete-gateway"))
             .arg("--config")
             .arg(config_path)
@@ -32,6 +40,11 @@ impl GatewayProcess {
         let (found, addresses) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut kept) = kept.0.lock() {
+                    if kept.len() < 10_000 {
+                        kept.push(line.clone());
+                    }
+                }
                 // "listening on 127.0.0.1:X (public) and 127.0.0.1:Y (admin)"
                 if let Some(rest) = line.split("listening on ").nth(1) {
                     let words: Vec<&str> = rest.split_whitespace().collect();
@@ -41,12 +54,27 @@ impl GatewayProcess {
         });
         let child = Self(child);
         let (public, admin) = addresses.recv_timeout(Duration::from_secs(30)).unwrap();
-        (child, format!("http://{public}"), format!("http://{admin}"))
+        (
+            child,
+            format!("http://{public}"),
+            format!("http://{admin}"),
+            lines,
+        )
     }
 
     /// `kill -9`: the process ends at once, holding whatever it held.
     pub fn kill_9(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The log lines a gateway process wrote so far.
+#[derive(Clone, Default)]
+pub struct Lines(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Lines {
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }

@@ -1,4 +1,4 @@
-//! Validation of `[server]`, `[server.tls]`, `[admin]` and `[log]`.
+//! Validation of `[server]`, `[server.tls]`, `[admin]`, `[log]` and `[telemetry]`.
 
 use super::{assert_problems, assert_valid};
 use crate::config::fixtures::{problems, TempFile, EMBEDDED};
@@ -155,4 +155,32 @@ fn a_console_token_needs_32_characters() {
     }
     assert_valid(&with(&"x".repeat(32)));
     assert_valid(&with(&"é".repeat(32)));
+}
+
+#[test]
+fn telemetry_keys_are_checked_and_an_empty_endpoint_means_no_export() {
+    let text = format!(
+        r#"{EMBEDDED}
+[telemetry]
+otlp_endpoint = "https://collector.example:4318"
+service_name = ""
+sample_ratio = 1.5
+otlp_timeout_ms = 0
+"#
+    );
+    assert_problems(
+        &text,
+        &[
+            "telemetry.otlp_endpoint: must be an http:// URL",
+            "telemetry.service_name",
+            "telemetry.sample_ratio",
+            "telemetry.otlp_timeout_ms",
+        ],
+    );
+    assert_valid(&format!(
+        "{EMBEDDED}\n[telemetry]\notlp_endpoint = \"\"\nsample_ratio = 0.25\n"
+    ));
+    assert_valid(&format!(
+        "{EMBEDDED}\n[telemetry]\notlp_endpoint = \"http://jaeger:4318\"\n"
+    ));
 }
