@@ -14,11 +14,14 @@ use crate::authlete::{AuthleteClient, AuthleteTarget};
 use crate::config::Settings;
 use crate::directory::DirectoryClient;
 use crate::metrics::Metrics;
+use crate::telemetry::Tracer;
 
 /// What a background job may use; lives on the background thread.
 pub struct Context {
     pub authlete: AuthleteClient,
     pub directory: DirectoryClient,
+    /// The application's tracer, for the work no request started (the deadlines).
+    pub tracer: Option<Tracer>,
 }
 
 type JobFn = Box<dyn FnOnce(Rc<Context>) -> LocalBoxFuture<'static, ()> + Send>;
@@ -44,6 +47,7 @@ impl Background {
         target: Arc<AuthleteTarget>,
         tls: Arc<rustls::ClientConfig>,
         metrics: Metrics,
+        tracer: Option<Tracer>,
     ) -> Result<Self, String> {
         let settings = settings.clone();
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
@@ -56,6 +60,7 @@ impl Background {
             let context = Rc::new(Context {
                 directory: DirectoryClient::new(&settings, tls.clone()),
                 authlete: AuthleteClient::new(target, tls, metrics),
+                tracer,
             });
             actix_rt::spawn(async move {
                 while let Some(job) = queue.recv().await {

@@ -149,7 +149,7 @@ async fn end(bridge: &Bridge, context: &Context, entry: &Entry, listed: bool) ->
     let scope = Scope {
         trace,
         request_id: Some(entry.request.request_id.clone()),
-        tracer: None,
+        tracer: context.tracer.clone(),
         notes: None,
     };
     telemetry::scope(scope, end_request(bridge, context, entry, listed)).await

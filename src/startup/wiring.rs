@@ -57,7 +57,7 @@ pub(super) fn app_state(
         state.shared_outbox(),
         tracing.tracer(),
     )?;
-    let background = Background::start(s, target, tls, metrics.clone())?;
+    let background = Background::start(s, target, tls, metrics.clone(), tracing.tracer())?;
     let ciba = ciba(
         s,
         &metrics,

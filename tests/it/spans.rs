@@ -297,7 +297,8 @@ async fn a_deadline_notification_continues_the_backchannel_trace() {
             .collect();
         let have = names(&spans);
         (have.contains(&"POST /backchannel/authentication")
-            && have.contains(&"notification attempt"))
+            && have.contains(&"notification attempt")
+            && have.contains(&"authlete complete"))
         .then_some(spans)
     })
     .await;
@@ -305,6 +306,13 @@ async fn a_deadline_notification_continues_the_backchannel_trace() {
     let attempt = by_name(&exported, "notification attempt");
     assert_eq!(attempt.trace_id, backchannel.trace_id);
     assert_eq!(attempt.parent_span_id, backchannel.span_id);
+    // The deadline's own /complete is recorded in the same trace.
+    let complete = by_name(&exported, "authlete complete");
+    assert_eq!(complete.trace_id, backchannel.trace_id);
+    assert_eq!(
+        attribute(complete, "authlete.action").as_deref(),
+        Some("NOTIFICATION")
+    );
     let traceparent = notification
         .headers
         .get("traceparent")
