@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use super::background::Background;
-use super::decision::DecisionKeys;
+use super::claim::Held;
+use super::complete::Outcome;
+use super::decision::{DecisionClaims, DecisionKeys};
 use super::device::IssuedRequest;
 use super::pending::PendingGuard;
 use super::poll::PollControl;
@@ -20,7 +22,7 @@ use crate::clock::SharedClock;
 use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
-use crate::outbox::{Outbox, WebhookMessage, WebhookType};
+use crate::outbox::{NotificationMode, Outbox, WebhookMessage, WebhookType};
 use crate::state::{DeadlineLease, Deadlines as _, State};
 
 /// Everything the bridge and its background jobs share.
@@ -79,10 +81,51 @@ impl Bridge {
         }
     }
 
-    /// Starts running the fleet's deadlines on this replica, where the backend shares them.
-    pub fn start_deadlines(self: &Arc<Self>) {
-        if self.state.shares_deadlines() {
-            super::deadline::sweep(self.clone());
+    /// After a `/complete` call under `held`: the claim settled (a tombstone when Authlete
+    /// answered, released when not), and a takeover that finds the request completed checked
+    /// for a lost notification.
+    pub(super) async fn conclude(&self, held: Held, outcome: &Outcome, claims: &DecisionClaims) {
+        if held.takeover && *outcome == Outcome::AlreadyDecided {
+            self.report_if_lost(claims).await;
+        }
+        held.settle(outcome, claims.expires_at, &self.clock).await;
+    }
+
+    /// The one window SPEC §12 leaves by construction: the claim's previous holder died between
+    /// Authlete's answer to its `/complete` and storing the notification. Authlete now says the
+    /// request was completed (A196203), and if the fleet's outbox holds no notification for it, the
+    /// client will never hear: logged and counted as `outcome="lost"`.
+    async fn report_if_lost(&self, claims: &DecisionClaims) {
+        let notifies = claims.delivery_mode.is_some_and(DeliveryMode::notifies);
+        if !notifies || !self.state.shares_deadlines() {
+            return;
+        }
+        let mode = match claims.delivery_mode {
+            Some(DeliveryMode::Push) => NotificationMode::Push,
+            _ => NotificationMode::Ping,
+        };
+        match self.outbox.holds_notification(&claims.ticket).await {
+            Ok(true) => log::info!(
+                "a completion claim was taken over after its holder stored the {} notification; \
+                 the fleet's outbox delivers it",
+                mode.label()
+            ),
+            Ok(false) => {
+                log::error!(
+                    "a {} notification was lost: the replica that completed the request died \
+                     before storing it (client {})",
+                    mode.label(),
+                    claims.client_id.as_deref().unwrap_or("-")
+                );
+                self.metrics
+                    .notifications
+                    .with_label_values(&[mode.label(), "lost"])
+                    .inc();
+            }
+            Err(e) => log::warn!(
+                "a completion claim was taken over from a holder that never reported back; whether \
+                 its notification was stored is unknown: {e}"
+            ),
         }
     }
 

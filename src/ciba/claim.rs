@@ -6,11 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::bridge::Bridge;
 use super::complete::Outcome;
-use super::decision::DecisionClaims;
-use super::DeliveryMode;
-use crate::outbox::NotificationMode;
+use crate::clock::SharedClock;
 use crate::state::{Claim, ClaimToken, Completions as _, State, StateError};
 
 /// How long past the request's expiry a tombstone stays (SPEC §12).
@@ -75,13 +72,10 @@ impl Held {
     /// After the call: a tombstone until the request's expiry + 30 s when Authlete answered,
     /// else released for the next decision or deadline attempt. A failure leaves the lease to
     /// run out.
-    pub async fn settle(self, outcome: &Outcome, claims: &DecisionClaims, bridge: &Bridge) {
-        if self.takeover && *outcome == Outcome::AlreadyDecided {
-            report_if_lost(claims, bridge).await;
-        }
+    pub async fn settle(self, outcome: &Outcome, expires_at: u64, clock: &SharedClock) {
         let stored = if outcome.is_answer() {
-            let until = claims.expires_at.saturating_add(TOMBSTONE_GRACE_SECS);
-            let left = until.saturating_sub(bridge.clock.unix_secs());
+            let until = expires_at.saturating_add(TOMBSTONE_GRACE_SECS);
+            let left = until.saturating_sub(clock.unix_secs());
             let keep = Duration::from_secs(left.max(1));
             self.state.finish_claim(&self.ticket, keep).await
         } else {
@@ -90,45 +84,6 @@ impl Held {
         if let Err(e) = stored {
             log::warn!("a completion claim stays until its lease runs out: {e}");
         }
-    }
-}
-
-/// The one window SPEC §12 leaves by construction: the claim's previous holder died between
-/// Authlete's answer to its `/complete` and storing the notification. Authlete now says the
-/// request was completed (A196203), and if the fleet's outbox holds no notification for it, the
-/// client will never hear: logged and counted as `outcome="lost"`.
-async fn report_if_lost(claims: &DecisionClaims, bridge: &Bridge) {
-    let notifies = claims.delivery_mode.is_some_and(DeliveryMode::notifies);
-    if !notifies || !bridge.state.shares_deadlines() {
-        return;
-    }
-    let mode = match claims.delivery_mode {
-        Some(DeliveryMode::Push) => NotificationMode::Push,
-        _ => NotificationMode::Ping,
-    };
-    match bridge.outbox.holds_notification(&claims.ticket).await {
-        Ok(true) => log::info!(
-            "a completion claim was taken over after its holder stored the {} notification; \
-             the fleet's outbox delivers it",
-            mode.label()
-        ),
-        Ok(false) => {
-            log::error!(
-                "a {} notification was lost: the replica that completed the request died \
-                 before storing it (client {})",
-                mode.label(),
-                claims.client_id.as_deref().unwrap_or("-")
-            );
-            bridge
-                .metrics
-                .notifications
-                .with_label_values(&[mode.label(), "lost"])
-                .inc();
-        }
-        Err(e) => log::warn!(
-            "a completion claim was taken over from a holder that never reported back; whether \
-             its notification was stored is unknown: {e}"
-        ),
     }
 }
 

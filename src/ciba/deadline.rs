@@ -57,10 +57,17 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
     });
 }
 
+/// Starts running the fleet's deadlines on this replica, where the backend shares them.
+pub fn start(bridge: &Arc<Bridge>) {
+    if bridge.state.shares_deadlines() {
+        sweep(bridge.clone());
+    }
+}
+
 /// Runs the shared deadlines (SPEC §12): about every `SWEEP_EVERY` this replica claims the
 /// deadlines that fell due, on any replica, and runs each while renewing its lease. A replica
 /// that dies stops renewing; the next sweep anywhere takes its deadlines over.
-pub(super) fn sweep(bridge: Arc<Bridge>) {
+fn sweep(bridge: Arc<Bridge>) {
     let sweeper = bridge.clone();
     sweeper.background.spawn_timer(move |context| {
         async move {
@@ -272,7 +279,7 @@ async fn fail_until_answered(
             Ok(Claimed::Held(held)) => {
                 let call = completion.run(context, Some(place), &bridge.metrics);
                 let outcome = bridge.background.track(held.renewing(call)).await;
-                held.settle(&outcome, &entry.request.claims, bridge).await;
+                bridge.conclude(held, &outcome, &entry.request.claims).await;
                 outcome
             }
             // A decision is being reported: its answer settles the request, or its failure

@@ -124,7 +124,7 @@ pub async fn decide(
                 Ok(Claimed::Held(held)) => {
                     let job = apply(bridge, &context, &claims, decided, place, &request_id);
                     let outcome = held.renewing(job).await;
-                    held.settle(&outcome, &claims, bridge).await;
+                    bridge.conclude(held, &outcome, &claims).await;
                     if outcome.is_answer() {
                         bridge.settle(&claims.ticket).await;
                     }

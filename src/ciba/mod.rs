@@ -5,7 +5,7 @@ pub mod background;
 pub mod bridge;
 mod claim;
 pub mod complete;
-mod deadline;
+pub mod deadline;
 pub mod decide;
 pub mod decision;
 pub mod device;

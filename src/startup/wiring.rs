@@ -111,7 +111,7 @@ fn ciba(
             clock: clock.clone(),
         },
     ));
-    bridge.start_deadlines();
+    crate::ciba::deadline::start(&bridge);
     Ok(Ciba {
         lockout: UserCodeLockout::new(state),
         directory,
