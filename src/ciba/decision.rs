@@ -18,9 +18,10 @@ const NONCE_BYTES: usize = 24;
 /// A token stays usable this long after the auth_req_id's expiry, for clock skew.
 pub const EXPIRY_GRACE_SECS: u64 = 30;
 
-/// What a decision token carries; member names are part of the format.
+/// What a decision token carries; member names are part of the format. Members this version
+/// does not know are ignored, so that a replica opens the tokens (and reads the registry
+/// entries) of a newer one during a rolling upgrade; only a holder of the key can add any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DecisionClaims {
     pub ticket: String,
     pub subject: String,
@@ -102,15 +103,18 @@ impl DecisionKeys {
 
     /// Seals `claims` with the first key.
     pub fn seal(&self, claims: &DecisionClaims) -> Result<String, String> {
+        self.seal_json(&serde_json::to_vec(claims).map_err(|e| e.to_string())?)
+    }
+
+    fn seal_json(&self, plaintext: &[u8]) -> Result<String, String> {
         let cipher = self.ciphers.first().ok_or("no decision key")?;
-        let plaintext = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
         let mut nonce = [0u8; NONCE_BYTES];
         rand::thread_rng().fill_bytes(&mut nonce);
         let sealed = cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
-                    msg: &plaintext,
+                    msg: plaintext,
                     aad: ASSOCIATED_DATA,
                 },
             )
@@ -244,6 +248,17 @@ mod tests {
         };
         let token = keys.seal(&traced).unwrap_or_default();
         assert_eq!(keys.open(&token, 1100), Ok(traced));
+    }
+
+    #[test]
+    fn a_member_added_by_a_newer_version_is_ignored() {
+        let keys = keys(&[KEY_A]);
+        let mut newer = serde_json::to_value(claims()).unwrap_or_default();
+        newer["added_later"] = serde_json::json!({"any": ["shape"]});
+        let token = keys
+            .seal_json(newer.to_string().as_bytes())
+            .unwrap_or_default();
+        assert_eq!(keys.open(&token, 1100), Ok(claims()));
     }
 
     #[test]

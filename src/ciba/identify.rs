@@ -286,7 +286,10 @@ impl Identification<'_> {
         if let Err(e) = reservation.commit(key, lifetime).await {
             return Ok(self.untracked("its pending place", &e));
         }
-        self.ciba.poll.record_interval(key, answer.interval).await;
+        let origin = crate::telemetry::recorded_position();
+        (self.ciba.poll)
+            .record_interval(key, answer.interval, origin.as_deref())
+            .await;
         let content = answer
             .response_content
             .as_deref()

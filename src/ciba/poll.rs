@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::authlete::dto::ClientCredentials;
-use crate::state::{Arrival, PollCheck, PollEntries, State};
+use crate::state::{Arrival, Checked, PollCheck, PollEntries, State};
 
 /// The interval CIBA Core §7.3 tells clients to use when none (or ≤ 0) was given.
 const CIBA_DEFAULT_INTERVAL_SECS: u64 = 5;
@@ -89,31 +89,38 @@ impl PollControl {
     }
 
     /// Remembers the `interval` of an issued request; a value ≤ 0 counts as 5 s (CIBA §7.3).
-    /// On failure the default interval applies to the request.
-    pub async fn record_interval(&self, key: [u8; 32], interval: i64) {
+    /// On failure the default interval applies to the request. `origin` is the backchannel
+    /// request's `traceparent` that the request's polls link to.
+    pub async fn record_interval(&self, key: [u8; 32], interval: i64, origin: Option<&str>) {
         let secs = u64::try_from(interval)
             .ok()
             .filter(|secs| *secs > 0)
             .unwrap_or(CIBA_DEFAULT_INTERVAL_SECS);
         if let Err(e) = self
             .state
-            .record_interval(&key, Duration::from_secs(secs))
+            .record_interval(&key, Duration::from_secs(secs), origin)
             .await
         {
             log::debug!("polling control: the interval was not recorded: {e}");
         }
     }
 
-    /// Whether `caller`'s poll, arriving now, comes too soon after its last one.
-    pub async fn check(&self, key: &[u8; 32], caller: Caller) -> Poll {
+    /// Whether `caller`'s poll, arriving now, comes too soon after its last one; with the
+    /// backchannel request's `traceparent` when one was recorded.
+    pub async fn check(&self, key: &[u8; 32], caller: Caller) -> (Poll, Option<String>) {
         match self.state.check(key, &caller.0).await {
-            Ok(PollCheck::TooEarly) => Poll::TooEarly,
-            Ok(PollCheck::Forward(arrival)) => Poll::Forward {
-                arrival: Some(arrival),
-            },
+            Ok(Checked { verdict, origin }) => {
+                let poll = match verdict {
+                    PollCheck::TooEarly => Poll::TooEarly,
+                    PollCheck::Forward(arrival) => Poll::Forward {
+                        arrival: Some(arrival),
+                    },
+                };
+                (poll, origin)
+            }
             Err(e) => {
                 log::debug!("polling control: check failed, forwarding the poll: {e}");
-                Poll::Forward { arrival: None }
+                (Poll::Forward { arrival: None }, None)
             }
         }
     }
@@ -210,20 +217,33 @@ mod tests {
         let key = [7; 32];
         let body = form("");
         let owner = poll.caller(&basic("c", "s"), &body);
-        let Poll::Forward { arrival } = poll.check(&key, owner).await else {
+        let (Poll::Forward { arrival }, None) = poll.check(&key, owner).await else {
             panic!("the first poll is forwarded");
         };
         poll.record_poll(&key, owner, arrival).await;
-        assert_eq!(poll.check(&key, owner).await, Poll::TooEarly);
+        assert_eq!(poll.check(&key, owner).await.0, Poll::TooEarly);
         let other = poll.caller(&basic("c", "wrong"), &body);
         assert!(matches!(
-            poll.check(&key, other).await,
+            poll.check(&key, other).await.0,
             Poll::Forward { .. }
         ));
         poll.forget(&key).await;
         assert!(matches!(
-            poll.check(&key, owner).await,
+            poll.check(&key, owner).await.0,
             Poll::Forward { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn the_origin_outlives_the_entry_for_the_poll_that_collects_the_result() {
+        let poll = control();
+        let key = [8; 32];
+        let owner = poll.caller(&basic("c", "s"), &form(""));
+        let origin = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        poll.record_interval(key, 5, Some(origin)).await;
+        assert_eq!(poll.check(&key, owner).await.1.as_deref(), Some(origin));
+        poll.forget(&key).await;
+        assert_eq!(poll.check(&key, owner).await.1.as_deref(), Some(origin));
+        assert_eq!(poll.check(&[9; 32], owner).await.1, None);
     }
 }

@@ -99,8 +99,11 @@ pub async fn observe(
             i64::from(status),
         ));
         if let Some(Ok(mut notes)) = notes.as_ref().map(|n| n.lock()) {
-            for note in notes.drain(..) {
+            for note in notes.attributes.drain(..) {
                 span.set_attribute(note);
+            }
+            for link in notes.links.drain(..) {
+                span.add_link(telemetry::span_context(&link), Vec::new());
             }
         }
         span.end();

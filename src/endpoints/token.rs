@@ -35,7 +35,11 @@ pub async fn token(
         poll_key(&state, &form).map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
     let mut arrival = None;
     if let Some((key, caller)) = poll {
-        match state.ciba.poll.check(&key, caller).await {
+        let (verdict, origin) = state.ciba.poll.check(&key, caller).await;
+        if let Some(origin) = origin {
+            telemetry::link(&origin);
+        }
+        match verdict {
             Poll::TooEarly => {
                 state.metrics.slow_down.inc();
                 return Ok(WireError::new(Code::SlowDown).response());

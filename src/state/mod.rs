@@ -45,6 +45,14 @@ pub enum StateError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival(pub u64);
 
+/// What the polling control found for a poll: its verdict, and the backchannel request's
+/// `traceparent` when one was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub verdict: PollCheck,
+    pub origin: Option<String>,
+}
+
 /// What the polling control says about a poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollCheck {
@@ -78,20 +86,23 @@ impl PollPolicy {
 /// The poll entries of SPEC §3.2: one per request key, holding the interval seen at `/issue`
 /// and the caller and arrival of the last poll Authlete answered pending.
 pub trait PollEntries: Send + Sync {
-    /// Remembers the `interval` an issued request was given.
+    /// Remembers the `interval` an issued request was given, and the trace position of the
+    /// backchannel request (`traceparent`) that its polls link to (SPEC §13).
     fn record_interval(
         &self,
         key: &RequestKey,
         interval: Duration,
+        origin: Option<&str>,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
     /// Whether `caller`'s poll, arriving now, comes too soon after its last recorded one. A
-    /// different caller never matches. Changes nothing.
+    /// different caller never matches. Changes nothing. The origin recorded with the interval
+    /// stays readable after `forget`, for the poll that collects the result.
     fn check(
         &self,
         key: &RequestKey,
         caller: &CallerDigest,
-    ) -> impl Future<Output = Result<PollCheck, StateError>> + Send;
+    ) -> impl Future<Output = Result<Checked, StateError>> + Send;
 
     /// Records a poll Authlete answered pending, at `arrival` (from `check`), or now when the
     /// check failed.
@@ -626,16 +637,13 @@ impl PollEntries for State {
         &self,
         key: &RequestKey,
         interval: Duration,
+        origin: Option<&str>,
     ) -> Result<(), StateError> {
         dispatch!(self, Op::PollRecordInterval, |b| b
-            .record_interval(key, interval))
+            .record_interval(key, interval, origin))
     }
 
-    async fn check(
-        &self,
-        key: &RequestKey,
-        caller: &CallerDigest,
-    ) -> Result<PollCheck, StateError> {
+    async fn check(&self, key: &RequestKey, caller: &CallerDigest) -> Result<Checked, StateError> {
         dispatch!(self, Op::PollCheck, |b| b.check(key, caller))
     }
 

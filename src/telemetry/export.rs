@@ -92,19 +92,20 @@ impl BoundedProcessor {
         })
     }
 
-    fn dropped_one(&self) {
+    /// Counts a dropped span; returns the number the warning reported, when one was logged.
+    fn dropped_one(&self) -> Option<u64> {
         let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-        let Ok(mut last) = self.last_report.try_lock() else {
-            return;
-        };
-        if last.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
-            *last = Some(Instant::now());
-            self.dropped.fetch_sub(dropped, Ordering::Relaxed);
-            log::warn!(
-                dropped_spans = dropped;
-                "span export queue full: spans dropped (the collector is down or slow)"
-            );
+        let mut last = self.last_report.try_lock().ok()?;
+        if !last.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+            return None;
         }
+        *last = Some(Instant::now());
+        self.dropped.fetch_sub(dropped, Ordering::Relaxed);
+        log::warn!(
+            dropped_spans = dropped;
+            "span export queue full: spans dropped (the collector is down or slow)"
+        );
+        Some(dropped)
     }
 
     fn ask(&self, command: fn(SyncSender<()>) -> Command, timeout: Duration) -> OTelSdkResult {
@@ -126,7 +127,9 @@ impl SpanProcessor for BoundedProcessor {
         }
         match self.queue.try_send(Command::Span(Box::new(span))) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-            Err(TrySendError::Full(_)) => self.dropped_one(),
+            Err(TrySendError::Full(_)) => {
+                self.dropped_one();
+            }
         }
     }
 
@@ -208,6 +211,25 @@ impl Reporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_queue_warns_once_a_minute_with_the_spans_dropped_since() {
+        let (queue, _received) = mpsc::sync_channel(1);
+        let processor = BoundedProcessor {
+            queue,
+            dropped: AtomicU64::new(0),
+            last_report: Mutex::new(None),
+        };
+        assert_eq!(processor.dropped_one(), Some(1), "the first drop is reported");
+        for _ in 0..99 {
+            assert_eq!(processor.dropped_one(), None, "then not within a minute");
+        }
+        assert_eq!(processor.dropped.load(Ordering::Relaxed), 99);
+        let a_minute_ago = Instant::now().checked_sub(REPORT_EVERY);
+        *processor.last_report.lock().unwrap() = a_minute_ago;
+        assert_eq!(processor.dropped_one(), Some(100), "a minute later, with the count");
+        assert_eq!(processor.dropped.load(Ordering::Relaxed), 0);
+    }
 
     #[test]
     fn the_traces_path_is_appended_once() {

@@ -10,8 +10,9 @@ mod trace;
 pub use logs::init;
 pub use opentelemetry::trace::SpanKind;
 pub use opentelemetry::KeyValue;
-pub use spans::{in_span, start, SpanSpec, Tracer, Tracing};
+pub use spans::{in_span, span_context, start, SpanSpec, Tracer, Tracing};
 pub(crate) use trace::with_current;
 pub use trace::{
-    annotate, auth_req_id_note, current, scope, Notes, Scope, TraceContext, TRACEPARENT,
+    annotate, auth_req_id_note, current, link, recorded_position, scope, Annotations, Notes, Scope,
+    TraceContext, TRACEPARENT,
 };

@@ -65,10 +65,15 @@ fn remote(parent: &TraceContext) -> Context {
     } else {
         TraceFlags::default()
     };
-    Context::new().with_remote_span_context(span_context(parent, flags))
+    Context::new().with_remote_span_context(with_flags(parent, flags))
 }
 
-fn span_context(ctx: &TraceContext, flags: TraceFlags) -> SpanContext {
+/// The SDK's form of a linked position.
+pub fn span_context(ctx: &TraceContext) -> SpanContext {
+    with_flags(ctx, TraceFlags::SAMPLED)
+}
+
+fn with_flags(ctx: &TraceContext, flags: TraceFlags) -> SpanContext {
     SpanContext::new(
         TraceId::from_bytes(ctx.trace_id),
         SpanId::from_bytes(ctx.span_id),
@@ -87,7 +92,7 @@ pub fn start(
     let links = spec
         .links
         .iter()
-        .map(|l| Link::with_context(span_context(l, TraceFlags::SAMPLED)))
+        .map(|l| Link::with_context(span_context(l)))
         .collect();
     let builder = tracer
         .span_builder(spec.name)

@@ -124,22 +124,49 @@ pub struct Scope {
     pub notes: Option<Notes>,
 }
 
-/// Attributes a handler adds to its request's span; at most `MAX_NOTES`.
-pub type Notes = std::sync::Arc<std::sync::Mutex<Vec<opentelemetry::KeyValue>>>;
+/// What a handler adds to its request's span: attributes and links, at most `MAX_NOTES` of
+/// each.
+pub type Notes = std::sync::Arc<std::sync::Mutex<Annotations>>;
+
+#[derive(Debug, Default)]
+pub struct Annotations {
+    pub attributes: Vec<opentelemetry::KeyValue>,
+    pub links: Vec<TraceContext>,
+}
 
 const MAX_NOTES: usize = 8;
 
-/// Adds an attribute to the current request's span, when one is recorded; `note` runs only then.
-pub fn annotate(note: impl FnOnce() -> opentelemetry::KeyValue) {
+fn with_notes(f: impl FnOnce(&mut Annotations)) {
     let _ = CURRENT.try_with(|scope| {
-        if let Some(notes) = &scope.notes {
-            if let Ok(mut notes) = notes.lock() {
-                if notes.len() < MAX_NOTES {
-                    notes.push(note());
-                }
-            }
+        if let Some(Ok(mut notes)) = scope.notes.as_ref().map(|n| n.lock()) {
+            f(&mut notes);
         }
     });
+}
+
+/// Adds an attribute to the current request's span, when one is recorded; `note` runs only then.
+pub fn annotate(note: impl FnOnce() -> opentelemetry::KeyValue) {
+    with_notes(|notes| {
+        if notes.attributes.len() < MAX_NOTES {
+            notes.attributes.push(note());
+        }
+    });
+}
+
+/// Links the current request's span, when one is recorded, to the span `traceparent` names:
+/// how a token poll joins the backchannel request it collects (SPEC §13).
+pub fn link(traceparent: &str) {
+    with_notes(|notes| {
+        if notes.links.len() < MAX_NOTES {
+            notes.links.extend(TraceContext::parse(traceparent));
+        }
+    });
+}
+
+/// The current position as a `traceparent`, when spans are recorded: what a later step of the
+/// flow, in another request, links to.
+pub fn recorded_position() -> Option<String> {
+    with_current(|s| s.tracer.is_some().then(|| s.trace.traceparent())).flatten()
 }
 
 /// The attribute that lets a trace search join a backchannel request and its token polls:

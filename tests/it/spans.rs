@@ -183,11 +183,16 @@ async fn one_ping_flow_exports_the_spans_of_every_step_joined_to_the_backchannel
         .unwrap();
     assert!(traceparent.contains(&hex::encode(trace)), "{traceparent}");
 
-    // The token poll is the client's own trace; a search by the auth_req_id's fingerprint
-    // joins it to the backchannel request.
+    // The token poll is the client's own trace, linked to the backchannel request (the poll
+    // entry keeps its position after the decision); a search by the auth_req_id's fingerprint
+    // joins them too.
     let token = by_name(&spans, "POST /token");
     let token_call = by_name(&spans, "authlete token");
     child_of(token_call, token);
+    assert_ne!(token.trace_id, backchannel.trace_id);
+    assert_eq!(token.links.len(), 1, "{token:?}");
+    assert_eq!(token.links[0].trace_id, backchannel.trace_id);
+    assert_eq!(token.links[0].span_id, backchannel.span_id);
     let fingerprint = attribute(backchannel, "ciba.auth_req_id_sha256").expect("a fingerprint");
     assert_eq!(fingerprint.len(), 16);
     assert_eq!(

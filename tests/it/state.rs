@@ -78,6 +78,8 @@ fn forwarded(check: PollCheck) -> bool {
     matches!(check, PollCheck::Forward(_))
 }
 
+const ORIGIN: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 /// The behaviours every backend promises. `pass` moves the backend's clock: the memory backend
 /// reads the manual clock, the Redis backend reads Redis's `TIME`, which nothing here moves, so
 /// its conditions are awaited.
@@ -86,7 +88,7 @@ pub(crate) async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)
 
     // The first poll is forwarded; once recorded, the same caller is too early, another never.
     let key = [10; 32];
-    let PollCheck::Forward(arrival) = subject.check(&key, &owner).await.unwrap() else {
+    let PollCheck::Forward(arrival) = subject.check(&key, &owner).await.unwrap().verdict else {
         panic!("the first poll is forwarded");
     };
     subject
@@ -94,54 +96,75 @@ pub(crate) async fn contract(subject: &impl PollEntries, pass: impl Fn(Duration)
         .await
         .unwrap();
     assert_eq!(
-        subject.check(&key, &owner).await.unwrap(),
+        subject.check(&key, &owner).await.unwrap().verdict,
         PollCheck::TooEarly
     );
-    assert!(forwarded(subject.check(&key, &other).await.unwrap()));
+    assert!(forwarded(
+        subject.check(&key, &other).await.unwrap().verdict
+    ));
     // A too-early poll does not move the entry, and an unknown arrival means now.
     assert_eq!(
-        subject.check(&key, &owner).await.unwrap(),
+        subject.check(&key, &owner).await.unwrap().verdict,
         PollCheck::TooEarly
     );
     subject.record_poll(&key, &other, None).await.unwrap();
     assert_eq!(
-        subject.check(&key, &other).await.unwrap(),
+        subject.check(&key, &other).await.unwrap().verdict,
         PollCheck::TooEarly
     );
-    assert!(forwarded(subject.check(&key, &owner).await.unwrap()));
+    assert!(forwarded(
+        subject.check(&key, &owner).await.unwrap().verdict
+    ));
 
     // A forgotten request is forwarded at once, and a pending answer that arrives afterwards
     // (to a poll sent before the result was ready) records nothing.
     subject.forget(&key).await.unwrap();
-    assert!(forwarded(subject.check(&key, &other).await.unwrap()));
+    assert!(forwarded(
+        subject.check(&key, &other).await.unwrap().verdict
+    ));
     subject.record_poll(&key, &other, None).await.unwrap();
-    assert!(forwarded(subject.check(&key, &other).await.unwrap()));
+    assert!(forwarded(
+        subject.check(&key, &other).await.unwrap().verdict
+    ));
+
+    // The backchannel request's trace position stays readable after the result is ready, for
+    // the poll that collects it; a key without one has none.
+    let traced = [13; 32];
+    subject
+        .record_interval(&traced, Duration::from_secs(5), Some(ORIGIN))
+        .await
+        .unwrap();
+    subject.forget(&traced).await.unwrap();
+    let found = subject.check(&traced, &owner).await.unwrap();
+    assert_eq!(found.origin.as_deref(), Some(ORIGIN));
+    assert!(forwarded(found.verdict));
+    assert_eq!(subject.check(&key, &owner).await.unwrap().origin, None);
 
     // The interval is per key: 1 s (minus the 500 ms leeway) here, the default 2 s there.
     let (short, long) = ([11; 32], [12; 32]);
     subject
-        .record_interval(&short, Duration::from_secs(1))
+        .record_interval(&short, Duration::from_secs(1), None)
         .await
         .unwrap();
     for key in [short, long] {
         subject.record_poll(&key, &owner, None).await.unwrap();
         assert_eq!(
-            subject.check(&key, &owner).await.unwrap(),
+            subject.check(&key, &owner).await.unwrap().verdict,
             PollCheck::TooEarly
         );
     }
     pass(Duration::from_millis(600));
     eventually("the 1 s interval to pass", || async {
-        forwarded(subject.check(&short, &owner).await.unwrap())
+        forwarded(subject.check(&short, &owner).await.unwrap().verdict)
     })
     .await;
     assert_eq!(
-        subject.check(&long, &owner).await.unwrap(),
+        subject.check(&long, &owner).await.unwrap().verdict,
         PollCheck::TooEarly
     );
     pass(Duration::from_secs(1));
     eventually("the 2 s default interval to pass", || async {
-        forwarded(subject.check(&long, &owner).await.unwrap())
+        forwarded(subject.check(&long, &owner).await.unwrap().verdict)
     })
     .await;
 }
@@ -657,7 +680,7 @@ async fn every_redis_key_has_a_ttl_and_no_id_or_credential_in_the_clear() {
     let key = [42; 32];
     let caller = [7; 32];
     state
-        .record_interval(&key, Duration::from_secs(5))
+        .record_interval(&key, Duration::from_secs(5), Some(ORIGIN))
         .await
         .unwrap();
     let mut c = server
@@ -687,19 +710,27 @@ async fn every_redis_key_has_a_ttl_and_no_id_or_credential_in_the_clear() {
     assert!(!name.contains(&hex::encode(key)), "{name}");
     let fields: Vec<(String, Vec<u8>)> = c.hgetall(&name).await.unwrap();
     let field_names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(field_names.len(), 3, "{field_names:?}");
-    for expected in ["interval_ms", "caller", "at"] {
+    assert_eq!(field_names.len(), 4, "{field_names:?}");
+    for expected in ["interval_ms", "caller", "at", "trace"] {
         assert!(field_names.contains(&expected), "{field_names:?}");
     }
     let stored_caller = fields.iter().find(|(n, _)| n == "caller").unwrap();
     assert_eq!(stored_caller.1, caller.to_vec());
 
-    // What is left once the result is ready is the mark alone, with its TTL.
+    // What is left once the result is ready is the mark and the trace position (no secret: it
+    // names the backchannel request's span), with the TTL.
     state.forget(&key).await.unwrap();
     let left: Vec<String> = c.keys("*").await.unwrap();
     assert_eq!(left, vec![name.clone()]);
-    let fields: Vec<(String, String)> = c.hgetall(&name).await.unwrap();
-    assert_eq!(fields, vec![("ready".to_owned(), "1".to_owned())]);
+    let mut fields: Vec<(String, String)> = c.hgetall(&name).await.unwrap();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            ("ready".to_owned(), "1".to_owned()),
+            ("trace".to_owned(), ORIGIN.to_owned())
+        ]
+    );
     let ttl: i64 = c.pttl(&name).await.unwrap();
     assert!(ttl > 0, "{ttl}");
 }

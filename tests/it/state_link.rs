@@ -55,7 +55,7 @@ impl Backend {
         let started = Instant::now();
         let outcome = self
             .state
-            .record_interval(&[42; 32], Duration::from_secs(5))
+            .record_interval(&[42; 32], Duration::from_secs(5), None)
             .await;
         (outcome, started.elapsed())
     }

@@ -27,6 +27,9 @@ pub struct MemoryState {
     /// Requests whose result is ready: a pending answer that arrives after the decision (its
     /// poll was sent before) must not bring the entry back.
     ready: moka::sync::Cache<RequestKey, ()>,
+    /// The backchannel request's `traceparent` of each issued request, kept after its result
+    /// is ready so that the poll collecting it links to the request's trace (SPEC §13).
+    traces: moka::sync::Cache<RequestKey, std::sync::Arc<str>>,
     policy: PollPolicy,
     /// The pending places of each subject (SPEC §4 step 4).
     pending: Mutex<pending::Places>,
@@ -56,6 +59,7 @@ impl MemoryState {
             polls: bounded(max_entries, policy.lifetime),
             intervals: bounded(max_entries, policy.lifetime),
             ready: bounded(max_entries, policy.lifetime),
+            traces: bounded(max_entries, policy.lifetime),
             policy,
             pending: Mutex::default(),
             failures: lockout::cache(guards.failure_window),

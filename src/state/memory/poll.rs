@@ -3,37 +3,46 @@
 use std::time::Duration;
 
 use super::{MemoryState, Polled};
-use crate::state::{Arrival, CallerDigest, PollCheck, PollEntries, RequestKey, StateError};
+use crate::state::{
+    Arrival, CallerDigest, Checked, PollCheck, PollEntries, RequestKey, StateError,
+};
 
 impl PollEntries for MemoryState {
     async fn record_interval(
         &self,
         key: &RequestKey,
         interval: Duration,
+        origin: Option<&str>,
     ) -> Result<(), StateError> {
         self.intervals.insert(*key, interval);
+        if let Some(origin) = origin {
+            self.traces.insert(*key, origin.into());
+        }
         Ok(())
     }
 
-    async fn check(
-        &self,
-        key: &RequestKey,
-        caller: &CallerDigest,
-    ) -> Result<PollCheck, StateError> {
+    async fn check(&self, key: &RequestKey, caller: &CallerDigest) -> Result<Checked, StateError> {
         let now = self.now();
-        let Some(last) = self.polls.get(key).filter(|p| p.caller == *caller) else {
-            return Ok(PollCheck::Forward(Arrival(now)));
-        };
-        let interval = self
-            .intervals
+        let too_early = self
+            .polls
             .get(key)
-            .unwrap_or(self.policy.default_interval);
-        let minimum = interval.saturating_sub(self.policy.leeway).as_micros();
-        if u128::from(now.saturating_sub(last.at)) < minimum {
-            Ok(PollCheck::TooEarly)
-        } else {
-            Ok(PollCheck::Forward(Arrival(now)))
-        }
+            .filter(|p| p.caller == *caller)
+            .is_some_and(|last| {
+                let interval = self
+                    .intervals
+                    .get(key)
+                    .unwrap_or(self.policy.default_interval);
+                let minimum = interval.saturating_sub(self.policy.leeway).as_micros();
+                u128::from(now.saturating_sub(last.at)) < minimum
+            });
+        Ok(Checked {
+            verdict: if too_early {
+                PollCheck::TooEarly
+            } else {
+                PollCheck::Forward(Arrival(now))
+            },
+            origin: self.traces.get(key).map(|o| o.to_string()),
+        })
     }
 
     async fn record_poll(

@@ -4,15 +4,19 @@
 use std::time::Duration;
 
 use super::{millis, RedisState};
-use crate::state::{Arrival, CallerDigest, PollCheck, PollEntries, RequestKey, StateError};
+use crate::state::{
+    Arrival, CallerDigest, Checked, PollCheck, PollEntries, RequestKey, StateError,
+};
 
 impl PollEntries for RedisState {
     async fn record_interval(
         &self,
         key: &RequestKey,
         interval: Duration,
+        origin: Option<&str>,
     ) -> Result<(), StateError> {
         let (scripts, name, ttl) = (self.scripts.clone(), self.keys.poll(key), self.ttl_ms());
+        let origin = origin.unwrap_or_default().to_owned();
         self.link
             .run(move |mut c| async move {
                 scripts
@@ -20,6 +24,7 @@ impl PollEntries for RedisState {
                     .key(name)
                     .arg(millis(interval))
                     .arg(ttl)
+                    .arg(&origin)
                     .invoke_async::<i64>(&mut c)
                     .await
             })
@@ -27,17 +32,13 @@ impl PollEntries for RedisState {
             .map(drop)
     }
 
-    async fn check(
-        &self,
-        key: &RequestKey,
-        caller: &CallerDigest,
-    ) -> Result<PollCheck, StateError> {
+    async fn check(&self, key: &RequestKey, caller: &CallerDigest) -> Result<Checked, StateError> {
         let (scripts, name, caller) = (self.scripts.clone(), self.keys.poll(key), *caller);
         let (default, leeway) = (
             millis(self.policy.default_interval),
             millis(self.policy.leeway),
         );
-        let (too_early, now): (i64, u64) = self
+        let (too_early, now, origin): (i64, u64, Option<String>) = self
             .link
             .run(move |mut c| async move {
                 scripts
@@ -50,11 +51,12 @@ impl PollEntries for RedisState {
                     .await
             })
             .await?;
-        Ok(if too_early == 1 {
+        let verdict = if too_early == 1 {
             PollCheck::TooEarly
         } else {
             PollCheck::Forward(Arrival(now))
-        })
+        };
+        Ok(Checked { verdict, origin })
     }
 
     async fn record_poll(

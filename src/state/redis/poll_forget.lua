@@ -1,7 +1,8 @@
 -- Marks a request whose result is ready (SPEC §3.2): its poll entry goes, and a pending answer
 -- that arrives afterwards (to a poll sent before the decision) cannot bring it back.
 --
--- KEYS[1]  the poll entry (hash: interval_ms, caller, at; `ready` once the result is ready)
+-- KEYS[1]  the poll entry (hash: interval_ms, caller, at; `ready` once the result is ready;
+--          `trace` stays for the poll that collects the result)
 -- ARGV[1]  the entry's TTL in ms
 -- Returns  1
 --
