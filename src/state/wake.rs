@@ -86,16 +86,19 @@ impl Wake {
     }
 }
 
+/// Each id's waiters: a slot number (to leave by) and where to send the wake-up.
+type Slots = HashMap<WakeId, Vec<(u64, oneshot::Sender<Wake>)>>;
+
 /// The waiters of this process, by wake id. A wake-up is delivered once, to every waiter of its
 /// id registered at that moment; waiters leave when they are dropped.
 #[derive(Default)]
 pub struct Waiters {
-    slots: Mutex<HashMap<WakeId, Vec<(u64, oneshot::Sender<Wake>)>>>,
+    slots: Mutex<Slots>,
     next: AtomicU64,
 }
 
 impl Waiters {
-    fn lock(&self) -> MutexGuard<'_, HashMap<WakeId, Vec<(u64, oneshot::Sender<Wake>)>>> {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
