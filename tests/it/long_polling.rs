@@ -439,6 +439,27 @@ async fn on_a_cluster_the_wake_up_reaches_a_replica_subscribed_on_another_node()
 }
 
 #[actix_web::test]
+async fn the_documented_acl_user_publishes_and_hears_wake_ups() {
+    let Some(server) = RedisServer::start().await else {
+        return;
+    };
+    let mut admin = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for cmd in crate::state_acl::documented("ACL SETUSER gateway reset ") {
+        let _: () = cmd.query_async(&mut admin).await.unwrap();
+    }
+    let password = crate::state_acl::PASSWORD;
+    let as_gateway = server
+        .url
+        .replace("redis://", &format!("redis://gateway:{password}@"));
+    let servers = std::slice::from_ref(&server);
+    a_decision_on_b_wakes_the_poll_held_on_a(&as_gateway, servers, &server).await;
+}
+
+#[actix_web::test]
 async fn a_replica_that_lost_its_subscription_subscribes_again() {
     let Some(mut redis) = RedisServer::start().await else {
         return;
