@@ -8,8 +8,8 @@ mod buckets;
 mod standard;
 
 use prometheus::{
-    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    Opts, Registry, TextEncoder,
 };
 
 /// The `decision` labels of `gateway_device_decisions_total`: the device's three, the deadline's
@@ -28,6 +28,15 @@ pub const WEBHOOK_OUTCOMES: [&str; 3] = ["delivered", "failed", "abandoned"];
 pub const STATUS_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 /// The `result` labels of `gateway_cache_requests_total`.
 pub const CACHE_RESULTS: [&str; 3] = ["hit", "miss", "stale"];
+/// The `cause` labels of `gateway_long_poll_wakeups_total` (SPEC §14): how a parked poll ended.
+pub const LONG_POLL_CAUSES: [&str; 6] = [
+    "decision",
+    "deadline",
+    "timeout",
+    "expiry",
+    "disconnect",
+    "shutdown",
+];
 /// The `result` labels of `gateway_state_operations_total`.
 pub const STATE_RESULTS: [&str; 3] = ["ok", "error", "timeout"];
 
@@ -66,6 +75,12 @@ pub struct Metrics {
     pub outbox_in_flight: GaugeVec,
     /// Deliveries taken over from a replica whose lease ran out (`redis`).
     pub outbox_reclaimed: IntCounterVec,
+    /// Token requests parked by long polling on this replica (SPEC §14).
+    pub long_polls_parked: Gauge,
+    /// Parked polls that ended, by cause.
+    pub long_poll_wakeups: IntCounterVec,
+    /// From a decision applied (any replica) to the tokens answered to a poll it woke.
+    pub decision_to_token: Histogram,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -148,6 +163,21 @@ impl Metrics {
         )
         .expect("valid counter");
         register(r, Box::new(deadlines_reclaimed.clone()));
+        let long_polls_parked = Gauge::new(
+            "gateway_long_polls_parked",
+            "CIBA token requests parked by long polling at this replica",
+        )
+        .expect("valid gauge");
+        register(r, Box::new(long_polls_parked.clone()));
+        let decision_to_token = Histogram::with_opts(
+            HistogramOpts::new(
+                "gateway_decision_to_token_seconds",
+                "Time from a decision applied to the tokens answered to the long poll it woke",
+            )
+            .buckets(latency()),
+        )
+        .expect("valid histogram");
+        register(r, Box::new(decision_to_token.clone()));
         Self {
             http_requests: counter(
                 r,
@@ -265,6 +295,14 @@ impl Metrics {
                 "Outbox deliveries taken over from a replica whose lease ran out, by kind",
                 &["kind"],
             ),
+            long_polls_parked,
+            long_poll_wakeups: counter(
+                r,
+                "gateway_long_poll_wakeups_total",
+                "Parked long polls that ended, by cause",
+                &["cause"],
+            ),
+            decision_to_token,
             pending_requests,
             slow_down,
             metadata_mismatch,

@@ -18,10 +18,14 @@
 //! With `--redis-url`, it then compares the state backends (`backends`): two more gateways,
 //! `memory` and `redis`, on the CIBA paths that touch state.
 //!
+//! With `--long-polling-flows N`, it runs only the long polling comparison (`long_polling`):
+//! plain polling and long polling side by side, N CIBA flows each, in real time (about 16 s).
+//!
 //! `cargo bench --bench gateway_load` (options after `--`, e.g. `-- --requests 5000`).
 
 mod backends;
 mod load;
+mod long_polling;
 mod redis_probe;
 mod scenarios;
 
@@ -64,6 +68,9 @@ struct Options {
     /// The gateway's `server.workers`.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Runs only the long polling comparison, with this many CIBA flows per mode (0: not at all).
+    #[arg(long, default_value_t = 0)]
+    long_polling_flows: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -89,6 +96,9 @@ struct Results {
 }
 
 async fn bench(options: Options) -> Result<(), String> {
+    if options.long_polling_flows > 0 {
+        return long_polling::compare(options.long_polling_flows, options.workers).await;
+    }
     let settings = scenarios::settings(options.workers, options.backchannel_requests * 11 / 10)?;
     authlete_gateway::telemetry::init(&settings.log);
     let app = Application::build(settings, Arc::new(SystemClock)).await?;

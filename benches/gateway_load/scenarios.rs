@@ -18,7 +18,7 @@ const CLIENT_ID: &str = "bench-client";
 const CLIENT_SECRET: &str = "bench-client-secret";
 /// Users the backchannel requests are spread over, like real traffic (the pending guard keeps a
 /// list per user).
-const USERS: usize = 64;
+pub const USERS: usize = 64;
 
 /// The gateway under test: embedded emulator, one poll client allowed `client_credentials`,
 /// `USERS` users, access log off (`warn`), a short drain at the end.
@@ -186,14 +186,19 @@ pub fn gateway_poll(gateway: &str, auth_req_ids: &[String]) -> Result<Call, Stri
     gateway_form(gateway, "/token", forms)
 }
 
-/// A form POST to the gateway with the client's Basic credentials.
-fn gateway_form(gateway: &str, route: &str, forms: Vec<String>) -> Result<Call, String> {
+/// The `Authorization` header value of the benchmark's client (Basic).
+pub fn basic_authorization() -> String {
     let credentials =
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    format!("Basic {credentials}")
+}
+
+/// A form POST to the gateway with the client's Basic credentials.
+fn gateway_form(gateway: &str, route: &str, forms: Vec<String>) -> Result<Call, String> {
     Ok(Call {
         url: format!("{gateway}{route}"),
         headers: vec![
-            header_pair(header::AUTHORIZATION, &format!("Basic {credentials}"))?,
+            header_pair(header::AUTHORIZATION, &basic_authorization())?,
             header_pair(header::CONTENT_TYPE, "application/x-www-form-urlencoded")?,
         ],
         bodies: forms.into_iter().map(Bytes::from).collect(),

@@ -23,7 +23,7 @@ use crate::config::{DeviceChannel, Settings};
 use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::outbox::{NotificationMode, Outbox, WebhookMessage, WebhookType};
-use crate::state::{DeadlineLease, Deadlines as _, State};
+use crate::state::{DeadlineLease, Deadlines as _, State, Wake, WakeCause};
 
 /// Everything the bridge and its background jobs share.
 pub struct Bridge {
@@ -43,6 +43,8 @@ pub struct Bridge {
     channel: DeviceChannel,
     decision_url: String,
     timeout_ratio: f64,
+    /// `ciba.long_polling`: a settled request wakes the polls parked for it (SPEC §14).
+    long_polling: bool,
     /// The shared deadlines this replica runs, by ticket, handed back at shutdown.
     held_deadlines: Mutex<HashMap<String, DeadlineLease>>,
 }
@@ -77,6 +79,7 @@ impl Bridge {
             channel: settings.device.channel,
             decision_url: format!("{}/device/decisions", settings.public_base()),
             timeout_ratio: settings.device.timeout_ratio,
+            long_polling: settings.ciba.long_polling,
             held_deadlines: Mutex::default(),
         }
     }
@@ -185,10 +188,12 @@ impl Bridge {
         });
     }
 
-    /// A decision was applied (here or elsewhere): the request leaves the lists, and its next
-    /// poll goes straight to Authlete, since the result is ready (SPEC §3.2). When the backend
-    /// cannot remove it, it stays listed until its expiry (a decision then gets 409).
-    pub async fn settle(&self, ticket: &str) -> Option<Entry> {
+    /// A decision was applied (here or elsewhere), or a deadline (`cause`): the request leaves
+    /// the lists, its next poll goes straight to Authlete, since the result is ready (SPEC §3.2),
+    /// and the polls parked for it, on any replica, are woken (SPEC §14) — once, by whoever
+    /// removed it. When the backend cannot remove it, it stays listed until its expiry (a
+    /// decision then gets 409) and parked polls end at their timeout.
+    pub async fn settle(&self, ticket: &str, cause: WakeCause) -> Option<Entry> {
         let entry = match self.registry.remove_ticket(ticket).await {
             Ok(entry) => entry?,
             Err(e) => {
@@ -201,6 +206,13 @@ impl Bridge {
             .release(&entry.request.claims.subject, key)
             .await;
         self.poll.forget(key).await;
+        if self.long_polling {
+            let wake = Wake {
+                cause,
+                applied_at_ms: self.clock.unix_millis(),
+            };
+            self.state.wake(key, wake).await;
+        }
         Some(entry)
     }
 

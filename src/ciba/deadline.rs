@@ -20,12 +20,13 @@ use super::background::Context;
 use super::bridge::{unix, Bridge};
 use super::claim::{self, while_renewing, Claimed, OnLost, Renewed};
 use super::complete::{Completion, Outcome, Verdict};
+use super::longpoll::deadline_cause;
 use super::registry::Entry;
 use super::DeliveryMode;
 use crate::authlete::MAX_RETRY_AFTER_SECS;
 use crate::backoff::backoff;
 use crate::outbox::NotificationPlace;
-use crate::state::{Deadlines as _, DueDeadline};
+use crate::state::{Deadlines as _, DueDeadline, WakeCause};
 use crate::telemetry::{self, Scope, TraceContext};
 
 /// How often a replica claims the shared deadlines that fell due (± a quarter).
@@ -169,8 +170,13 @@ async fn end_request(bridge: &Bridge, context: &Context, entry: &Entry, listed: 
         .delivery_mode
         .is_some_and(DeliveryMode::notifies)
     {
-        // Poll requests are left to Authlete's expiry.
-        if bridge.settle(&entry.request.claims.ticket).await.is_some() {
+        // Poll requests are left to Authlete's expiry, which this deadline is.
+        let expiry = deadline_cause(false);
+        if bridge
+            .settle(&entry.request.claims.ticket, expiry)
+            .await
+            .is_some()
+        {
             bridge.cancel(entry);
         }
         return true;
@@ -180,7 +186,9 @@ async fn end_request(bridge: &Bridge, context: &Context, entry: &Entry, listed: 
         Some(ended) => ended,
         // Decided meanwhile: the decision settled it, or settles it now if it could not.
         None => {
-            bridge.settle(&entry.request.claims.ticket).await;
+            bridge
+                .settle(&entry.request.claims.ticket, WakeCause::Decision)
+                .await;
             return true;
         }
     };
@@ -189,7 +197,10 @@ async fn end_request(bridge: &Bridge, context: &Context, entry: &Entry, listed: 
         .device_decisions
         .with_label_values(&[ended.label()])
         .inc();
-    if bridge.settle(&entry.request.claims.ticket).await.is_some() && ended.ends_the_request() {
+    let settled = bridge
+        .settle(&entry.request.claims.ticket, deadline_cause(true))
+        .await;
+    if settled.is_some() && ended.ends_the_request() {
         bridge.cancel(entry);
     }
     true

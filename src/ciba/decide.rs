@@ -16,6 +16,7 @@ use super::decision::DecisionClaims;
 use super::DeliveryMode;
 use crate::directory::Query;
 use crate::outbox::NotificationPlace;
+use crate::state::WakeCause;
 use crate::telemetry::{self, KeyValue, Scope, SpanKind, SpanSpec, TraceContext};
 
 /// Leeway on `auth_time` against the request's issue time and the gateway's clock.
@@ -126,7 +127,7 @@ pub async fn decide(
                     let outcome = held.renewing(job).await;
                     bridge.conclude(held, &outcome, &claims).await;
                     if outcome.is_answer() {
-                        bridge.settle(&claims.ticket).await;
+                        bridge.settle(&claims.ticket, WakeCause::Decision).await;
                     }
                     outcome
                 }

@@ -12,6 +12,7 @@ pub mod device;
 pub mod dispatch;
 pub mod identify;
 pub mod lockout;
+pub mod longpoll;
 pub mod pending;
 pub mod poll;
 pub mod registry;
@@ -33,6 +34,8 @@ pub struct Ciba {
     pub lockout: lockout::UserCodeLockout,
     pub pending: Arc<pending::PendingGuard>,
     pub poll: Arc<poll::PollControl>,
+    /// Long polling at the token endpoint (SPEC §14).
+    pub long_poll: longpoll::LongPolling,
     pub bridge: Arc<bridge::Bridge>,
     /// `ciba.binding_message_pattern`.
     pub binding_message: Pattern,

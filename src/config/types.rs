@@ -300,7 +300,15 @@ pub struct CibaSettings {
         deserialize_with = "values::secs"
     )]
     pub user_code_failure_window: Duration,
+    /// CIBA Core §10.1 long polling at the token endpoint (SPEC §14).
+    pub long_polling: bool,
+    #[serde(rename = "long_poll_timeout_secs", deserialize_with = "values::secs")]
+    pub long_poll_timeout: Duration,
+    pub max_parked_polls: usize,
 }
+
+/// The longest `ciba.long_poll_timeout_secs` (SPEC §14).
+pub const MAX_LONG_POLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const DEFAULT_BINDING_MESSAGE_PATTERN: &str = r"^[\p{L}\p{N} ._+/!?#-]{1,20}$";
 
@@ -329,6 +337,9 @@ impl Default for CibaSettings {
             max_pending_per_user: 5,
             user_code_max_failures: 5,
             user_code_failure_window: Duration::from_secs(900),
+            long_polling: false,
+            long_poll_timeout: Duration::from_secs(30),
+            max_parked_polls: 10_000,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `POST /token` → Authlete `/auth/token` (SPEC §3.2), with the edge polling control.
+//! `POST /token` → Authlete `/auth/token` (SPEC §3.2), with the edge polling control and long
+//! polling (SPEC §14).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -7,12 +8,14 @@ use crate::actions::{respond, ExtraHeaders};
 use crate::app::AppState;
 use crate::authlete::dto::{PassThroughResponse, TokenRequest};
 use crate::authlete::{Action, Api, AuthleteClient};
+use crate::ciba::longpoll::Woken;
 use crate::ciba::poll::Poll;
 use crate::ciba::request_key;
 use crate::error::{Code, GatewayError, WireError};
 use crate::http::form::FormBody;
 use crate::http::headers::dpop;
 use crate::http::RequestId;
+use crate::state::WakeCause;
 use crate::telemetry;
 
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
@@ -47,19 +50,23 @@ pub async fn token(
             Poll::Forward { arrival: at } => arrival = at,
         }
     }
+    // Taken before Authlete is called, so a decision applied meanwhile is not missed (SPEC §14).
+    let mut place = ciba_request_key(&form).and_then(|key| state.ciba.long_poll.place(&key));
     let request = TokenRequest {
         parameters: form.raw,
         credentials,
         htm: dpop.as_ref().map(|_| "POST".to_owned()),
         dpop,
     };
-    let response: PassThroughResponse = authlete
+    let mut response: PassThroughResponse = authlete
         .call(Api::Token, &request, request_id.as_str())
         .await?;
+    let mut answer = poll_answer(&response);
     if let Some((key, caller)) = poll {
-        match poll_answer(&response) {
+        match answer {
             // Without the arrival the check failed open; recording "now" instead would stamp
             // the time Authlete answered and make a client polling at the interval too early.
+            // A parked poll counts as this one poll.
             PollAnswer::Pending if arrival.is_some() => {
                 state.ciba.poll.record_poll(&key, caller, arrival).await
             }
@@ -68,6 +75,27 @@ pub async fn token(
             PollAnswer::NotTheOwner => {}
         }
     }
+    if let Some(place) = place
+        .as_mut()
+        .filter(|_| is_authorization_pending(&response))
+    {
+        if let Woken::Settled(wake) = place.park().await {
+            // The result is ready: Authlete answers with the tokens, or the final error.
+            response = authlete
+                .call(Api::Token, &request, request_id.as_str())
+                .await?;
+            answer = poll_answer(&response);
+            if matches!(answer, PollAnswer::Ready) {
+                if let Some((key, _)) = poll {
+                    state.ciba.poll.forget(&key).await;
+                }
+            }
+            if wake.cause == WakeCause::Decision && response.action == Action::Ok {
+                state.ciba.long_poll.observe_decision_to_token(&wake);
+            }
+        }
+    }
+    drop(place);
     let extra = ExtraHeaders {
         dpop_nonce: response.dpop_nonce.as_deref(),
         attestation_challenge: response.attestation_challenge.as_deref(),
@@ -83,10 +111,26 @@ pub async fn token(
 
 /// The polling-control key of a CIBA token request with exactly one `auth_req_id`.
 fn poll_key(state: &AppState, form: &FormBody) -> Option<[u8; 32]> {
-    if !state.settings.ciba.enforce_interval || form.single("grant_type")? != CIBA_GRANT {
+    if !state.settings.ciba.enforce_interval {
+        return None;
+    }
+    ciba_request_key(form)
+}
+
+/// The request key of a CIBA grant request with exactly one `auth_req_id`.
+fn ciba_request_key(form: &FormBody) -> Option<[u8; 32]> {
+    if form.single("grant_type")? != CIBA_GRANT {
         return None;
     }
     Some(request_key(form.single("auth_req_id")?))
+}
+
+/// Authlete's answer says `authorization_pending` (not `slow_down`, not a final answer): the
+/// poll a long poll holds open (SPEC §14).
+fn is_authorization_pending(response: &PassThroughResponse) -> bool {
+    response.action == Action::BadRequest
+        && oauth_error(response.response_content.as_deref()).as_deref()
+            == Some("authorization_pending")
 }
 
 /// What Authlete's answer to a CIBA poll says about the entry of SPEC §3.2.

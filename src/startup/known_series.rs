@@ -10,8 +10,8 @@ use crate::ciba::USER_CODE_LOCKED;
 use crate::config::Settings;
 use crate::endpoints::{PUBLIC_ROUTES, UNMATCHED};
 use crate::metrics::{
-    Bounds, Metrics, ATTEMPT_RESULTS, CACHE_RESULTS, DECISIONS, NOTIFICATION_OUTCOMES,
-    STATE_RESULTS, STATUS_CLASSES, WEBHOOK_OUTCOMES,
+    Bounds, Metrics, ATTEMPT_RESULTS, CACHE_RESULTS, DECISIONS, LONG_POLL_CAUSES,
+    NOTIFICATION_OUTCOMES, STATE_RESULTS, STATUS_CLASSES, WEBHOOK_OUTCOMES,
 };
 use crate::outbox::{NotificationMode, WebhookType};
 use crate::state::{Op, OutboxKind};
@@ -78,6 +78,9 @@ pub fn metrics(settings: &Settings) -> Metrics {
             metrics.state_operations.with_label_values(&[op, result]);
         }
         metrics.state_duration.with_label_values(&[op]);
+    }
+    for cause in LONG_POLL_CAUSES {
+        metrics.long_poll_wakeups.with_label_values(&[cause]);
     }
     metrics
 }

@@ -57,6 +57,8 @@ impl ShutdownHandle {
         log::info!("shutting down: readiness is now 503");
         let started = Instant::now();
         self.state.set_ready(false);
+        // Parked long polls are answered now (SPEC §14), so the public listener drains at once.
+        self.state.ciba.long_poll.close();
         let budget = self.state.settings.server.shutdown_timeout;
         let left = || budget.saturating_sub(started.elapsed());
         stop_within(&self.public, left()).await;

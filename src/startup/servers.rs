@@ -60,6 +60,9 @@ pub(super) fn public_server(
     .workers(workers(settings))
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
     .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
+    // A client that closes its side of the connection is gone: its request (a parked long
+    // poll, SPEC §14) is dropped at once rather than held until it ends on its own.
+    .h1_allow_half_closed(!settings.ciba.long_polling)
     .disable_signals();
     let server = match &settings.server.tls {
         Some(tls_settings) => {

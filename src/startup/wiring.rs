@@ -12,6 +12,7 @@ use crate::ciba::background::Background;
 use crate::ciba::bridge::{Bridge, BridgeParts};
 use crate::ciba::decision::DecisionKeys;
 use crate::ciba::lockout::UserCodeLockout;
+use crate::ciba::longpoll::LongPolling;
 use crate::ciba::pending::PendingGuard;
 use crate::ciba::poll::PollControl;
 use crate::ciba::Ciba;
@@ -113,6 +114,7 @@ fn ciba(
     ));
     crate::ciba::deadline::start(&bridge);
     Ok(Ciba {
+        long_poll: LongPolling::new(s, state.clone(), clock.clone(), metrics.clone()),
         lockout: UserCodeLockout::new(state),
         directory,
         pending,

@@ -13,8 +13,10 @@ pub mod outbox;
 pub mod redis;
 pub mod seal;
 mod shared_outbox;
+pub mod wake;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::clock::SharedClock;
@@ -23,6 +25,7 @@ use crate::metrics::Metrics;
 
 pub use self::outbox::{ClaimBatch, Claimed, OutboxKind, OutboxStore, Reservation};
 pub use self::shared_outbox::SharedOutbox;
+pub use self::wake::{Waiter, Waiters, Wake, WakeCause, WakeId};
 
 /// SHA-256 of an `auth_req_id` (`ciba::request_key`): ids are never kept in the clear.
 pub type RequestKey = [u8; 32];
@@ -421,10 +424,11 @@ pub enum Op {
     OutboxFinish,
     OutboxHandBack,
     OutboxHolds,
+    WakePublish,
 }
 
 impl Op {
-    pub const ALL: [Op; 31] = [
+    pub const ALL: [Op; 32] = [
         Op::PollRecordInterval,
         Op::PollCheck,
         Op::PollRecord,
@@ -456,6 +460,7 @@ impl Op {
         Op::OutboxFinish,
         Op::OutboxHandBack,
         Op::OutboxHolds,
+        Op::WakePublish,
     ];
 
     pub fn label(self) -> &'static str {
@@ -491,6 +496,7 @@ impl Op {
             Op::OutboxFinish => "outbox_finish",
             Op::OutboxHandBack => "outbox_hand_back",
             Op::OutboxHolds => "outbox_holds",
+            Op::WakePublish => "wake_publish",
         }
     }
 }
@@ -505,6 +511,8 @@ pub struct State {
     backend: Backend,
     metrics: Metrics,
     lease: Duration,
+    /// This process's parked long polls, by wake id (SPEC §14).
+    waiters: Arc<Waiters>,
 }
 
 impl State {
@@ -542,11 +550,44 @@ impl State {
         if matches!(backend, Backend::Memory(_)) {
             metrics.state_backend_up.set(1.0);
         }
+        let waiters = Arc::new(Waiters::default());
+        if let (Backend::Redis(redis), true) = (&backend, s.ciba.long_polling) {
+            redis.listen_for_wakes(&waiters);
+        }
         Ok(Self {
             backend,
             metrics,
             lease,
+            waiters,
         })
+    }
+
+    /// Registers a waiter for the wake-up of the request `key` (SPEC §14), on any replica.
+    pub fn await_wake(&self, key: &RequestKey) -> Waiter {
+        self.waiters.register(self.wake_id(key))
+    }
+
+    /// Wakes the long polls parked for the request `key`: here at once, and with `redis` on
+    /// every other replica through `{prefix}:wake` (counted as `wake_publish`). A wake-up
+    /// that is not published leaves the other replicas' polls to their timeout.
+    pub async fn wake(&self, key: &RequestKey, wake: Wake) {
+        let id = self.wake_id(key);
+        self.waiters.deliver(&id, wake);
+        if let Backend::Redis(redis) = &self.backend {
+            if let Err(e) = self
+                .metered(Op::WakePublish, redis.publish_wake(&id, wake))
+                .await
+            {
+                log::debug!("the wake-up of parked long polls was not published: {e}");
+            }
+        }
+    }
+
+    fn wake_id(&self, key: &RequestKey) -> WakeId {
+        match &self.backend {
+            Backend::Memory(_) => *key,
+            Backend::Redis(redis) => redis.wake_id(key),
+        }
     }
 
     /// Whether the fleet shares this backend's deadlines (`Deadlines`); with `memory` each

@@ -21,6 +21,7 @@ mod exported;
 mod http_rules;
 mod identification;
 mod introspection;
+mod long_polling;
 mod metadata;
 mod outbox;
 mod outbox_crash;

@@ -14,10 +14,10 @@ use authlete_gateway::state::{OutboxKind, OutboxStore};
 use crate::state::{guards, policy, whole_contract, DECISION_KEY, LEASE, SECRET};
 use crate::support::{eventually, RedisCluster, RedisServer};
 
-const PASSWORD: &str = "acl-test-password";
+pub(crate) const PASSWORD: &str = "acl-test-password";
 
 /// The `ACL SETUSER` lines of docs/state.md that start with `prefix`, as commands.
-fn documented(prefix: &str) -> Vec<redis::Cmd> {
+pub(crate) fn documented(prefix: &str) -> Vec<redis::Cmd> {
     let doc = include_str!("../../docs/state.md");
     let lines: Vec<redis::Cmd> = doc
         .lines()

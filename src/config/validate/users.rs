@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use super::{is_blank, Problems};
-use crate::config::{CibaSettings, Secret, Settings, StaticUser, UserSource};
+use crate::config::{
+    CibaSettings, Secret, Settings, StaticUser, UserSource, MAX_LONG_POLL_TIMEOUT,
+};
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let users = &settings.users;
@@ -99,4 +101,12 @@ fn check_ciba(ciba: &CibaSettings, p: &mut Problems) {
         "ciba.user_code_failure_window_secs",
         ciba.user_code_failure_window,
     );
+    p.not_zero("ciba.long_poll_timeout_secs", ciba.long_poll_timeout);
+    if ciba.long_poll_timeout > MAX_LONG_POLL_TIMEOUT {
+        p.add(
+            "ciba.long_poll_timeout_secs",
+            format!("must be at most {}", MAX_LONG_POLL_TIMEOUT.as_secs()),
+        );
+    }
+    p.at_least("ciba.max_parked_polls", ciba.max_parked_polls as u64, 1);
 }

@@ -44,6 +44,8 @@
 //! |                          |      |                                      | or once expired  |
 //! | `{p}:outbox` (channel)   | -    | pub/sub nudge: the kind enqueued or  | -                |
 //! |                          |      | handed back                          |                  |
+//! | `{p}:wake` (channel)     | -    | pub/sub wake-up of parked long polls | -                |
+//! |                          |      | (SPEC §14): `<cause> <ms> <hmac(key)>`|                 |
 //!
 //! `<k>` is an outbox kind (`notification`, `webhook`) and `<m>` a message id:
 //! `hmac(t)` of the request's ticket for a notification, `hmac(w)` of the `webhook-id` for a
@@ -178,6 +180,17 @@ impl Keys {
         format!("{}:outbox", self.tag)
     }
 
+    /// The wake id of a request's parked long polls (SPEC §14): what `{p}:wake` carries, so
+    /// that neither the auth_req_id nor its plain SHA-256 travels.
+    pub fn wake(&self, key: &RequestKey) -> [u8; 32] {
+        self.mac(&[b"wake\0", key])
+    }
+
+    /// The pub/sub channel on which a settled request wakes the long polls parked for it.
+    pub fn wake_channel(&self) -> String {
+        format!("{}:wake", self.tag)
+    }
+
     /// A secret for `purpose` derived from `key_hash_secret`, the same on every replica.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
         self.mac(&[b"authlete-gateway/state/", purpose.as_bytes()])
@@ -223,6 +236,21 @@ mod tests {
             .outbox_places(OutboxKind::Webhook)
             .starts_with("{agw}:"));
         assert!(!message.contains("ticket"));
+    }
+
+    #[test]
+    fn a_wake_id_is_keyed_and_differs_from_every_key_of_the_request() {
+        let keys = Keys::new("agw", &[7; 32]);
+        let request = [0xab; 32];
+        let wake = hex::encode(keys.wake(&request));
+        assert_ne!(wake, hex::encode(request));
+        assert!(!keys.poll(&request).contains(&wake));
+        assert!(!keys.pending_request(&request).contains(&wake));
+        assert_ne!(
+            keys.wake(&request),
+            Keys::new("agw", &[8; 32]).wake(&request)
+        );
+        assert_eq!(keys.wake_channel(), "{agw}:wake");
     }
 
     #[test]

@@ -153,6 +153,11 @@ impl Link {
         }
     }
 
+    /// Runs `task` on the backend's runtime, for as long as the link lives.
+    pub(super) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -19,6 +19,7 @@ mod outbox;
 mod pending;
 mod poll;
 mod registry;
+mod wake;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub struct RedisState {
     replica: String,
     outbox: OutboxPolicy,
     subscriber: Subscriber,
+    /// The subscription to `{prefix}:wake` (SPEC §14), started by `listen_for_wakes`.
+    wakes: Subscriber,
 }
 
 impl RedisState {
@@ -107,6 +110,7 @@ impl RedisState {
         log::info!("state backend redis: this replica holds its claims as {replica}");
         let subscriber =
             Subscriber::new(settings, keys.outbox_channel(), settings.connect_timeout)?;
+        let wakes = Subscriber::new(settings, keys.wake_channel(), settings.connect_timeout)?;
         Ok(Self {
             link,
             keys,
@@ -146,6 +150,7 @@ impl RedisState {
                 reservation_hold: RESERVATION_HOLD,
             },
             subscriber,
+            wakes,
         })
     }
 

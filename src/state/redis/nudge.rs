@@ -1,7 +1,13 @@
-//! The outbox's wake-up calls (SPEC §12 "Outbox"): a pub/sub subscription to `{prefix}:outbox`,
-//! on a connection of its own, on which enqueue and hand-back publish. A nudge only shortens
-//! the wait of the claim loops, which also run about every 250 ms: a nudge lost while the
-//! subscription reconnects costs at most that.
+//! Pub/sub subscriptions, each on a connection of its own: the outbox's nudges (SPEC §12
+//! "Outbox", `{prefix}:outbox`, on which enqueue and hand-back publish) and the wake-ups of
+//! parked long polls (SPEC §14, `{prefix}:wake`). A nudge only shortens the wait of the claim
+//! loops, which also run about every 250 ms; a wake-up only shortens a parked poll, which also
+//! ends at its timeout: a message lost while a subscription reconnects costs at most that.
+//!
+//! On a Redis Cluster a subscription is a plain `SUBSCRIBE` on one node (a seed, the next one
+//! after each reconnection): the cluster bus carries a `PUBLISH` made on any node to the
+//! subscribers of every node. Sharded pub/sub is not used; at CIBA rates the broadcast is
+//! cheap.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -25,6 +31,9 @@ pub(super) struct Subscriber {
     channel: String,
     connect_timeout: Duration,
 }
+
+/// What a subscription does with each message: false ends it (its listener is gone).
+type OnMessage = Box<dyn FnMut(&redis::Msg) -> bool + Send>;
 
 impl Subscriber {
     pub(super) fn new(
@@ -50,29 +59,45 @@ impl Subscriber {
     pub(super) fn listen(&self) -> Nudges {
         let notify = Arc::new(Notify::new());
         let subscriber = self.clone();
-        let weak = Arc::downgrade(&notify);
-        tokio::spawn(async move { subscriber.run(weak).await });
+        let weak: Weak<Notify> = Arc::downgrade(&notify);
+        let on_message = Box::new(move |_: &redis::Msg| match weak.upgrade() {
+            Some(notify) => {
+                notify.notify_one();
+                true
+            }
+            None => false,
+        });
+        tokio::spawn(async move { subscriber.run(on_message, || true).await });
         Nudges { notify }
     }
 
-    async fn run(self, notify: Weak<Notify>) {
+    /// Subscribes until `alive` turns false (checked at each reconnection) or `on_message`
+    /// returns false: after a lost connection it connects and subscribes again, to the next
+    /// node, about a second later.
+    pub(super) async fn run(self, mut on_message: OnMessage, alive: impl Fn() -> bool) {
         let mut clients = self.clients.iter().cycle();
-        while notify.strong_count() > 0 {
+        while alive() {
             let Some(client) = clients.next() else {
                 return;
             };
             match self.subscribe(client).await {
                 Ok(pubsub) => {
+                    log::debug!("state backend: subscribed to {}", self.channel);
                     let mut messages = pubsub.into_on_message();
-                    while messages.next().await.is_some() {
-                        let Some(notify) = notify.upgrade() else {
+                    while let Some(message) = messages.next().await {
+                        if !on_message(&message) {
                             return;
-                        };
-                        notify.notify_one();
+                        }
                     }
-                    log::debug!("state backend: outbox subscription lost; reconnecting");
+                    log::debug!(
+                        "state backend: subscription to {} lost; reconnecting",
+                        self.channel
+                    );
                 }
-                Err(e) => log::debug!("state backend: outbox subscription failed ({e})"),
+                Err(e) => log::debug!(
+                    "state backend: subscription to {} failed ({e})",
+                    self.channel
+                ),
             }
             tokio::time::sleep(RECONNECT_AFTER).await;
         }

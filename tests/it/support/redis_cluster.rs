@@ -201,6 +201,15 @@ impl SharedRedis for RedisCluster {
     }
 }
 
+/// A cluster's seed nodes in a chosen order: the first is the one a subscription tries first.
+impl SharedRedis for Vec<String> {
+    fn point(&self, s: &mut Settings) {
+        s.state.redis.cluster = true;
+        s.state.redis.url = None;
+        s.state.redis.urls = SecretList(self.iter().map(Secret::new).collect());
+    }
+}
+
 /// A cluster node's arguments: its bus port (free, and not its client port) and its node file.
 fn node_args(dir: &std::path::Path, port: u16) -> Vec<String> {
     let bus = std::iter::repeat_with(free_port)

@@ -76,6 +76,32 @@ fn ciba_pattern_compiles_and_counts_are_positive() {
 }
 
 #[test]
+fn the_long_poll_timeout_lies_between_1_and_60_and_the_bound_is_positive() {
+    for timeout in [0, 61] {
+        let text = format!(
+            "{EMBEDDED}\n[ciba]\nlong_polling = true\nlong_poll_timeout_secs = {timeout}\n\
+             max_parked_polls = 0\n"
+        );
+        assert_problems(
+            &text,
+            &[
+                "ciba.long_poll_timeout_secs: must be",
+                "ciba.max_parked_polls: must be at least 1",
+            ],
+        );
+    }
+    for timeout in [1, 30, 60] {
+        assert_valid(&format!(
+            "{EMBEDDED}\n[ciba]\nlong_polling = true\nlong_poll_timeout_secs = {timeout}\n"
+        ));
+    }
+    let defaults = crate::config::CibaSettings::default();
+    assert!(!defaults.long_polling);
+    assert_eq!(defaults.long_poll_timeout.as_secs(), 30);
+    assert_eq!(defaults.max_parked_polls, 10_000);
+}
+
+#[test]
 fn the_default_binding_message_pattern_compiles() {
     let pattern = regex::Regex::new(crate::config::DEFAULT_BINDING_MESSAGE_PATTERN).unwrap();
     assert!(pattern.is_match("Pay 42 EUR #7"));
