@@ -85,6 +85,17 @@ pub struct EmulatorClient {
     pub token_auth_method: String,
     #[serde(default = "EmulatorClient::default_grant_types")]
     pub grant_types: Vec<String>,
+    /// `backchannel_authentication_request_signing_alg`: the JWS algorithm of the client's
+    /// signed backchannel requests (`request`); unset, a `request` is refused.
+    #[serde(default)]
+    pub request_signing_alg: Option<String>,
+    /// The client's JWK Set (JSON text, public keys) that verifies its signed requests.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    /// The client follows FAPI-CIBA: its backchannel requests must be signed with PS256 or
+    /// ES256, and a request object may live at most 60 minutes (`exp - nbf`).
+    #[serde(default)]
+    pub fapi_ciba: bool,
 }
 
 /// The defaults of an `[[emulator.clients]]` entry (`client_id` and `delivery_mode` are required).

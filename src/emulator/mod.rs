@@ -10,6 +10,7 @@ mod clients;
 mod codes;
 mod envelope;
 mod faults;
+mod jose;
 mod keys;
 mod metadata;
 mod mint;

@@ -93,6 +93,8 @@ pub(crate) struct Store {
     pub tickets_by_auth_req_id: HashMap<String, String>,
     tokens: HashMap<String, TokenRecord>,
     access_by_refresh: HashMap<String, String>,
+    /// The `jti` of every accepted request object, per client, until its `exp` (ms).
+    request_jtis: HashMap<(u64, String), u64>,
     /// When `prune` last scanned the store.
     last_prune_ms: u64,
 }
@@ -146,6 +148,23 @@ impl Store {
         Some(record)
     }
 
+    /// Records a request object's `jti` for `client_id` until `expires_ms`; `false` when the
+    /// client already used it and it has not expired.
+    pub fn first_use_of_jti(
+        &mut self,
+        client_id: u64,
+        jti: &str,
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> bool {
+        let key = (client_id, jti.to_owned());
+        if self.request_jtis.get(&key).is_some_and(|exp| *exp > now_ms) {
+            return false;
+        }
+        self.request_jtis.insert(key, expires_ms);
+        true
+    }
+
     /// Forgets records and tokens that expired long ago, so a long-running emulator stays small.
     pub fn prune(&mut self, now_ms: u64) {
         if now_ms.saturating_sub(self.last_prune_ms) < PRUNE_EVERY_MS {
@@ -171,5 +190,7 @@ impl Store {
         for token in dead {
             self.revoke(&token);
         }
+        self.request_jtis
+            .retain(|_, expires_ms| *expires_ms > now_ms);
     }
 }

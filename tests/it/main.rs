@@ -33,6 +33,7 @@ mod shared_outbox;
 mod shared_polling;
 mod shared_registry;
 mod shutdown;
+mod signed_requests;
 mod spans;
 mod state;
 mod state_acl;

@@ -4,9 +4,10 @@
 use actix_web::HttpResponse;
 use serde_json::Value;
 
+use super::{reject, request_object, Rejection};
 use crate::config::DeliveryMode;
 use crate::emulator::clients::{mode_name, Authenticated, Credentials};
-use crate::emulator::codes::{self, Code};
+use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::{parameters, Body, Params, Unreadable};
 use crate::emulator::scopes;
@@ -50,12 +51,8 @@ struct Request {
     requested_expiry: u64,
     resources: Vec<String>,
     authorization_details: Option<Vec<Value>>,
-}
-
-type Rejection = (Code, Vec<String>, &'static str);
-
-fn reject(code: Code, args: &[&str], error: &'static str) -> Rejection {
-    (code, args.iter().map(|s| (*s).to_owned()).collect(), error)
+    /// A signed request's `request_context`, as JSON text.
+    request_context: Option<String>,
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
@@ -108,9 +105,10 @@ fn validate(
     client: &Authenticated<'_>,
     params: &Params,
 ) -> Result<Request, Rejection> {
-    if params.get("request").is_some() {
-        return Err(reject(codes::A167309, &[], "invalid_request"));
-    }
+    // A signed request's parameters are the claims of its request object.
+    let signed = request_object::verify(state, client, params)?;
+    let request_context = signed.as_ref().and_then(|s| s.request_context.clone());
+    let params = signed.as_ref().map_or(params, |s| &s.params);
     let Some(scope) = params.get("scope") else {
         return Err(reject(codes::A176301, &[], "invalid_request"));
     };
@@ -142,6 +140,7 @@ fn validate(
             .map(str::to_owned)
             .collect(),
         authorization_details,
+        request_context,
         scopes,
         hint_type,
         hint,
@@ -345,6 +344,7 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
             c.user_code_required && state.settings.user_code_supported,
         )
         .set("requestedExpiry", request.requested_expiry)
+        .set("requestContext", request.request_context)
         .set(
             "resources",
             (!request.resources.is_empty()).then_some(request.resources),

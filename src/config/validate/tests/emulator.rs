@@ -57,3 +57,42 @@ grant_types = []
     );
     assert_eq!(problems(&text).len(), 15, "{:#?}", problems(&text));
 }
+
+#[test]
+fn request_signing_algorithms_and_jwks_are_checked() {
+    let text = format!(
+        r#"{EMBEDDED}
+[[emulator.clients]]
+client_id = "hs"
+client_secret = "s"
+delivery_mode = "poll"
+request_signing_alg = "HS256"
+jwks = "not json"
+
+[[emulator.clients]]
+client_id = "fapi"
+client_secret = "s"
+delivery_mode = "poll"
+fapi_ciba = true
+jwks = '{{"keys": [{{"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "c"}}, {{"kty": "oct", "kid": "x"}}]}}'
+
+[[emulator.clients]]
+client_id = "good"
+client_secret = "s"
+delivery_mode = "poll"
+request_signing_alg = "ES256"
+jwks = '{{"keys": [{{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}]}}'
+"#
+    );
+    assert_problems(
+        &text,
+        &[
+            "emulator.clients[0].request_signing_alg: must be one of RS256",
+            "emulator.clients[0].jwks: must be a JWK Set",
+            "emulator.clients[1].request_signing_alg: is required with fapi_ciba",
+            "emulator.clients[1].jwks.keys[0]: holds private",
+            "emulator.clients[1].jwks.keys[1]: is not an RSA",
+        ],
+    );
+    assert_eq!(problems(&text).len(), 5, "{:#?}", problems(&text));
+}
