@@ -41,6 +41,9 @@ pub struct EmulatorSettings {
     #[serde(rename = "id_token_lifetime_secs", deserialize_with = "values::secs")]
     pub id_token_lifetime: Duration,
     pub user_code_supported: bool,
+    /// How far a DPoP proof's `iat` may be from now, either way.
+    #[serde(rename = "dpop_proof_window_secs", deserialize_with = "values::secs")]
+    pub dpop_proof_window: Duration,
     pub transaction_failed_error: TransactionFailedError,
     /// PEM; empty means a key generated once at start.
     pub signing_key_file: Option<String>,
@@ -58,6 +61,7 @@ impl Default for EmulatorSettings {
             refresh_token_lifetime: Duration::from_secs(86400),
             id_token_lifetime: Duration::from_secs(3600),
             user_code_supported: true,
+            dpop_proof_window: Duration::from_secs(60),
             transaction_failed_error: TransactionFailedError::ExpiredToken,
             signing_key_file: None,
             allow_non_loopback: false,

@@ -236,6 +236,24 @@ codes! {
     A093305 => "The userinfo endpoint requires an access token to be associated with a subject.";
     A094201 => "The value of 'claims' in the /api/auth/userinfo/issue request failed to be parsed as a JSON object.";
     A096001 => "User information was obtained successfully.";
+    // DPoP proofs and DPoP-bound tokens: token, userinfo and introspection APIs.
+    A254301 => "There was a problem processing the DPoP header: {Error}";
+    A254302 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A254303 => "The DPoP header did not include a public key in JWK format.";
+    A254304 => "The DPoP signature algorithm is missing.";
+    A089311 => "Expected a DPoP header but none was provided.";
+    A089312 => "Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.";
+    A089313 => "There was an error processing the DPoP header: {Error}.";
+    A089314 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A089315 => "The DPoP header did not include a public key in JWK format.";
+    A089316 => "The DPoP signature algorithm is missing.";
+    A065308 => "Expected a DPoP header but none was provided.";
+    A065309 => "Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.";
+    A065310 => "There was an error processing the DPoP header: {Error}";
+    A065311 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A065312 => "The DPoP header did not include a public key in JWK format.";
+    A065313 => "The DPoP signature algorithm is missing.";
+    A053311 => "The DPoP thumbprint for the refresh token did not match the thumbprint presented in the request.";
 }
 
 #[cfg(test)]

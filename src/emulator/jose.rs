@@ -22,8 +22,10 @@ pub(crate) enum Malformed {
     Encrypted,
     /// Not three base64url parts with a JSON object header.
     NotJose,
-    /// `alg` is `none` (or absent).
+    /// `alg` is `none`.
     Unsigned,
+    /// No `alg` at all.
+    NoAlg,
     /// The payload is not a JSON object.
     Payload,
 }
@@ -52,7 +54,8 @@ impl<'a> Jws<'a> {
             return Err(Malformed::Encrypted);
         }
         match header.get("alg").and_then(Value::as_str) {
-            None | Some("none") => return Err(Malformed::Unsigned),
+            None => return Err(Malformed::NoAlg),
+            Some("none") => return Err(Malformed::Unsigned),
             Some(_) if signature.is_empty() => return Err(Malformed::Unsigned),
             Some(_) => {}
         }

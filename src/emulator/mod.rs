@@ -8,6 +8,7 @@
 mod ciba;
 mod clients;
 mod codes;
+mod dpop;
 mod envelope;
 mod faults;
 mod jose;

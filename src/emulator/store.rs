@@ -85,6 +85,8 @@ pub(crate) struct TokenRecord {
     pub acr: Option<String>,
     pub auth_time: u64,
     pub issued_at_secs: u64,
+    /// DPoP binding: the RFC 7638 thumbprint of the key the tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -93,8 +95,9 @@ pub(crate) struct Store {
     pub tickets_by_auth_req_id: HashMap<String, String>,
     tokens: HashMap<String, TokenRecord>,
     access_by_refresh: HashMap<String, String>,
-    /// The `jti` of every accepted request object, per client, until its `exp` (ms).
-    request_jtis: HashMap<(u64, String), u64>,
+    /// The `jti` of every accepted request object and DPoP proof (namespaced by client or
+    /// key), until it could no longer be accepted anyway (ms).
+    seen_jtis: HashMap<String, u64>,
     /// When `prune` last scanned the store.
     last_prune_ms: u64,
 }
@@ -148,20 +151,13 @@ impl Store {
         Some(record)
     }
 
-    /// Records a request object's `jti` for `client_id` until `expires_ms`; `false` when the
-    /// client already used it and it has not expired.
-    pub fn first_use_of_jti(
-        &mut self,
-        client_id: u64,
-        jti: &str,
-        expires_ms: u64,
-        now_ms: u64,
-    ) -> bool {
-        let key = (client_id, jti.to_owned());
-        if self.request_jtis.get(&key).is_some_and(|exp| *exp > now_ms) {
+    /// Records a `jti` (namespaced `key`) until `expires_ms`; `false` when it was seen before
+    /// and has not expired.
+    pub fn first_use_of_jti(&mut self, key: String, expires_ms: u64, now_ms: u64) -> bool {
+        if self.seen_jtis.get(&key).is_some_and(|exp| *exp > now_ms) {
             return false;
         }
-        self.request_jtis.insert(key, expires_ms);
+        self.seen_jtis.insert(key, expires_ms);
         true
     }
 
@@ -190,7 +186,6 @@ impl Store {
         for token in dead {
             self.revoke(&token);
         }
-        self.request_jtis
-            .retain(|_, expires_ms| *expires_ms > now_ms);
+        self.seen_jtis.retain(|_, expires_ms| *expires_ms > now_ms);
     }
 }

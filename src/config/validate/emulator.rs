@@ -28,6 +28,7 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             emulator.refresh_token_lifetime,
         ),
         ("id_token_lifetime_secs", emulator.id_token_lifetime),
+        ("dpop_proof_window_secs", emulator.dpop_proof_window),
     ] {
         p.not_zero(format!("emulator.{key}"), value);
     }

@@ -175,6 +175,7 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
         authorization: Some((**authz).clone()),
         auth_req_id: Some(auth_req_id.clone()),
         with_id_token: true,
+        jkt: None,
     };
     match mint(state, grant).await {
         Ok(minted) => {

@@ -70,7 +70,7 @@ pub(super) fn verify(
         let code = match malformed {
             Malformed::Encrypted => codes::A167304,
             Malformed::NotJose => codes::A167302,
-            Malformed::Unsigned => codes::A167303,
+            Malformed::Unsigned | Malformed::NoAlg => codes::A167303,
             Malformed::Payload => codes::A167305,
         };
         refuse(code, &[])
@@ -113,10 +113,8 @@ pub(super) fn verify(
     // Last, so that a refused request object does not use up its `jti`. The catalogue has no
     // code for a replayed one; once used, a request object is treated as expired.
     let expires_ms = u64::try_from(exp).unwrap_or(0).saturating_mul(1000);
-    if !state
-        .store()
-        .first_use_of_jti(c.id, &jti, expires_ms, now_ms)
-    {
+    let key = format!("request:{}:{jti}", c.id);
+    if !state.store().first_use_of_jti(key, expires_ms, now_ms) {
         return Err(refuse(codes::A167318, &[]));
     }
     Ok(Some(Signed {

@@ -2,6 +2,7 @@
 //! port 0 with a manual clock.
 
 mod backchannel;
+mod dpop;
 mod fidelity;
 mod lifecycle;
 mod metadata;

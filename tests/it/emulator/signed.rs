@@ -6,22 +6,17 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::{assert_oauth_error, signing_client, Emu, ISSUER};
-use crate::support::{jwks_text, ClientKey};
+use crate::support::{jwks_text, random_jti, ClientKey};
 
 /// The claims of a valid request object of `client`, valid for five minutes from now.
 fn claims(emu: &Emu, client: &str) -> Value {
     let now = emu.now();
     json!({
         "iss": client, "aud": ISSUER, "iat": now, "nbf": now, "exp": now + 300,
-        "jti": format!("jti-{}", rand_suffix()),
+        "jti": random_jti(),
         "scope": "openid profile", "login_hint": "alice", "binding_message": "W4SCT",
         "requested_expiry": 120,
     })
-}
-
-fn rand_suffix() -> String {
-    use rand::Rng;
-    format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
 fn with(mut claims: Value, changes: Value) -> Value {

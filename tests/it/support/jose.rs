@@ -82,10 +82,52 @@ impl ClientKey {
         format!("{signing_input}.{signature}")
     }
 
+    /// A DPoP proof (RFC 9449 §4.2) for `htm` `htu` issued at `iat`, bound to `access_token`
+    /// when given; ES256 for P-256 keys, PS256 for RSA.
+    pub fn dpop_proof(&self, htm: &str, htu: &str, iat: i64, access_token: Option<&str>) -> String {
+        use sha2::{Digest, Sha256};
+        let alg = if self.jwk["kty"] == "EC" {
+            "ES256"
+        } else {
+            "PS256"
+        };
+        let mut claims = json!({"jti": random_jti(), "htm": htm, "htu": htu, "iat": iat});
+        if let Some(token) = access_token {
+            claims["ath"] = URL_SAFE_NO_PAD
+                .encode(Sha256::digest(token.as_bytes()))
+                .into();
+        }
+        let header = json!({"typ": "dpop+jwt", "kid": null, "jwk": self.jwk});
+        self.sign_with(alg, header, &claims)
+    }
+
+    /// The RFC 7638 thumbprint of the public key (`cnf.jkt`).
+    pub fn jkt(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let members: &[&str] = if self.jwk["kty"] == "EC" {
+            &["crv", "kty", "x", "y"]
+        } else {
+            &["e", "kty", "n"]
+        };
+        let canonical: serde_json::Map<String, Value> = members
+            .iter()
+            .map(|m| ((*m).to_owned(), self.jwk[*m].clone()))
+            .collect();
+        URL_SAFE_NO_PAD.encode(Sha256::digest(
+            Value::Object(canonical).to_string().as_bytes(),
+        ))
+    }
+
     /// `claims` signed with `alg`, the header naming this key's `kid`.
     pub fn sign(&self, alg: &str, claims: &Value) -> String {
         self.sign_with(alg, json!({}), claims)
     }
+}
+
+/// 128 random bits, hex: a fresh `jti`.
+pub fn random_jti() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::thread_rng().gen::<u128>())
 }
 
 /// A JWK Set of `keys`, as the JSON text `[[emulator.clients]] jwks` takes.

@@ -27,7 +27,7 @@ mod webhooks;
 pub use answers::*;
 pub use configs::*;
 pub use eventually::{eventually, received_at_least};
-pub use jose::{jwks_text, ClientKey};
+pub use jose::{jwks_text, random_jti, ClientKey};
 pub use otlp::{attribute, collector, spans};
 pub use outside::installed_or_skipped;
 pub use process::{GatewayProcess, Lines};
