@@ -69,6 +69,8 @@ fn discovery(state: &Emulator) -> Value {
         "tls_client_certificate_bound_access_tokens": false,
         "backchannel_token_delivery_modes_supported": ["poll", "ping", "push"],
         "backchannel_user_code_parameter_supported": state.settings.user_code_supported,
+        // RFC 9449 §5.1: the algorithms of the DPoP proofs the token endpoint verifies.
+        "dpop_signing_alg_values_supported": VERIFIED_ALGS,
     });
     // The algorithms it verifies, once a client may sign its requests; none before.
     if state.clients.any_signing() {

@@ -16,6 +16,7 @@ mod delivery;
 mod device;
 mod device_payload;
 mod directory;
+mod dpop;
 mod emulator;
 mod exported;
 mod http_rules;

@@ -275,6 +275,10 @@ async fn discovery_lists_the_verified_algorithms_only_when_a_client_signs() {
         d["backchannel_authentication_request_signing_alg_values_supported"],
         json!(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"])
     );
+    assert_eq!(
+        d["dpop_signing_alg_values_supported"],
+        d["backchannel_authentication_request_signing_alg_values_supported"]
+    );
     let emu = Emu::start_with(|s| s.clients.retain(|c| c.request_signing_alg.is_none())).await;
     let (_, d) = emu.get("service/configuration").await;
     assert!(
