@@ -41,6 +41,9 @@ pub struct EmulatorSettings {
     #[serde(rename = "id_token_lifetime_secs", deserialize_with = "values::secs")]
     pub id_token_lifetime: Duration,
     pub user_code_supported: bool,
+    /// The ACR values the service supports (`acr_values_supported`); a backchannel request's
+    /// other values are dropped. Empty: every value is kept.
+    pub supported_acrs: Vec<String>,
     /// How far a DPoP proof's `iat` may be from now, either way.
     #[serde(rename = "dpop_proof_window_secs", deserialize_with = "values::secs")]
     pub dpop_proof_window: Duration,
@@ -61,6 +64,7 @@ impl Default for EmulatorSettings {
             refresh_token_lifetime: Duration::from_secs(86400),
             id_token_lifetime: Duration::from_secs(3600),
             user_code_supported: true,
+            supported_acrs: Vec::new(),
             dpop_proof_window: Duration::from_secs(60),
             transaction_failed_error: TransactionFailedError::ExpiredToken,
             signing_key_file: None,
@@ -100,6 +104,9 @@ pub struct EmulatorClient {
     /// ES256, and a request object may live at most 60 minutes (`exp - nbf`).
     #[serde(default)]
     pub fapi_ciba: bool,
+    /// `default_acr_values`: the ACRs a backchannel request without `acr_values` gets.
+    #[serde(default)]
+    pub default_acrs: Vec<String>,
 }
 
 /// The defaults of an `[[emulator.clients]]` entry (`client_id` and `delivery_mode` are required).

@@ -69,6 +69,8 @@ pub(crate) struct Client {
     pub jwks: Option<Value>,
     /// FAPI-CIBA applies to its backchannel requests.
     pub fapi_ciba: bool,
+    /// `defaultAcrs`: the ACRs of a backchannel request without `acr_values`.
+    pub default_acrs: Vec<String>,
 }
 
 impl Client {
@@ -93,6 +95,7 @@ impl Client {
                 .and_then(|text| serde_json::from_str::<Value>(text).ok())
                 .filter(Value::is_object),
             fapi_ciba: c.fapi_ciba,
+            default_acrs: c.default_acrs.clone(),
         }
     }
 

@@ -119,6 +119,8 @@ codes! {
     A243303 => "The request must be signed. Use the 'request' request parameter.";
     A243304 => "The lifetime of the signed authentication request exceeds the upper limit ({Number} seconds).";
     A243306 => "The signature algorithm ({Algorithm}) of the signed authentication request is not allowed.";
+    A173301 => "The ACR value '{ACR Value}' required by the backchannel authentication request is ignored because it is not registered as a supported ACR value.";
+    A173401 => "Because the 'acr_values' parameter was omitted, the default set of ACR values is implicitly used: {Default ACR Values}";
     A174301 => "The backchannel authentication request does not contain any hint.";
     A174302 => "The backchannel authentication request contains multiple hints.";
     A175301 => "The value of the 'id_token_hint' request parameter contained in the backchannel authentication request failed to be parsed as JOSE.";
@@ -148,6 +150,7 @@ codes! {
     A183001 => "An auth_req_id was issued successfully.";
     // /backchannel/authentication/fail
     A185001 => "Successfully generated an error response for the backchannel authentication request.";
+    A186201 => "The 'ticket' request parameter is missing or its value is empty.";
     A186202 => "No record that holds the ticket.";
     // /backchannel/authentication/complete
     A187201 => "The mandatory request parameter 'result' is missing.";

@@ -72,6 +72,12 @@ fn discovery(state: &Emulator) -> Value {
         // RFC 9449 §5.1: the algorithms of the DPoP proofs the token endpoint verifies.
         "dpop_signing_alg_values_supported": VERIFIED_ALGS,
     });
+    let supported_acrs = &state.settings.supported_acrs;
+    if let Some(map) = document.as_object_mut() {
+        if !supported_acrs.is_empty() {
+            map.insert("acr_values_supported".into(), json!(supported_acrs));
+        }
+    }
     // The algorithms it verifies, once a client may sign its requests; none before.
     if state.clients.any_signing() {
         if let Some(map) = document.as_object_mut() {
@@ -131,6 +137,9 @@ fn client_object(state: &Emulator, c: &Client) -> Value {
                 map.insert(key.into(), v.into());
             }
         }
+        if !c.default_acrs.is_empty() {
+            map.insert("defaultAcrs".into(), json!(c.default_acrs));
+        }
         if let Some(jwks) = &c.jwks {
             map.insert("jwks".into(), jwks.to_string().into());
         }
@@ -166,6 +175,7 @@ pub(crate) fn service(state: &Emulator) -> HttpResponse {
         "errorDescriptionOmitted": false,
         "errorUriOmitted": false,
         "clientIdAliasEnabled": true,
+        "supportedAcrs": s.supported_acrs,
     });
     raw(&service, false)
 }

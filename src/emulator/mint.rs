@@ -123,7 +123,8 @@ pub(crate) async fn mint(state: &Emulator, grant: Grant) -> Result<Minted, Strin
     let id_token = match authz {
         Some(a) if grant.with_id_token && grant.scopes.iter().any(|s| s == "openid") => {
             let claims = id_token_claims(state, &grant, a, &record, now);
-            Some(sign(state.key.clone(), claims).await?)
+            let header = a.idt_header_params.clone().unwrap_or_default();
+            Some(sign(state.key.clone(), claims, header).await?)
         }
         _ => None,
     };
@@ -182,8 +183,12 @@ fn id_token_claims(
     Value::Object(claims)
 }
 
-async fn sign(key: Arc<SigningKey>, claims: Value) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || key.sign(&claims))
+async fn sign(
+    key: Arc<SigningKey>,
+    claims: Value,
+    header: Map<String, Value>,
+) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || key.sign_with_header(&claims, &header))
         .await
         .map_err(|e| e.to_string())?
 }

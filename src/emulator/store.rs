@@ -50,6 +50,8 @@ pub(crate) struct Authorization {
     pub access_token_duration: u64,
     pub refresh_token_duration: u64,
     pub aud_array: bool,
+    /// `idtHeaderParams`: extra JWS header parameters of the ID token.
+    pub idt_header_params: Option<Map<String, Value>>,
 }
 
 /// One backchannel authentication request.

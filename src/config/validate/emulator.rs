@@ -44,6 +44,15 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             p.add(format!("{key}.client_id"), "is listed twice");
         }
         check_client(&key, client, settings.notifications.allow_insecure_http, p);
+        let supported = &emulator.supported_acrs;
+        for (j, acr) in client.default_acrs.iter().enumerate() {
+            if !supported.is_empty() && !supported.contains(acr) {
+                p.add(
+                    format!("{key}.default_acrs[{j}]"),
+                    "is not listed in emulator.supported_acrs",
+                );
+            }
+        }
     }
 }
 

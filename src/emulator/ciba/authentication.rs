@@ -53,6 +53,8 @@ struct Request {
     authorization_details: Option<Vec<Value>>,
     /// A signed request's `request_context`, as JSON text.
     request_context: Option<String>,
+    /// What Authlete reports without refusing: dropped and defaulted ACRs.
+    warnings: Vec<String>,
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
@@ -133,6 +135,7 @@ fn validate(
         Some(Ok(n)) => n.unsigned_abs(),
     };
     let authorization_details = authorization_details(params)?;
+    let (acrs, warnings) = acrs(state, client, params);
     Ok(Request {
         resources: params
             .all("resource")
@@ -148,11 +151,38 @@ fn validate(
         notification_token,
         user_code,
         binding_message: params.get("binding_message").map(str::to_owned),
-        acrs: params
-            .get("acr_values")
-            .map(|v| v.split_whitespace().map(str::to_owned).collect()),
+        acrs,
+        warnings,
         requested_expiry,
     })
+}
+
+/// The requested ACRs the service supports (all of them when it lists none), or the client's
+/// default ACRs when the request names none; each dropped or defaulted value is a warning.
+fn acrs(
+    state: &Emulator,
+    client: &Authenticated<'_>,
+    params: &Params,
+) -> (Option<Vec<String>>, Vec<String>) {
+    let supported = &state.settings.supported_acrs;
+    let mut warnings = Vec::new();
+    let Some(requested) = params.get("acr_values") else {
+        let defaults = &client.client.default_acrs;
+        if defaults.is_empty() {
+            return (None, warnings);
+        }
+        warnings.push(codes::A173401.message(&[&defaults.join(" ")]));
+        return (Some(defaults.clone()), warnings);
+    };
+    let mut kept = Vec::new();
+    for acr in requested.split_whitespace() {
+        if supported.is_empty() || supported.iter().any(|s| s == acr) {
+            kept.push(acr.to_owned());
+        } else {
+            warnings.push(codes::A173301.message(&[acr]));
+        }
+    }
+    ((!kept.is_empty()).then_some(kept), warnings)
 }
 
 /// RFC 9396 `authorization_details`: a JSON array of objects, each with a `type`.
@@ -345,6 +375,10 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
         )
         .set("requestedExpiry", request.requested_expiry)
         .set("requestContext", request.request_context)
+        .set(
+            "warnings",
+            (!request.warnings.is_empty()).then_some(request.warnings),
+        )
         .set(
             "resources",
             (!request.resources.is_empty()).then_some(request.resources),

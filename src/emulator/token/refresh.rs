@@ -97,5 +97,6 @@ fn carried_over(old: &TokenRecord, scopes: Vec<String>) -> Authorization {
         access_token_duration: 0,
         refresh_token_duration: 0,
         aud_array: false,
+        idt_header_params: None,
     }
 }

@@ -43,6 +43,7 @@ fn client(id: &str, mode: DeliveryMode, method: &str, grants: &[&str]) -> Emulat
         request_signing_alg: None,
         jwks: None,
         fapi_ciba: false,
+        default_acrs: Vec::new(),
     }
 }
 
