@@ -9,7 +9,7 @@ use actix_web::HttpResponse;
 
 use super::clients::{grant_type_name, Authenticated, Credentials};
 use super::codes::{self, Code};
-use super::dpop::{self, Expected};
+use super::dpop::{self, Expected, ProofError};
 use super::envelope::Envelope;
 use super::mint::Minted;
 use super::params::{parameters, Body, Unreadable};
@@ -66,7 +66,11 @@ pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
     }
     let jkt = match proof_key(state, body) {
         Ok(jkt) => jkt,
-        Err(refused) => return refused,
+        Err(why) => {
+            let (code, args) = why.code(&dpop::TOKEN);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            return bad_request(code, &args, "invalid_dpop_proof");
+        }
     };
     let jkt = jkt.as_deref();
     match grant_type {
@@ -78,7 +82,7 @@ pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
 
 /// The thumbprint of the DPoP proof's key, when the request carries a proof (`dpop`); `htm`
 /// defaults to POST and `htu` to the service's token endpoint, as Authlete's do.
-fn proof_key(state: &Emulator, body: &Body) -> Result<Option<String>, HttpResponse> {
+fn proof_key(state: &Emulator, body: &Body) -> Result<Option<String>, ProofError> {
     let Some(proof) = body.string("dpop") else {
         return Ok(None);
     };
@@ -91,13 +95,7 @@ fn proof_key(state: &Emulator, body: &Body) -> Result<Option<String>, HttpRespon
         htu: &htu,
         access_token: None,
     };
-    dpop::verify(state, &proof, &expected)
-        .map(Some)
-        .map_err(|why| {
-            let (code, args) = why.code(&dpop::TOKEN);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            bad_request(code, &args, "invalid_dpop_proof")
-        })
+    dpop::verify(state, &proof, &expected).map(Some)
 }
 
 /// `BAD_REQUEST` with an OAuth error generated from `code`.

@@ -59,11 +59,16 @@ grant_types = []
 }
 
 #[test]
-fn request_signing_algorithms_and_jwks_are_checked() {
+fn request_signing_jwks_acrs_and_the_dpop_window_are_checked() {
     let text = format!(
         r#"{EMBEDDED}
+[emulator]
+supported_acrs = ["urn:acr:pwd"]
+dpop_proof_window_secs = 0
+
 [[emulator.clients]]
 client_id = "hs"
+default_acrs = ["urn:acr:pwd", "urn:acr:other"]
 client_secret = "s"
 delivery_mode = "poll"
 request_signing_alg = "HS256"
@@ -92,7 +97,9 @@ jwks = '{{"keys": [{{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gH
             "emulator.clients[1].request_signing_alg: is required with fapi_ciba",
             "emulator.clients[1].jwks.keys[0]: holds private",
             "emulator.clients[1].jwks.keys[1]: is not an RSA",
+            "emulator.clients[0].default_acrs[1]: is not listed",
+            "emulator.dpop_proof_window_secs",
         ],
     );
-    assert_eq!(problems(&text).len(), 5, "{:#?}", problems(&text));
+    assert_eq!(problems(&text).len(), 7, "{:#?}", problems(&text));
 }
