@@ -41,6 +41,12 @@ pub struct EmulatorSettings {
     #[serde(rename = "id_token_lifetime_secs", deserialize_with = "values::secs")]
     pub id_token_lifetime: Duration,
     pub user_code_supported: bool,
+    /// The ACR values the service supports (`acr_values_supported`); a backchannel request's
+    /// other values are dropped. Empty: every value is kept.
+    pub supported_acrs: Vec<String>,
+    /// How far a DPoP proof's `iat` may be from now, either way.
+    #[serde(rename = "dpop_proof_window_secs", deserialize_with = "values::secs")]
+    pub dpop_proof_window: Duration,
     pub transaction_failed_error: TransactionFailedError,
     /// PEM; empty means a key generated once at start.
     pub signing_key_file: Option<String>,
@@ -58,6 +64,8 @@ impl Default for EmulatorSettings {
             refresh_token_lifetime: Duration::from_secs(86400),
             id_token_lifetime: Duration::from_secs(3600),
             user_code_supported: true,
+            supported_acrs: Vec::new(),
+            dpop_proof_window: Duration::from_secs(60),
             transaction_failed_error: TransactionFailedError::ExpiredToken,
             signing_key_file: None,
             allow_non_loopback: false,
@@ -85,6 +93,20 @@ pub struct EmulatorClient {
     pub token_auth_method: String,
     #[serde(default = "EmulatorClient::default_grant_types")]
     pub grant_types: Vec<String>,
+    /// `backchannel_authentication_request_signing_alg`: the JWS algorithm of the client's
+    /// signed backchannel requests (`request`); unset, a `request` is refused.
+    #[serde(default)]
+    pub request_signing_alg: Option<String>,
+    /// The client's JWK Set (JSON text, public keys) that verifies its signed requests.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    /// The client follows FAPI-CIBA: its backchannel requests must be signed with PS256 or
+    /// ES256, and a request object may live at most 60 minutes (`exp - nbf`).
+    #[serde(default)]
+    pub fapi_ciba: bool,
+    /// `default_acr_values`: the ACRs a backchannel request without `acr_values` gets.
+    #[serde(default)]
+    pub default_acrs: Vec<String>,
 }
 
 /// The defaults of an `[[emulator.clients]]` entry (`client_id` and `delivery_mode` are required).

@@ -3,6 +3,7 @@
 //! Each configured `client_id` is the client's alias; its numeric `clientId` is derived
 //! from it (stable across restarts). Clients may present either.
 
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::codes::{self, Code};
@@ -62,6 +63,14 @@ pub(crate) struct Client {
     pub method: AuthMethod,
     /// `GrantType` enum names (`CIBA`, `REFRESH_TOKEN`, ...).
     pub grant_types: Vec<String>,
+    /// `bcRequestSignAlg`: the JWS algorithm of its signed backchannel requests.
+    pub request_signing_alg: Option<String>,
+    /// Its JWK Set (public keys), parsed; a registration that is not a JSON object has none.
+    pub jwks: Option<Value>,
+    /// FAPI-CIBA applies to its backchannel requests.
+    pub fapi_ciba: bool,
+    /// `defaultAcrs`: the ACRs of a backchannel request without `acr_values`.
+    pub default_acrs: Vec<String>,
 }
 
 impl Client {
@@ -76,6 +85,17 @@ impl Client {
             user_code_required: c.user_code_required,
             method: AuthMethod::parse(&c.token_auth_method),
             grant_types: c.grant_types.iter().map(|g| grant_type_name(g)).collect(),
+            request_signing_alg: c
+                .request_signing_alg
+                .clone()
+                .filter(|alg| !alg.trim().is_empty()),
+            jwks: c
+                .jwks
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .filter(Value::is_object),
+            fapi_ciba: c.fapi_ciba,
+            default_acrs: c.default_acrs.clone(),
         }
     }
 
@@ -192,6 +212,11 @@ impl Clients {
                 None
             }
         })
+    }
+
+    /// Whether any client may send signed backchannel requests.
+    pub fn any_signing(&self) -> bool {
+        self.0.iter().any(|c| c.request_signing_alg.is_some())
     }
 
     pub fn any_public(&self) -> bool {

@@ -90,6 +90,37 @@ codes! {
     A166202 => "The format of the 'parameters' request parameter passed to this API does not conform to application/x-www-form-urlencoded.";
     A166301 => "The request does not contain any request parameters.";
     A167309 => "Use of the 'request' request parameter is not allowed because the 'backchannel_authentication_request_signing_alg' metadata of the client is not set.";
+    // Signed backchannel requests (request objects), and FAPI-CIBA's own rules.
+    A167301 => "When a backchannel authentication request contains the 'request' request parameter, other CIBA request parameters such as '{Request Parameter}' must not be present outside the JWT.";
+    A167302 => "The value of the 'request' request parameter contained in the backchannel authentication request failed to be parsed as JOSE.";
+    A167303 => "A request object included in a backchannel authentication request must be signed.";
+    A167304 => "A request object included in a backchannel authentication request must not be encrypted.";
+    A167305 => "The payload of the request object included in the backchannel authentication request failed to be parsed as JSON.";
+    A167306 => "The request object included in the backchannel authentication request does not contain the 'iss' claim or its value is empty.";
+    A167307 => "Failed to find a client application whose ID matches the value of the 'iss' claim in the request object included in the backchannel authentication request.";
+    A167308 => "The signature algorithm of a request object included in a backchannel authentication request must be asymmetric.";
+    A167310 => "The signature algorithm ('{Signature Algorithm}') of the request object included in the backchannel authentication request is different from the value ('{Signature Algorithm}') of the 'backchannel_authentication_request_signing_alg' metadata of the client.";
+    A167311 => "Cannot verify the signature of the request object included in the backchannel authentication request because the client application has not registered its JWK Set.";
+    A167312 => "Cannot find any appropriate JWK to verify the signature of the request object included in the backchannel authentication request with. (alg = '{Signature Algorithm}', kid = '{Key ID}')";
+    A167313 => "Cannot determine a JWK to verify the signature of the request object included in the backchannel authentication request with because there exist multiple JWKs that satisfy the conditions. (alg = '{Signature Algorithm}', kid = '{Key ID}')";
+    A167314 => "The signature of the request object included in the backchannel authentication request is invalid.";
+    A167315 => "The request object included in the backchannel authentication request does not contain the '{Claim Name}' claim.";
+    A167316 => "The value of the '{Claim Name}' claim in the request object included in the backchannel authentication request is null.";
+    A167317 => "The value of the '{Claim Name}' claim in the request object included in the backchannel authentication request failed to be parsed as an integer.";
+    A167318 => "The request object included in the backchannel authentication request has expired.";
+    A167319 => "The 'iat' claim in the request object included in the backchannel authentication request claims that the JWT has issued in the future.";
+    A167320 => "The 'nbf' claim in the request object included in the backchannel authentication request indicates that the JWT has not become valid yet.";
+    A167321 => "The value of the 'aud' claim in a request object in a backchannel authentication request must match the issuer identifier of the OpenID provider.";
+    A167322 => "Request parameters related to client authentication such as '{Request Parameter}' must be outside the JWT specified by the 'request' request parameter.";
+    A167323 => "The value of the '{Claim Name}' claim in the request object included in the backchannel authentication request failed to be parsed as a string.";
+    A167324 => "The value of the 'aud' claim in a request object in a backchannel authentication request must contain the issuer identifier of the OpenID provider.";
+    A167325 => "The signature of the request object included in the backchannel authentication request couldn't be verified.";
+    A167326 => "The type of the 'request_context' claim in the request object included in the backchannel authentication request is not a JSON object.";
+    A243303 => "The request must be signed. Use the 'request' request parameter.";
+    A243304 => "The lifetime of the signed authentication request exceeds the upper limit ({Number} seconds).";
+    A243306 => "The signature algorithm ({Algorithm}) of the signed authentication request is not allowed.";
+    A173301 => "The ACR value '{ACR Value}' required by the backchannel authentication request is ignored because it is not registered as a supported ACR value.";
+    A173401 => "Because the 'acr_values' parameter was omitted, the default set of ACR values is implicitly used: {Default ACR Values}";
     A174301 => "The backchannel authentication request does not contain any hint.";
     A174302 => "The backchannel authentication request contains multiple hints.";
     A175301 => "The value of the 'id_token_hint' request parameter contained in the backchannel authentication request failed to be parsed as JOSE.";
@@ -119,6 +150,7 @@ codes! {
     A183001 => "An auth_req_id was issued successfully.";
     // /backchannel/authentication/fail
     A185001 => "Successfully generated an error response for the backchannel authentication request.";
+    A186201 => "The 'ticket' request parameter is missing or its value is empty.";
     A186202 => "No record that holds the ticket.";
     // /backchannel/authentication/complete
     A187201 => "The mandatory request parameter 'result' is missing.";
@@ -207,6 +239,24 @@ codes! {
     A093305 => "The userinfo endpoint requires an access token to be associated with a subject.";
     A094201 => "The value of 'claims' in the /api/auth/userinfo/issue request failed to be parsed as a JSON object.";
     A096001 => "User information was obtained successfully.";
+    // DPoP proofs and DPoP-bound tokens: token, userinfo and introspection APIs.
+    A254301 => "There was a problem processing the DPoP header: {Error}";
+    A254302 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A254303 => "The DPoP header did not include a public key in JWK format.";
+    A254304 => "The DPoP signature algorithm is missing.";
+    A089311 => "Expected a DPoP header but none was provided.";
+    A089312 => "Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.";
+    A089313 => "There was an error processing the DPoP header: {Error}.";
+    A089314 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A089315 => "The DPoP header did not include a public key in JWK format.";
+    A089316 => "The DPoP signature algorithm is missing.";
+    A065308 => "Expected a DPoP header but none was provided.";
+    A065309 => "Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.";
+    A065310 => "There was an error processing the DPoP header: {Error}";
+    A065311 => "The DPoP signature algorithm ({Algorithm}) must not be symmetric or 'none'.";
+    A065312 => "The DPoP header did not include a public key in JWK format.";
+    A065313 => "The DPoP signature algorithm is missing.";
+    A053311 => "The DPoP thumbprint for the refresh token did not match the thumbprint presented in the request.";
 }
 
 #[cfg(test)]

@@ -67,6 +67,14 @@ impl Envelope {
             .action(action)
             .content(bearer_error(error, code, args))
     }
+
+    /// An envelope whose `responseContent` is a `WWW-Authenticate: DPoP` value from `code`
+    /// (RFC 9449 §7.1), for a DPoP-bound token.
+    pub fn dpop(code: Code, args: &[&str], action: &str, error: &str) -> Self {
+        Self::new(code, args)
+            .action(action)
+            .content(challenge("DPoP", error, code, args))
+    }
 }
 
 /// `{"error":..,"error_description":"[A..] ..","error_uri":"https://docs.authlete.com/#A.."}`.
@@ -82,10 +90,14 @@ pub(crate) fn oauth_error(error: &str, code: Code, args: &[&str]) -> String {
 /// `Bearer error="..",error_description="..",error_uri=".."`: the challenge that introspection
 /// and userinfo put into `responseContent`.
 pub(crate) fn bearer_error(error: &str, code: Code, args: &[&str]) -> String {
+    challenge("Bearer", error, code, args)
+}
+
+fn challenge(scheme: &str, error: &str, code: Code, args: &[&str]) -> String {
     // Double quotes and backslashes are not allowed inside a quoted-string unescaped.
     let description = code.message(args).replace(['"', '\\'], "'");
     format!(
-        "Bearer error=\"{error}\",error_description=\"{description}\",error_uri=\"{}\"",
+        "{scheme} error=\"{error}\",error_description=\"{description}\",error_uri=\"{}\"",
         error_uri(code)
     )
 }

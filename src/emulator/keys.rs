@@ -100,6 +100,31 @@ impl SigningKey {
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| e.to_string())
     }
 
+    /// Signs `claims` as an RS256 JWS whose header also carries `extra` (`idtHeaderParams`);
+    /// `alg` and `kid` stay this key's, since they say how to verify the signature.
+    pub fn sign_with_header(
+        &self,
+        claims: &Value,
+        extra: &Map<String, Value>,
+    ) -> Result<String, String> {
+        if extra.is_empty() {
+            return self.sign(claims);
+        }
+        let mut header = extra.clone();
+        header.insert("alg".into(), "RS256".into());
+        header.insert("kid".into(), self.kid.clone().into());
+        header.entry("typ").or_insert_with(|| "JWT".into());
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, Algorithm::RS256)
+                .map_err(|e| e.to_string())?;
+        Ok(format!("{signing_input}.{signature}"))
+    }
+
     /// Checks a JWS signed by this key and returns its claims; `exp` is not enforced because
     /// an `id_token_hint` may legitimately have expired.
     pub fn verify(&self, token: &str) -> Result<Map<String, Value>, jsonwebtoken::errors::Error> {

@@ -8,15 +8,12 @@ use serde_json::{json, Value};
 use super::clients::{mode_name, Client};
 use super::codes;
 use super::envelope::api_failure;
+use super::jose::VERIFIED_ALGS;
 use super::params::Body;
 use super::scopes;
 use super::state::Emulator;
 use super::token::SUPPORTED_GRANT_TYPES;
 
-const REQUEST_SIGNING_ALGS: [&str; 11] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K",
-    "EdDSA",
-];
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// `service/configuration`: the discovery document, with the optional RFC 6902 `patch`.
@@ -49,7 +46,7 @@ fn auth_methods(state: &Emulator) -> Vec<&'static str> {
 
 fn discovery(state: &Emulator) -> Value {
     let auth_methods = auth_methods(state);
-    json!({
+    let mut document = json!({
         "issuer": state.issuer,
         "backchannel_authentication_endpoint": state.endpoint("/backchannel/authentication"),
         "token_endpoint": state.endpoint("/token"),
@@ -71,9 +68,26 @@ fn discovery(state: &Emulator) -> Value {
         "request_uri_parameter_supported": false,
         "tls_client_certificate_bound_access_tokens": false,
         "backchannel_token_delivery_modes_supported": ["poll", "ping", "push"],
-        "backchannel_authentication_request_signing_alg_values_supported": REQUEST_SIGNING_ALGS,
         "backchannel_user_code_parameter_supported": state.settings.user_code_supported,
-    })
+        // RFC 9449 §5.1: the algorithms of the DPoP proofs the token endpoint verifies.
+        "dpop_signing_alg_values_supported": VERIFIED_ALGS,
+    });
+    let supported_acrs = &state.settings.supported_acrs;
+    if let Some(map) = document.as_object_mut() {
+        if !supported_acrs.is_empty() {
+            map.insert("acr_values_supported".into(), json!(supported_acrs));
+        }
+    }
+    // The algorithms it verifies, once a client may sign its requests; none before.
+    if state.clients.any_signing() {
+        if let Some(map) = document.as_object_mut() {
+            map.insert(
+                "backchannel_authentication_request_signing_alg_values_supported".into(),
+                json!(VERIFIED_ALGS),
+            );
+        }
+    }
+    document
 }
 
 /// `service/jwks/get`: the JWK Set; private members only with `includePrivateKeys=true`.
@@ -115,12 +129,19 @@ fn client_object(state: &Emulator, c: &Client) -> Value {
             c.secret.as_ref().map(|s| s.expose().to_owned()),
         ),
         ("bcNotificationEndpoint", c.endpoint.clone()),
+        ("bcRequestSignAlg", c.request_signing_alg.clone()),
     ];
     if let Some(map) = value.as_object_mut() {
         for (key, v) in optional {
             if let Some(v) = v {
                 map.insert(key.into(), v.into());
             }
+        }
+        if !c.default_acrs.is_empty() {
+            map.insert("defaultAcrs".into(), json!(c.default_acrs));
+        }
+        if let Some(jwks) = &c.jwks {
+            map.insert("jwks".into(), jwks.to_string().into());
         }
     }
     value
@@ -154,6 +175,7 @@ pub(crate) fn service(state: &Emulator) -> HttpResponse {
         "errorDescriptionOmitted": false,
         "errorUriOmitted": false,
         "clientIdAliasEnabled": true,
+        "supportedAcrs": s.supported_acrs,
     });
     raw(&service, false)
 }

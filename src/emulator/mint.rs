@@ -26,6 +26,8 @@ pub(crate) struct Grant {
     pub auth_req_id: Option<String>,
     /// Whether to issue an ID token (also needs `openid` and a resource owner).
     pub with_id_token: bool,
+    /// DPoP: the thumbprint of the key the tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 /// The minted tokens.
@@ -43,7 +45,8 @@ impl Minted {
         let r = &self.record;
         let mut map = Map::new();
         map.insert("access_token".into(), r.access_token.clone().into());
-        map.insert("token_type".into(), "Bearer".into());
+        let token_type = if r.jkt.is_some() { "DPoP" } else { "Bearer" };
+        map.insert("token_type".into(), token_type.into());
         map.insert("expires_in".into(), self.access_duration.into());
         if !r.scopes.is_empty() {
             map.insert("scope".into(), r.scopes.join(" ").into());
@@ -115,11 +118,13 @@ pub(crate) async fn mint(state: &Emulator, grant: Grant) -> Result<Minted, Strin
         acr: authz.and_then(|a| a.acr.clone()),
         auth_time: authz.map_or(0, |a| a.auth_time),
         issued_at_secs: now,
+        jkt: grant.jkt.clone(),
     };
     let id_token = match authz {
         Some(a) if grant.with_id_token && grant.scopes.iter().any(|s| s == "openid") => {
             let claims = id_token_claims(state, &grant, a, &record, now);
-            Some(sign(state.key.clone(), claims).await?)
+            let header = a.idt_header_params.clone().unwrap_or_default();
+            Some(sign(state.key.clone(), claims, header).await?)
         }
         _ => None,
     };
@@ -178,8 +183,12 @@ fn id_token_claims(
     Value::Object(claims)
 }
 
-async fn sign(key: Arc<SigningKey>, claims: Value) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || key.sign(&claims))
+async fn sign(
+    key: Arc<SigningKey>,
+    claims: Value,
+    header: Map<String, Value>,
+) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || key.sign_with_header(&claims, &header))
         .await
         .map_err(|e| e.to_string())?
 }

@@ -8,8 +8,10 @@
 mod ciba;
 mod clients;
 mod codes;
+mod dpop;
 mod envelope;
 mod faults;
+mod jose;
 mod keys;
 mod metadata;
 mod mint;

@@ -176,6 +176,11 @@ impl Params {
             .map_err(|e| e.to_string())
     }
 
+    /// Parameters that did not come from a form (a request object's claims).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params(pairs)
+    }
+
     /// The first value of `key`, if non-empty.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0

@@ -50,6 +50,8 @@ pub(crate) struct Authorization {
     pub access_token_duration: u64,
     pub refresh_token_duration: u64,
     pub aud_array: bool,
+    /// `idtHeaderParams`: extra JWS header parameters of the ID token.
+    pub idt_header_params: Option<Map<String, Value>>,
 }
 
 /// One backchannel authentication request.
@@ -85,6 +87,8 @@ pub(crate) struct TokenRecord {
     pub acr: Option<String>,
     pub auth_time: u64,
     pub issued_at_secs: u64,
+    /// DPoP binding: the RFC 7638 thumbprint of the key the tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +97,9 @@ pub(crate) struct Store {
     pub tickets_by_auth_req_id: HashMap<String, String>,
     tokens: HashMap<String, TokenRecord>,
     access_by_refresh: HashMap<String, String>,
+    /// The `jti` of every accepted request object and DPoP proof (namespaced by client or
+    /// key), until it could no longer be accepted anyway (ms).
+    seen_jtis: HashMap<String, u64>,
     /// When `prune` last scanned the store.
     last_prune_ms: u64,
 }
@@ -146,6 +153,16 @@ impl Store {
         Some(record)
     }
 
+    /// Records a `jti` (namespaced `key`) until `expires_ms`; `false` when it was seen before
+    /// and has not expired.
+    pub fn first_use_of_jti(&mut self, key: String, expires_ms: u64, now_ms: u64) -> bool {
+        if self.seen_jtis.get(&key).is_some_and(|exp| *exp > now_ms) {
+            return false;
+        }
+        self.seen_jtis.insert(key, expires_ms);
+        true
+    }
+
     /// Forgets records and tokens that expired long ago, so a long-running emulator stays small.
     pub fn prune(&mut self, now_ms: u64) {
         if now_ms.saturating_sub(self.last_prune_ms) < PRUNE_EVERY_MS {
@@ -171,5 +188,6 @@ impl Store {
         for token in dead {
             self.revoke(&token);
         }
+        self.seen_jtis.retain(|_, expires_ms| *expires_ms > now_ms);
     }
 }

@@ -228,3 +228,34 @@ async fn userinfo_passes_on_authlete_challenges_for_unknown_tokens() {
         "{challenge}"
     );
 }
+
+#[actix_web::test]
+async fn a_dpop_bound_token_is_introspected_with_its_key_thumbprint() {
+    let gw = Embedded::start().await;
+    let key = ClientKey::p256();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let proof = key.dpop_proof(
+        "POST",
+        "https://as.example.com/token",
+        i64::try_from(now).unwrap(),
+        None,
+    );
+    let auth = basic("cc-app", "cc-app-secret");
+    let reply = gw
+        .post(
+            "/token",
+            "grant_type=client_credentials&scope=profile",
+            &[("Authorization", &auth), ("DPoP", &proof)],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["token_type"], "DPoP");
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let body = gw.introspect(&token).await.json();
+    assert_eq!(body["active"], true);
+    assert_eq!(body["token_type"], "DPoP");
+    assert_eq!(body["cnf"], json!({"jkt": key.jkt()}));
+}

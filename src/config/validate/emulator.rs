@@ -12,6 +12,10 @@ const TOKEN_AUTH_METHODS: [&str; 4] = [
     "client_secret_jwt",
 ];
 const GRANT_TYPES: [&str; 3] = ["ciba", "refresh_token", "client_credentials"];
+/// The request-object algorithms the emulator verifies.
+const REQUEST_SIGNING_ALGS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
 
 pub(super) fn check(settings: &Settings, p: &mut Problems) {
     let emulator = &settings.emulator;
@@ -24,6 +28,7 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             emulator.refresh_token_lifetime,
         ),
         ("id_token_lifetime_secs", emulator.id_token_lifetime),
+        ("dpop_proof_window_secs", emulator.dpop_proof_window),
     ] {
         p.not_zero(format!("emulator.{key}"), value);
     }
@@ -39,6 +44,15 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
             p.add(format!("{key}.client_id"), "is listed twice");
         }
         check_client(&key, client, settings.notifications.allow_insecure_http, p);
+        let supported = &emulator.supported_acrs;
+        for (j, acr) in client.default_acrs.iter().enumerate() {
+            if !supported.is_empty() && !supported.contains(acr) {
+                p.add(
+                    format!("{key}.default_acrs[{j}]"),
+                    "is not listed in emulator.supported_acrs",
+                );
+            }
+        }
     }
 }
 
@@ -87,6 +101,65 @@ fn check_client(key: &str, client: &EmulatorClient, insecure_ok: bool, p: &mut P
             p.add(
                 format!("{key}.grant_types[{j}]"),
                 "must be ciba, refresh_token or client_credentials",
+            );
+        }
+    }
+    check_request_signing(key, client, p);
+}
+
+/// `request_signing_alg` is an algorithm the emulator verifies; `jwks` is a JWK Set of public
+/// keys. A client with the algorithm but no `jwks` is allowed, as Authlete allows it (its
+/// signed requests are then refused).
+fn check_request_signing(key: &str, client: &EmulatorClient, p: &mut Problems) {
+    if let Some(alg) = &client.request_signing_alg {
+        if !REQUEST_SIGNING_ALGS.contains(&alg.as_str()) {
+            p.add(
+                format!("{key}.request_signing_alg"),
+                format!("must be one of {}", REQUEST_SIGNING_ALGS.join(", ")),
+            );
+        }
+    }
+    if client.fapi_ciba && client.request_signing_alg.is_none() {
+        p.add(
+            format!("{key}.request_signing_alg"),
+            "is required with fapi_ciba = true (FAPI-CIBA requests are signed)",
+        );
+    }
+    let Some(text) = &client.jwks else {
+        return;
+    };
+    let keys = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(set) => set.get("keys").and_then(|keys| keys.as_array()).cloned(),
+        Err(_) => None,
+    };
+    let Some(keys) = keys else {
+        p.add(
+            format!("{key}.jwks"),
+            "must be a JWK Set: a JSON object with a \"keys\" array",
+        );
+        return;
+    };
+    for (j, jwk) in keys.iter().enumerate() {
+        let private = ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|member| jwk.get(member).is_some());
+        if private {
+            p.add(
+                format!("{key}.jwks.keys[{j}]"),
+                "holds private or symmetric key material; register public keys only",
+            );
+        } else if serde_json::from_value::<jsonwebtoken::jwk::Jwk>(jwk.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|jwk| {
+                jsonwebtoken::DecodingKey::from_jwk(&jwk)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .is_err()
+        {
+            p.add(
+                format!("{key}.jwks.keys[{j}]"),
+                "is not an RSA, EC (P-256, P-384) or Ed25519 public key",
             );
         }
     }

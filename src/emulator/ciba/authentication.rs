@@ -4,9 +4,10 @@
 use actix_web::HttpResponse;
 use serde_json::Value;
 
+use super::{reject, request_object, Rejection};
 use crate::config::DeliveryMode;
 use crate::emulator::clients::{mode_name, Authenticated, Credentials};
-use crate::emulator::codes::{self, Code};
+use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::{parameters, Body, Params, Unreadable};
 use crate::emulator::scopes;
@@ -50,12 +51,10 @@ struct Request {
     requested_expiry: u64,
     resources: Vec<String>,
     authorization_details: Option<Vec<Value>>,
-}
-
-type Rejection = (Code, Vec<String>, &'static str);
-
-fn reject(code: Code, args: &[&str], error: &'static str) -> Rejection {
-    (code, args.iter().map(|s| (*s).to_owned()).collect(), error)
+    /// A signed request's `request_context`, as JSON text.
+    request_context: Option<String>,
+    /// What Authlete reports without refusing: dropped and defaulted ACRs.
+    warnings: Vec<String>,
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
@@ -108,9 +107,10 @@ fn validate(
     client: &Authenticated<'_>,
     params: &Params,
 ) -> Result<Request, Rejection> {
-    if params.get("request").is_some() {
-        return Err(reject(codes::A167309, &[], "invalid_request"));
-    }
+    // A signed request's parameters are the claims of its request object.
+    let signed = request_object::verify(state, client, params)?;
+    let request_context = signed.as_ref().and_then(|s| s.request_context.clone());
+    let params = signed.as_ref().map_or(params, |s| &s.params);
     let Some(scope) = params.get("scope") else {
         return Err(reject(codes::A176301, &[], "invalid_request"));
     };
@@ -135,6 +135,7 @@ fn validate(
         Some(Ok(n)) => n.unsigned_abs(),
     };
     let authorization_details = authorization_details(params)?;
+    let (acrs, warnings) = acrs(state, client, params);
     Ok(Request {
         resources: params
             .all("resource")
@@ -142,6 +143,7 @@ fn validate(
             .map(str::to_owned)
             .collect(),
         authorization_details,
+        request_context,
         scopes,
         hint_type,
         hint,
@@ -149,11 +151,38 @@ fn validate(
         notification_token,
         user_code,
         binding_message: params.get("binding_message").map(str::to_owned),
-        acrs: params
-            .get("acr_values")
-            .map(|v| v.split_whitespace().map(str::to_owned).collect()),
+        acrs,
+        warnings,
         requested_expiry,
     })
+}
+
+/// The requested ACRs the service supports (all of them when it lists none), or the client's
+/// default ACRs when the request names none; each dropped or defaulted value is a warning.
+fn acrs(
+    state: &Emulator,
+    client: &Authenticated<'_>,
+    params: &Params,
+) -> (Option<Vec<String>>, Vec<String>) {
+    let supported = &state.settings.supported_acrs;
+    let mut warnings = Vec::new();
+    let Some(requested) = params.get("acr_values") else {
+        let defaults = &client.client.default_acrs;
+        if defaults.is_empty() {
+            return (None, warnings);
+        }
+        warnings.push(codes::A173401.message(&[&defaults.join(" ")]));
+        return (Some(defaults.clone()), warnings);
+    };
+    let mut kept = Vec::new();
+    for acr in requested.split_whitespace() {
+        if supported.is_empty() || supported.iter().any(|s| s == acr) {
+            kept.push(acr.to_owned());
+        } else {
+            warnings.push(codes::A173301.message(&[acr]));
+        }
+    }
+    ((!kept.is_empty()).then_some(kept), warnings)
 }
 
 /// RFC 9396 `authorization_details`: a JSON array of objects, each with a `type`.
@@ -345,6 +374,11 @@ fn accept(state: &Emulator, client: &Authenticated<'_>, request: Request) -> Htt
             c.user_code_required && state.settings.user_code_supported,
         )
         .set("requestedExpiry", request.requested_expiry)
+        .set("requestContext", request.request_context)
+        .set(
+            "warnings",
+            (!request.warnings.is_empty()).then_some(request.warnings),
+        )
         .set(
             "resources",
             (!request.resources.is_empty()).then_some(request.resources),

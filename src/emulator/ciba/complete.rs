@@ -58,8 +58,8 @@ fn read(state: &Emulator, body: &Body) -> Result<Request, Code> {
 
 fn authorization(body: &Body, push: bool) -> Result<Authorization, Code> {
     let subject = body.string("subject").ok_or(codes::A188201)?;
-    // Validated as Authlete does; the emulator's ID tokens do not carry extra header values.
-    body.json_text_object("idtHeaderParams")
+    let idt_header_params = body
+        .json_text_object("idtHeaderParams")
         .map_err(|_| codes::A256201)?;
     let auth_time = body
         .int("authTime")
@@ -88,6 +88,7 @@ fn authorization(body: &Body, push: bool) -> Result<Authorization, Code> {
         access_token_duration: duration("accessTokenDuration"),
         refresh_token_duration: duration("refreshTokenDuration"),
         aud_array: body.string("idTokenAudType").as_deref() == Some("array"),
+        idt_header_params,
     })
 }
 
@@ -175,6 +176,7 @@ async fn push(state: &Emulator, record: &BcAuth, result: &str) -> Envelope {
         authorization: Some((**authz).clone()),
         auth_req_id: Some(auth_req_id.clone()),
         with_id_token: true,
+        jkt: None,
     };
     match mint(state, grant).await {
         Ok(minted) => {

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
 use crate::emulator::codes;
-use crate::emulator::envelope::Envelope;
+use crate::emulator::envelope::{oauth_error, Envelope};
 use crate::emulator::params::Body;
 use crate::emulator::state::Emulator;
 
@@ -25,13 +25,21 @@ fn map_reason(reason: Option<&str>) -> (&'static str, &'static str) {
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    if let Some(ticket) = body.string("ticket") {
+    // A missing or unknown ticket is the caller's mistake.
+    let caller_error = |code| {
+        let error = oauth_error("server_error", code, &[]);
+        Envelope::new(code, &[])
+            .action("INTERNAL_SERVER_ERROR")
+            .content(error)
+            .ok()
+    };
+    let Some(ticket) = body.string("ticket") else {
+        return caller_error(codes::A186201);
+    };
+    {
         let mut store = state.store();
         if !store.bc.contains_key(&ticket) {
-            drop(store);
-            let content = Envelope::new(codes::A186202, &[]);
-            let error = crate::emulator::envelope::oauth_error("server_error", codes::A186202, &[]);
-            return content.action("INTERNAL_SERVER_ERROR").content(error).ok();
+            return caller_error(codes::A186202);
         }
         store.remove_bc(&ticket);
     }

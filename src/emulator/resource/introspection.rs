@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
-use super::{usable, Api, Unusable};
+use super::{check_binding, usable, Api, Unusable};
 use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::{parameters, Body, Unreadable};
@@ -26,6 +26,9 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
             return primitives(envelope, existent, false).ok();
         }
     };
+    if let Err(envelope) = check_binding(state, body, &record, Api::Introspection) {
+        return primitives(envelope, true, false).ok();
+    }
     if let Some(required) = body.list("scopes") {
         if let Some(missing) = required.iter().find(|s| !record.scopes.contains(s)) {
             let envelope = Envelope::bearer(
@@ -104,10 +107,11 @@ pub(crate) fn standard(state: &Emulator, body: &Body) -> HttpResponse {
         let as_access = store.access(token).filter(|r| now < r.access_expires_ms);
         let as_refresh = store.refresh(token).filter(|r| now < r.refresh_expires_ms);
         match (as_access, as_refresh) {
-            (Some(r), _) => (
-                active(state, r, r.access_expires_ms, "Bearer"),
-                "access_token",
-            ),
+            (Some(r), _) => {
+                let token_type = if r.jkt.is_some() { "DPoP" } else { "Bearer" };
+                let token = active(state, r, r.access_expires_ms, token_type);
+                (token, "access_token")
+            }
             (None, Some(r)) => (
                 active(state, r, r.refresh_expires_ms, "refresh_token"),
                 "refresh_token",
@@ -137,5 +141,9 @@ fn active(state: &Emulator, r: &TokenRecord, expires_ms: u64, token_type: &str) 
     map.insert("iat".into(), r.issued_at_secs.into());
     map.insert("iss".into(), state.issuer.clone().into());
     map.insert("token_type".into(), token_type.into());
+    if let Some(jkt) = &r.jkt {
+        // RFC 9449 §6.2: the key the token is bound to.
+        map.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
     Value::Object(map)
 }

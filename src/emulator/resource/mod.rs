@@ -6,6 +6,9 @@ pub(crate) mod revocation;
 pub(crate) mod userinfo;
 
 use super::codes::{self, Code};
+use super::dpop::{self, Expected};
+use super::envelope::Envelope;
+use super::params::Body;
 use super::state::Emulator;
 use super::store::TokenRecord;
 
@@ -51,6 +54,62 @@ impl Unusable {
         match self {
             Self::Missing => ("BAD_REQUEST", "invalid_request", code),
             _ => ("UNAUTHORIZED", "invalid_token", code),
+        }
+    }
+}
+
+/// A DPoP-bound token is usable only with a proof (`dpop`, `htm`, `htu`) made with its key and
+/// bound to it (`ath`), RFC 9449 §7. A proof without a bound token is not checked.
+pub(crate) fn check_binding(
+    state: &Emulator,
+    body: &Body,
+    record: &TokenRecord,
+    api: Api,
+) -> Result<(), Envelope> {
+    let Some(bound_to) = &record.jkt else {
+        return Ok(());
+    };
+    let (missing, mismatch, codes) = match api {
+        Api::Userinfo => (codes::A089311, codes::A089312, &dpop::USERINFO),
+        Api::Introspection => (codes::A065308, codes::A065309, &dpop::INTROSPECTION),
+    };
+    let refuse =
+        |code, args: &[&str]| Envelope::dpop(code, args, "UNAUTHORIZED", "invalid_dpop_proof");
+    let Some(proof) = body.string("dpop") else {
+        return Err(Envelope::dpop(
+            missing,
+            &[],
+            "UNAUTHORIZED",
+            "invalid_token",
+        ));
+    };
+    // Userinfo defaults to the service's endpoint and GET; a resource server names its own.
+    let (htm, htu) = match api {
+        Api::Userinfo => (
+            body.string("htm").or_else(|| Some("GET".into())),
+            body.string("htu")
+                .or_else(|| Some(state.endpoint("/userinfo"))),
+        ),
+        Api::Introspection => (body.string("htm"), body.string("htu")),
+    };
+    let (Some(htm), Some(htu)) = (htm, htu) else {
+        return Err(refuse(
+            codes.invalid,
+            &["the 'htm' and 'htu' request parameters are required"],
+        ));
+    };
+    let expected = Expected {
+        htm: &htm,
+        htu: &htu,
+        access_token: Some(&record.access_token),
+    };
+    match dpop::verify(state, &proof, &expected) {
+        Ok(jkt) if jkt == *bound_to => Ok(()),
+        Ok(_) => Err(refuse(mismatch, &[])),
+        Err(why) => {
+            let (code, args) = why.code(codes);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            Err(refuse(code, &args))
         }
     }
 }

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
-use super::{usable, Api};
+use super::{check_binding, usable, Api};
 use crate::emulator::codes;
 use crate::emulator::envelope::Envelope;
 use crate::emulator::params::Body;
@@ -12,8 +12,9 @@ use crate::emulator::scopes;
 use crate::emulator::state::Emulator;
 use crate::emulator::store::TokenRecord;
 
-/// A token that may be used at the userinfo endpoint, or the error envelope.
-fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
+/// A token that may be used at the userinfo endpoint, or the error envelope. `/auth/userinfo`
+/// checks a DPoP-bound token's proof; `/auth/userinfo/issue` follows it with the same token.
+fn check(state: &Emulator, body: &Body, proof_checked: bool) -> Result<TokenRecord, Envelope> {
     if let Some(name) = body.repeated(&["token", "claims", "sub", "dpop", "htm", "htu"]) {
         return Err(Envelope::bearer(
             codes::A166304,
@@ -27,6 +28,9 @@ fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
         let (action, error, code) = why.describe(Api::Userinfo);
         Envelope::bearer(code, &[], action, error)
     })?;
+    if proof_checked {
+        check_binding(state, body, &record, Api::Userinfo)?;
+    }
     if !record.scopes.iter().any(|s| s == "openid") {
         return Err(Envelope::bearer(
             codes::A093304,
@@ -47,7 +51,7 @@ fn check(state: &Emulator, body: &Body) -> Result<TokenRecord, Envelope> {
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    let record = match check(state, body) {
+    let record = match check(state, body, true) {
         Ok(record) => record,
         Err(envelope) => {
             return envelope
@@ -75,7 +79,7 @@ pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
 }
 
 pub(crate) fn issue(state: &Emulator, body: &Body) -> HttpResponse {
-    let record = match check(state, body) {
+    let record = match check(state, body, false) {
         Ok(record) => record,
         Err(envelope) => return envelope.ok(),
     };

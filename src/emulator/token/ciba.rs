@@ -33,6 +33,7 @@ pub(super) async fn handle(
     state: &Emulator,
     client: &Authenticated<'_>,
     params: &Params,
+    jkt: Option<&str>,
 ) -> HttpResponse {
     let id = match params.count("auth_req_id") {
         0 => return bad_request(codes::A200301, &[], "invalid_request"),
@@ -75,6 +76,7 @@ pub(super) async fn handle(
                 authorization: Some(*authorization),
                 auth_req_id: None,
                 with_id_token: true,
+                jkt: jkt.map(str::to_owned),
             };
             let minted = mint(state, grant).await;
             state.store().remove_bc(&ticket);

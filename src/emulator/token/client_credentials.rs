@@ -14,6 +14,7 @@ pub(super) async fn handle(
     state: &Emulator,
     client: &Authenticated<'_>,
     params: &Params,
+    jkt: Option<&str>,
 ) -> HttpResponse {
     if client.client.is_public() {
         return bad_request(codes::A052301, &[], "unauthorized_client");
@@ -35,6 +36,7 @@ pub(super) async fn handle(
         authorization: None,
         auth_req_id: None,
         with_id_token: false,
+        jkt: jkt.map(str::to_owned),
     };
     match mint(state, grant).await {
         Ok(minted) => issued(state, client, codes::A052001, "CLIENT_CREDENTIALS", minted),

@@ -9,6 +9,7 @@ use actix_web::HttpResponse;
 
 use super::clients::{grant_type_name, Authenticated, Credentials};
 use super::codes::{self, Code};
+use super::dpop::{self, Expected, ProofError};
 use super::envelope::Envelope;
 use super::mint::Minted;
 use super::params::{parameters, Body, Unreadable};
@@ -63,11 +64,38 @@ pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
     if !client.client.allows(&grant_type_name(grant_type)) {
         return bad_request(codes::A047302, &[], "unauthorized_client");
     }
+    let jkt = match proof_key(state, body) {
+        Ok(jkt) => jkt,
+        Err(why) => {
+            let (code, args) = why.code(&dpop::TOKEN);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            return bad_request(code, &args, "invalid_dpop_proof");
+        }
+    };
+    let jkt = jkt.as_deref();
     match grant_type {
-        CIBA => ciba::handle(state, &client, &params).await,
-        "refresh_token" => refresh::handle(state, &client, &params).await,
-        _ => client_credentials::handle(state, &client, &params).await,
+        CIBA => ciba::handle(state, &client, &params, jkt).await,
+        "refresh_token" => refresh::handle(state, &client, &params, jkt).await,
+        _ => client_credentials::handle(state, &client, &params, jkt).await,
     }
+}
+
+/// The thumbprint of the DPoP proof's key, when the request carries a proof (`dpop`); `htm`
+/// defaults to POST and `htu` to the service's token endpoint, as Authlete's do.
+fn proof_key(state: &Emulator, body: &Body) -> Result<Option<String>, ProofError> {
+    let Some(proof) = body.string("dpop") else {
+        return Ok(None);
+    };
+    let htm = body.string("htm").unwrap_or_else(|| "POST".into());
+    let htu = body
+        .string("htu")
+        .unwrap_or_else(|| state.endpoint("/token"));
+    let expected = Expected {
+        htm: &htm,
+        htu: &htu,
+        access_token: None,
+    };
+    dpop::verify(state, &proof, &expected).map(Some)
 }
 
 /// `BAD_REQUEST` with an OAuth error generated from `code`.

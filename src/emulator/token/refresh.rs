@@ -14,6 +14,7 @@ pub(super) async fn handle(
     state: &Emulator,
     client: &Authenticated<'_>,
     params: &Params,
+    jkt: Option<&str>,
 ) -> HttpResponse {
     if params.count("refresh_token") > 1 {
         return bad_request(codes::A053303, &[], "invalid_request");
@@ -32,6 +33,10 @@ pub(super) async fn handle(
         Ok(record) => record,
         Err(code) => return bad_request(code, &[], "invalid_grant"),
     };
+    // RFC 9449 §5: a refresh token bound to a key needs a proof made with that key.
+    if old.jkt.is_some() && old.jkt.as_deref() != jkt {
+        return bad_request(codes::A053311, &[], "invalid_dpop_proof");
+    }
     let scopes = match params.get("scope") {
         None => old.scopes.clone(),
         Some(requested) => {
@@ -53,6 +58,9 @@ pub(super) async fn handle(
         auth_req_id: None,
         // Like Authlete's default, a refresh does not re-issue the ID token.
         with_id_token: false,
+        // A bound refresh token stays bound to its key (checked above); an unbound one is
+        // bound now if the request carries a proof.
+        jkt: old.jkt.clone().or(jkt.map(str::to_owned)),
     };
     match mint(state, grant).await {
         Ok(minted) => {
@@ -89,5 +97,6 @@ fn carried_over(old: &TokenRecord, scopes: Vec<String>) -> Authorization {
         access_token_duration: 0,
         refresh_token_duration: 0,
         aud_array: false,
+        idt_header_params: None,
     }
 }

@@ -297,3 +297,106 @@ async fn a_token_repeated_in_a_form_body_of_introspection_or_userinfo_is_refused
         );
     }
 }
+
+#[actix_web::test]
+async fn unsupported_acrs_are_dropped_and_default_acrs_applied_with_warnings() {
+    let emu = Emu::start_with(|s| {
+        s.supported_acrs = vec!["urn:acr:pwd".into(), "urn:acr:mfa".into()];
+        s.clients[0].default_acrs = vec!["urn:acr:pwd".into()];
+    })
+    .await;
+    let r = emu
+        .backchannel(
+            "poll-app",
+            "scope=openid&login_hint=alice&acr_values=urn%3Aacr%3Amfa+urn%3Aacr%3Aother",
+        )
+        .await;
+    assert_eq!(r["action"], "USER_IDENTIFICATION", "{r}");
+    assert_eq!(r["acrs"], json!(["urn:acr:mfa"]));
+    assert_eq!(
+        r["warnings"],
+        json!(["[A173301] The ACR value 'urn:acr:other' required by the backchannel authentication request is ignored because it is not registered as a supported ACR value."])
+    );
+    let r = emu
+        .backchannel("poll-app", "scope=openid&login_hint=alice")
+        .await;
+    assert_eq!(r["acrs"], json!(["urn:acr:pwd"]));
+    assert_eq!(
+        r["warnings"],
+        json!(["[A173401] Because the 'acr_values' parameter was omitted, the default set of ACR values is implicitly used: urn:acr:pwd"])
+    );
+    let r = emu
+        .backchannel("other-app", "scope=openid&login_hint=alice")
+        .await;
+    assert!(
+        r.get("acrs").is_none() && r.get("warnings").is_none(),
+        "{r}"
+    );
+    let (_, d) = emu.get("service/configuration").await;
+    assert_eq!(
+        d["acr_values_supported"],
+        json!(["urn:acr:pwd", "urn:acr:mfa"])
+    );
+    // Without supported ACRs the service keeps every requested value.
+    let emu = Emu::start().await;
+    let r = emu
+        .backchannel(
+            "poll-app",
+            "scope=openid&login_hint=alice&acr_values=urn%3Aany",
+        )
+        .await;
+    assert_eq!(r["acrs"], json!(["urn:any"]));
+    let (_, d) = emu.get("service/configuration").await;
+    assert!(d.get("acr_values_supported").is_none());
+}
+
+#[actix_web::test]
+async fn idt_header_params_are_added_to_the_id_token_header() {
+    use jsonwebtoken::jwk::Jwk;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let emu = Emu::start().await;
+    let (ticket, auth_req_id) = emu.issued("poll-app").await;
+    let params = r#"{"x-tenant":"blue","typ":"id+jwt","alg":"none","kid":"forged"}"#;
+    let r = emu
+        .complete(&ticket, json!({"idtHeaderParams": params}))
+        .await;
+    assert_eq!(r["action"], "NO_ACTION", "{r}");
+    let token = emu.ciba_token("poll-app", &auth_req_id).await;
+    let id_token = token["idToken"].as_str().unwrap();
+    let header: serde_json::Value = {
+        use base64::Engine;
+        let part = id_token.split('.').next().unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    assert_eq!(header["x-tenant"], "blue");
+    assert_eq!(header["typ"], "id+jwt");
+    assert_eq!(header["alg"], "RS256");
+    let (_, set) = emu.get("service/jwks/get").await;
+    assert_eq!(header["kid"], set["keys"][0]["kid"]);
+    let jwk: Jwk = serde_json::from_value(set["keys"][0].clone()).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["poll-app"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        id_token,
+        &DecodingKey::from_jwk(&jwk).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["sub"], "alice");
+}
+
+#[actix_web::test]
+async fn fail_without_a_ticket_is_the_callers_error() {
+    let emu = Emu::start().await;
+    let (_, r) = emu
+        .call(
+            "backchannel/authentication/fail",
+            json!({"reason": "ACCESS_DENIED"}),
+        )
+        .await;
+    assert_oauth_error(&r, "INTERNAL_SERVER_ERROR", "A186201", "server_error");
+}

@@ -2,10 +2,12 @@
 //! port 0 with a manual clock.
 
 mod backchannel;
+mod dpop;
 mod fidelity;
 mod lifecycle;
 mod metadata;
 mod resource;
+mod signed;
 mod token;
 mod transport;
 
@@ -16,6 +18,8 @@ use authlete_gateway::clock::ManualClock;
 use authlete_gateway::config::{DeliveryMode, EmulatorClient, EmulatorSettings, Secret};
 use authlete_gateway::emulator::{start, EmulatorOptions, RunningEmulator};
 use serde_json::{json, Value};
+
+use crate::support::{jwks_text, ClientKey};
 
 pub const ISSUER: &str = "http://127.0.0.1:8080";
 
@@ -36,6 +40,24 @@ fn client(id: &str, mode: DeliveryMode, method: &str, grants: &[&str]) -> Emulat
         user_code_required: id == "code-app",
         token_auth_method: method.into(),
         grant_types: grants.iter().map(|g| (*g).to_owned()).collect(),
+        request_signing_alg: None,
+        jwks: None,
+        fapi_ciba: false,
+        default_acrs: Vec::new(),
+    }
+}
+
+/// A poll client that signs its backchannel requests with `alg` and registered `jwks`.
+pub fn signing_client(id: &str, alg: &str, jwks: Option<String>) -> EmulatorClient {
+    EmulatorClient {
+        request_signing_alg: Some(alg.into()),
+        jwks,
+        ..client(
+            id,
+            DeliveryMode::Poll,
+            "client_secret_basic",
+            &["ciba", "refresh_token"],
+        )
     }
 }
 
@@ -56,6 +78,9 @@ pub fn clients() -> Vec<EmulatorClient> {
             "client_secret_basic",
             &["client_credentials"],
         ),
+        signing_client("rs-app", "RS256", Some(jwks_text(&[ClientKey::rsa()]))),
+        signing_client("ps-app", "PS256", Some(jwks_text(&[ClientKey::rsa()]))),
+        signing_client("es-app", "ES256", Some(jwks_text(&[ClientKey::p256()]))),
     ]
 }
 
@@ -88,6 +113,12 @@ impl Emu {
             clock,
             http: awc::Client::default(),
         }
+    }
+
+    /// The emulator's time, in seconds since the epoch.
+    pub fn now(&self) -> i64 {
+        use authlete_gateway::clock::Clock;
+        i64::try_from(self.clock.unix_secs()).unwrap()
     }
 
     pub fn advance(&self, secs: u64) {

@@ -57,3 +57,49 @@ grant_types = []
     );
     assert_eq!(problems(&text).len(), 15, "{:#?}", problems(&text));
 }
+
+#[test]
+fn request_signing_jwks_acrs_and_the_dpop_window_are_checked() {
+    let text = format!(
+        r#"{EMBEDDED}
+[emulator]
+supported_acrs = ["urn:acr:pwd"]
+dpop_proof_window_secs = 0
+
+[[emulator.clients]]
+client_id = "hs"
+default_acrs = ["urn:acr:pwd", "urn:acr:other"]
+client_secret = "s"
+delivery_mode = "poll"
+request_signing_alg = "HS256"
+jwks = "not json"
+
+[[emulator.clients]]
+client_id = "fapi"
+client_secret = "s"
+delivery_mode = "poll"
+fapi_ciba = true
+jwks = '{{"keys": [{{"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "c"}}, {{"kty": "oct", "kid": "x"}}]}}'
+
+[[emulator.clients]]
+client_id = "good"
+client_secret = "s"
+delivery_mode = "poll"
+request_signing_alg = "ES256"
+jwks = '{{"keys": [{{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}]}}'
+"#
+    );
+    assert_problems(
+        &text,
+        &[
+            "emulator.clients[0].request_signing_alg: must be one of RS256",
+            "emulator.clients[0].jwks: must be a JWK Set",
+            "emulator.clients[1].request_signing_alg: is required with fapi_ciba",
+            "emulator.clients[1].jwks.keys[0]: holds private",
+            "emulator.clients[1].jwks.keys[1]: is not an RSA",
+            "emulator.clients[0].default_acrs[1]: is not listed",
+            "emulator.dpop_proof_window_secs",
+        ],
+    );
+    assert_eq!(problems(&text).len(), 7, "{:#?}", problems(&text));
+}
