@@ -91,3 +91,16 @@ impl Api {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_api_in_declaration_order() {
+        // `AuthleteTarget` keeps one URL per API at index `api as usize`.
+        for (index, api) in Api::ALL.iter().enumerate() {
+            assert_eq!(*api as usize, index, "{api:?}");
+        }
+    }
+}

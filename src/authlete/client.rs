@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -14,8 +14,10 @@ use super::dto::Envelope;
 use super::error::{AuthleteFailure, UpstreamError};
 use super::target::AuthleteTarget;
 use crate::metrics::Metrics;
-use crate::outbound::{self, Addresses, ClientSettings, ReadBody};
+use crate::outbound::{self, Addresses, ClientSettings, ReadBody, X_REQUEST_ID};
 use crate::telemetry::{self, KeyValue, SpanKind, SpanSpec};
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Largest Authlete answer the gateway reads; token responses with ID tokens stay far below.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -48,7 +50,6 @@ impl AuthleteClient {
             handshake_timeout: outbound::DEFAULT_HANDSHAKE_TIMEOUT,
             max_connections: target.max_connections,
             keep_alive: outbound::DEFAULT_KEEP_ALIVE,
-            request_timeout: target.request_timeout,
             addresses: Addresses::Resolve,
         }
         .build();
@@ -226,10 +227,13 @@ impl AuthleteClient {
             .http
             .request(method, self.target.url(api))
             .insert_header((header::AUTHORIZATION, self.target.authorization.clone()))
-            .insert_header((header::ACCEPT, "application/json"))
-            .insert_header(("X-Request-Id", request_id));
+            .insert_header((header::ACCEPT, JSON));
+        let request = match HeaderValue::from_str(request_id) {
+            Ok(id) => request.insert_header((X_REQUEST_ID, id)),
+            Err(_) => request,
+        };
         if post {
-            request.insert_header((header::CONTENT_TYPE, "application/json"))
+            request.insert_header((header::CONTENT_TYPE, JSON))
         } else {
             request
         }

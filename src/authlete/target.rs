@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use actix_web::http::header::HeaderValue;
+use actix_web::http::Uri;
 use base64::Engine;
 
 use super::action::Action;
@@ -14,9 +15,8 @@ use crate::config::AuthleteSettings;
 /// Everything a worker's client needs to reach Authlete, and what all clients share; built once.
 #[derive(Debug)]
 pub struct AuthleteTarget {
-    base_url: String,
-    /// `/api` (v2) or `/api/{service_id}` (v3).
-    prefix: String,
+    /// The URL of each API, in the order of `Api::ALL`: parsed once, cloned per call.
+    urls: Vec<Uri>,
     /// Marked sensitive so that it is never logged by the HTTP stack.
     pub(super) authorization: HeaderValue,
     pub connect_timeout: Duration,
@@ -72,12 +72,19 @@ impl AuthleteTarget {
                 ("/api".to_owned(), format!("Basic {pair}"))
             }
         };
+        let base_url = base_url.trim_end_matches('/');
+        let urls = Api::ALL
+            .iter()
+            .map(|api| {
+                let url = format!("{base_url}{prefix}/{}", api.path());
+                Uri::try_from(url).map_err(|e| format!("authlete.base_url: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
         let mut authorization = HeaderValue::from_str(&authorization)
             .map_err(|_| "authlete credentials contain characters not allowed in a header")?;
         authorization.set_sensitive(true);
         Ok(Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            prefix,
+            urls,
             authorization,
             connect_timeout: settings.connect_timeout,
             request_timeout: settings.request_timeout,
@@ -91,7 +98,7 @@ impl AuthleteTarget {
     }
 
     /// The full URL of `api`.
-    pub fn url(&self, api: Api) -> String {
-        format!("{}{}/{}", self.base_url, self.prefix, api.path())
+    pub fn url(&self, api: Api) -> Uri {
+        self.urls[api as usize].clone()
     }
 }

@@ -64,6 +64,11 @@ impl LongPolling {
         }
     }
 
+    /// Whether long polling is on (`ciba.long_polling`).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// A place for a poll of the request `key`, taken before Authlete is called; `None` when
     /// long polling is off, shutdown has begun, or every place is taken.
     pub fn place(&self, key: &RequestKey) -> Option<Place<'_>> {

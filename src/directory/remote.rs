@@ -45,7 +45,6 @@ fn build_client(settings: &HttpDirectorySettings, tls: Arc<rustls::ClientConfig>
         handshake_timeout: outbound::DEFAULT_HANDSHAKE_TIMEOUT,
         max_connections: MAX_CONNECTIONS,
         keep_alive: outbound::DEFAULT_KEEP_ALIVE,
-        request_timeout: timeout,
         addresses: Addresses::Resolve,
     }
     .build()
@@ -148,7 +147,7 @@ impl HttpDirectory {
             .post(&self.url)
             .insert_header((header::CONTENT_TYPE, "application/json"))
             .insert_header((header::ACCEPT, "application/json"))
-            .insert_header(("X-Request-Id", query.request_id));
+            .insert_header((outbound::X_REQUEST_ID, query.request_id));
         if let Some(authorization) = &self.authorization {
             request = request.insert_header((header::AUTHORIZATION, authorization.clone()));
         }

@@ -111,13 +111,16 @@ pub async fn observe(
     state
         .metrics
         .http_requests
-        .with_label_values(&[&route, method, &status.to_string()])
+        .with_label_values(&[&route, method, res.status().as_str()])
         .inc();
     state
         .metrics
         .http_duration
         .with_label_values(&[&route, status_class(status)])
         .observe(elapsed.as_secs_f64());
+    if !log::log_enabled!(target: "access", log::Level::Info) {
+        return Ok(res);
+    }
     let client_ip = state
         .proxies
         .client_ip(res.request())

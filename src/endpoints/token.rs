@@ -1,6 +1,8 @@
 //! `POST /token` → Authlete `/auth/token` (SPEC §3.2), with the edge polling control and long
 //! polling (SPEC §14).
 
+use std::borrow::Cow;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_form;
@@ -34,8 +36,13 @@ pub async fn token(
             telemetry::annotate(|| telemetry::auth_req_id_note(auth_req_id));
         }
     }
-    let poll =
-        poll_key(&state, &form).map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
+    // The request key (a digest) only when the polling control or long polling needs it.
+    let key = (state.settings.ciba.enforce_interval || state.ciba.long_poll.enabled())
+        .then(|| ciba_request_key(&form))
+        .flatten();
+    let poll = key
+        .filter(|_| state.settings.ciba.enforce_interval)
+        .map(|key| (key, state.ciba.poll.caller(&credentials, &form.pairs)));
     let mut arrival = None;
     if let Some((key, caller)) = poll {
         let (verdict, origin) = state.ciba.poll.check(&key, caller).await;
@@ -51,7 +58,7 @@ pub async fn token(
         }
     }
     // Taken before Authlete is called, so a decision applied meanwhile is not missed (SPEC §14).
-    let mut place = ciba_request_key(&form).and_then(|key| state.ciba.long_poll.place(&key));
+    let mut place = key.and_then(|key| state.ciba.long_poll.place(&key));
     let request = TokenRequest {
         parameters: form.raw,
         credentials,
@@ -61,9 +68,8 @@ pub async fn token(
     let mut response: PassThroughResponse = authlete
         .call(Api::Token, &request, request_id.as_str())
         .await?;
-    let mut answer = poll_answer(&response);
     if let Some((key, caller)) = poll {
-        match answer {
+        match poll_answer(&response) {
             // Without the arrival the check failed open; recording "now" instead would stamp
             // the time Authlete answered and make a client polling at the interval too early.
             // A parked poll counts as this one poll.
@@ -84,9 +90,8 @@ pub async fn token(
             response = authlete
                 .call(Api::Token, &request, request_id.as_str())
                 .await?;
-            answer = poll_answer(&response);
-            if matches!(answer, PollAnswer::Ready) {
-                if let Some((key, _)) = poll {
+            if let Some((key, _)) = poll {
+                if matches!(poll_answer(&response), PollAnswer::Ready) {
                     state.ciba.poll.forget(&key).await;
                 }
             }
@@ -107,14 +112,6 @@ pub async fn token(
         &extra,
         state.realm(),
     )
-}
-
-/// The polling-control key of a CIBA token request with exactly one `auth_req_id`.
-fn poll_key(state: &AppState, form: &FormBody) -> Option<[u8; 32]> {
-    if !state.settings.ciba.enforce_interval {
-        return None;
-    }
-    ciba_request_key(form)
 }
 
 /// The request key of a CIBA grant request with exactly one `auth_req_id`.
@@ -156,7 +153,12 @@ fn poll_answer(response: &PassThroughResponse) -> PollAnswer {
     }
 }
 
-fn oauth_error(content: Option<&str>) -> Option<String> {
-    let value = serde_json::from_str::<serde_json::Value>(content?).ok()?;
-    Some(value.get("error")?.as_str()?.to_owned())
+/// The `error` member of an OAuth error answer; the other members are skipped unread.
+fn oauth_error(content: Option<&str>) -> Option<Cow<'_, str>> {
+    #[derive(serde::Deserialize)]
+    struct OAuthError<'a> {
+        #[serde(borrow)]
+        error: Option<Cow<'a, str>>,
+    }
+    serde_json::from_str::<OAuthError<'_>>(content?).ok()?.error
 }

@@ -4,10 +4,10 @@
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub use crate::outbound::X_REQUEST_ID;
 
 /// The request id: the client's valid `X-Request-Id`, or a fresh UUIDv4.
 #[derive(Debug, Clone)]

@@ -40,9 +40,6 @@ pub struct ClientSettings {
     pub max_connections: usize,
     /// How long an idle pooled connection is kept.
     pub keep_alive: Duration,
-    /// The client's default request timeout. `send` gives every request its own from its
-    /// deadline; this one only guards a request sent some other way.
-    pub request_timeout: Duration,
     pub addresses: Addresses,
 }
 
@@ -66,7 +63,9 @@ impl ClientSettings {
             // A redirect is never followed: it could carry credentials to another host, and to
             // the outbox it is a permanent failure (SPEC §6).
             .disable_redirects()
-            .timeout(self.request_timeout)
+            // Every request goes through `outbound::send`, which bounds it, body included, by
+            // its deadline: awc's own timers would only repeat that work on every call.
+            .disable_timeout()
             .finish()
     }
 }

@@ -2,13 +2,15 @@
 //! classification of what can go wrong on the way.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use awc::error::{ConnectError, PayloadError, SendRequestError};
-use awc::http::header::HeaderMap;
+use awc::http::header::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 
 use crate::telemetry;
+
+const TRACEPARENT: HeaderName = HeaderName::from_static(telemetry::TRACEPARENT);
 
 /// What to do with the answer's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,10 +147,10 @@ impl Failure {
 }
 
 /// Sends `request` (with `body`, if any) and reads its answer's body as `read` says, all before
-/// `deadline`. awc's own timeouts stop at the response head, so the deadline bounds the body
-/// read too. Without the head by then, the outcome is `Failure::Timeout`; a body that does not
-/// arrive in time is a timeout only when it was to be kept — a discarded body costs the
-/// connection, never the answer the head already gave.
+/// `deadline` (the clients have no timers of their own: `ClientSettings::build`). Without the
+/// head by then, the outcome is `Failure::Timeout`; a body that does not arrive in time is a
+/// timeout only when it was to be kept — a discarded body costs the connection, never the
+/// answer the head already gave.
 pub async fn send(
     request: awc::ClientRequest,
     body: Option<Bytes>,
@@ -156,10 +158,12 @@ pub async fn send(
     deadline: Instant,
 ) -> Result<Reply, Failure> {
     let head = async {
-        let mut request = request.timeout(remaining(deadline));
+        let mut request = request;
         // Every outbound call continues the current trace (SPEC §13).
         if let Some(traceparent) = telemetry::with_current(|s| s.trace.child().traceparent()) {
-            request = request.insert_header((telemetry::TRACEPARENT, traceparent));
+            if let Ok(value) = HeaderValue::try_from(traceparent) {
+                request = request.insert_header((TRACEPARENT, value));
+            }
         }
         let sent = match body {
             Some(body) => request.send_body(body).await,
@@ -167,12 +171,11 @@ pub async fn send(
         };
         sent.map_err(Failure::from_send)
     };
-    let response = tokio::time::timeout_at(deadline.into(), head)
+    let mut response = tokio::time::timeout_at(deadline.into(), head)
         .await
         .unwrap_or(Err(Failure::Timeout))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let mut response = response.timeout(remaining(deadline));
     let (max_bytes, keep) = match read {
         ReadBody::Keep { max_bytes } => (max_bytes, true),
         ReadBody::Discard { max_bytes } => (max_bytes, false),
@@ -194,14 +197,6 @@ pub async fn send(
         headers,
         body,
     })
-}
-
-/// The time left before `deadline` for awc's own timers, never zero: once the deadline has
-/// passed, `timeout_at` ends the exchange anyway.
-fn remaining(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(1))
 }
 
 #[cfg(test)]

@@ -17,3 +17,7 @@ mod retry_after;
 pub use client::{Addresses, ClientSettings, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_KEEP_ALIVE};
 pub use exchange::{send, ConnectFailure, Failure, ReadBody, Reply, StatusClass};
 pub use retry_after::retry_after;
+
+/// The request id's header (SPEC §3), read from clients and sent on every outbound call.
+pub const X_REQUEST_ID: awc::http::header::HeaderName =
+    awc::http::header::HeaderName::from_static("x-request-id");

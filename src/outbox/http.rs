@@ -45,7 +45,6 @@ fn settings(
         handshake_timeout: timeout,
         max_connections,
         keep_alive: outbound::DEFAULT_KEEP_ALIVE,
-        request_timeout: timeout,
         addresses,
     }
 }

@@ -220,14 +220,22 @@ mod tests {
             dropped: AtomicU64::new(0),
             last_report: Mutex::new(None),
         };
-        assert_eq!(processor.dropped_one(), Some(1), "the first drop is reported");
+        assert_eq!(
+            processor.dropped_one(),
+            Some(1),
+            "the first drop is reported"
+        );
         for _ in 0..99 {
             assert_eq!(processor.dropped_one(), None, "then not within a minute");
         }
         assert_eq!(processor.dropped.load(Ordering::Relaxed), 99);
         let a_minute_ago = Instant::now().checked_sub(REPORT_EVERY);
         *processor.last_report.lock().unwrap() = a_minute_ago;
-        assert_eq!(processor.dropped_one(), Some(100), "a minute later, with the count");
+        assert_eq!(
+            processor.dropped_one(),
+            Some(100),
+            "a minute later, with the count"
+        );
         assert_eq!(processor.dropped.load(Ordering::Relaxed), 0);
     }
 

@@ -3,7 +3,6 @@
 //! every function passing it on. The current context lives in a task-local, set only for the
 //! span of one future (the request, a detached `/complete`, a delivery): nothing process-wide.
 
-use std::fmt::Write as _;
 use std::future::Future;
 
 use rand::RngCore;
@@ -97,8 +96,10 @@ fn new_span_id() -> [u8; 8] {
 }
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
 }
 
