@@ -11,10 +11,6 @@ use authlete_gateway::emulator::{self, EmulatorOptions};
 use authlete_gateway::startup::{self, Application};
 use clap::{Parser, Subcommand};
 
-/// glibc's malloc costs a gateway request more than mimalloc (docs/benchmark.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     version,

@@ -50,8 +50,10 @@ pub(super) fn schedule(bridge: Arc<Bridge>, entry: Entry, after: Duration, liste
         async move {
             // Created here, on the background thread, so the timer lives on its runtime.
             bridge.clock.sleep_until(at).await;
-            if still_open(&bridge, &entry, listed).await {
-                end(&bridge, &context, &entry, listed).await;
+            // Boxed only once due: every pending request holds this timer, and the call's
+            // state machine (tens of KiB) would otherwise be reserved for each from the start.
+            if Box::pin(still_open(&bridge, &entry, listed)).await {
+                Box::pin(end(&bridge, &context, &entry, listed)).await;
             }
         }
         .boxed_local()
