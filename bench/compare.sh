@@ -32,6 +32,7 @@
 #   --redis-url URL         run the fan-out with a redis backend too, on this Redis
 #                           [start redis-server on a free port when it is installed]
 #   --no-redis              no redis fan-out
+#   --users N               users in the gateway's directory, which the requests cycle over [10000]
 #   --out DIR               where compare.md and compare.svg go [docs/bench]
 #
 # Needs: cargo, wrk, nginx, gnuplot, node + `npm ci` in bench/node, curl, python3 (Debian:
@@ -56,7 +57,7 @@ NOTIFICATIONS=10000
 REDIS_URL=""
 NO_REDIS=0
 OUT_DIR="$ROOT/docs/bench"
-USERS=64
+USERS=10000
 
 usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -75,17 +76,18 @@ while [[ $# -gt 0 ]]; do
     --redis-url) REDIS_URL=$2; shift ;;
     --no-redis) NO_REDIS=1 ;;
     --out) OUT_DIR=$2; shift ;;
+    --users) USERS=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 for number in "$DURATION" "$ROUNDS" "$WARMUP" "$CONNECTIONS" "$THREADS" "$RSS_CONNECTIONS" \
-  "$RSS_DURATION" "$NOTIFICATIONS"; do
+  "$RSS_DURATION" "$NOTIFICATIONS" "$USERS"; do
   [[ "$number" =~ ^[0-9]+$ ]] || { echo "not a whole number: $number" >&2; exit 2; }
 done
-((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0 && THREADS > 0 && NOTIFICATIONS > 0)) \
-  || { echo "--duration, --rounds, --connections, --threads, --notifications must be > 0" >&2; exit 2; }
+((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0 && THREADS > 0 && NOTIFICATIONS > 0 && USERS > 0)) \
+  || { echo "--duration, --rounds, --connections, --threads, --notifications, --users must be > 0" >&2; exit 2; }
 ((THREADS <= CONNECTIONS)) || THREADS=$CONNECTIONS
 
 fail() { echo "compare.sh: $*" >&2; exit 1; }
@@ -244,13 +246,15 @@ for ((i = 0; i < USERS; i++)); do
   printf 'scope=openid&login_hint=user%d%%40example.com\n' "$i"
 done >"$TMP/backchannel.bodies"
 
+# The static directory: $1 users (default --users).
 users_toml() {
-  for ((i = 0; i < USERS; i++)); do
+  for ((i = 0; i < ${1:-$USERS}; i++)); do
     printf '\n[[users.static]]\nsubject = "user%d"\nlogin_hints = ["user%d@example.com"]\n' "$i" "$i"
   done
 }
 
-# The gateway in front of the fixed-answer upstream (Authlete API v3 paths), listening on $1/$2.
+# The gateway in front of the fixed-answer upstream (Authlete API v3 paths), listening on $1/$2,
+# with $3 users in its directory (default --users).
 gateway_config() {
   cat <<EOF
 [server]
@@ -280,7 +284,7 @@ max_pending_per_user = 100000000
 [log]
 level = "warn"
 EOF
-  users_toml
+  users_toml "${3:-$USERS}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +316,7 @@ http {
   uwsgi_temp_path $TMP/nginx/uwsgi;
   scgi_temp_path $TMP/nginx/scgi;
   log_format delivery '\$msec \$status \$request_uri';
+  log_format device escape=json '\$request_uri \$request_body';
 
   upstream bench_upstream {
     server 127.0.0.1:$UP_PORT;
@@ -335,11 +340,20 @@ http {
       add_header Cache-Control "public, max-age=300";
     }
   }
-  # The clients' notification endpoint: 204 to every notification, each one logged.
+  # The clients' notification endpoint: 204 to every notification, each one logged; and the
+  # authentication device's webhook, whose messages (with their decision tokens) are logged.
   server {
     listen 127.0.0.1:$NGX_RECEIVER_PORT;
     location / {
       access_log $TMP/notifications.log delivery;
+      return 204;
+    }
+    location /device/ {
+      access_log $TMP/webhooks.log device;
+      proxy_pass http://127.0.0.1:$NGX_RECEIVER_PORT/accepted;
+    }
+    location /accepted {
+      access_log off;
       return 204;
     }
   }
@@ -441,7 +455,8 @@ stop "$GATEWAY_PID"
 say "peak RSS of a fresh gateway while wrk holds $RSS_CONNECTIONS connections on discovery"
 RSS_PORT=$(free_port)
 RSS_ADMIN_PORT=$(free_port)
-gateway_config "$RSS_PORT" "$RSS_ADMIN_PORT" >"$TMP/gateway-rss.toml"
+# A small directory: the RSS of the process itself, not of a large static user list.
+gateway_config "$RSS_PORT" "$RSS_ADMIN_PORT" 64 >"$TMP/gateway-rss.toml"
 start gateway-rss "$GATEWAY_BIN" --config "$TMP/gateway-rss.toml"
 RSS_PID=$LAST_PID
 await_http "http://127.0.0.1:$RSS_ADMIN_PORT/readyz" "$RSS_PID" gateway-rss ready
@@ -488,14 +503,21 @@ fi
 PING_BASIC="Basic $(printf %s 'bench-ping:bench-ping-secret' | base64 -w0)"
 for ((i = 0; i < NOTIFICATIONS; i++)); do
   printf 'scope=openid&login_hint=user%d%%40example.com&client_notification_token=bench-notification-%d\n' \
-    "$((i % USERS))" "$i"
+    "$((i % 64))" "$i"
 done >"$TMP/ping.bodies"
 
-# Waits (at most SECS) until the sum of the series NAME{...LABELS...} on ADMIN reaches TARGET.
+# Waits (at most SECS) until the sum of the series NAME{...LABELS...} on ADMIN reaches TARGET;
+# fails at once when the series NAME{...BAD...} (answers or outcomes other than the expected
+# ones) are above 0.
 await_metric() {
-  local admin=$1 name=$2 labels=$3 target=$4 secs=$5 what=$6 value
+  local admin=$1 name=$2 labels=$3 target=$4 secs=$5 what=$6 bad=${7:-} value errors
   for _ in $(seq $((secs * 20))); do
     value=$(metric_sum "$admin" "$name" "$labels")
+    if [[ -n "$bad" ]]; then
+      errors=$(curl -s --max-time 5 "$admin/metrics" | awk -v name="$name" -v labels="$labels" -v good="$bad" \
+        'index($1, name "{") == 1 && index($1, labels) && !index($1, good) { s += $2 } END { print s + 0 }')
+      [[ "${errors%.*}" -eq 0 ]] || fail "$what: $errors other answers or outcomes ($name, not $bad)"
+    fi
     [[ "${value%.*}" -ge "$target" ]] && return 0
     sleep 0.05
   done
@@ -526,6 +548,14 @@ backend = "embedded"
 [ciba]
 max_pending_per_user = $NOTIFICATIONS
 
+[device]
+channel = "webhook"
+
+[device.webhook]
+url = "http://127.0.0.1:$NGX_RECEIVER_PORT/device/$backend"
+secrets = ["whsec_$(head -c 24 /dev/urandom | base64 -w0)"]
+allow_insecure_http = true
+
 [notifications]
 queue_capacity = $((NOTIFICATIONS > 10000 ? NOTIFICATIONS : 10000))
 allowed_networks = ["127.0.0.0/8"]
@@ -552,7 +582,7 @@ key_prefix = "$prefix"
 key_hash_secret = "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 EOF
     fi
-    users_toml
+    users_toml 64
   } >"$TMP/gateway-$backend.toml"
   start "gateway-$backend" "$GATEWAY_BIN" --config "$TMP/gateway-$backend.toml"
   pid=$LAST_PID
@@ -561,24 +591,32 @@ EOF
     await_metric "$admin" gateway_state_backend_up "" 1 10 "the redis state backend"
   fi
 
-  # The requests, created through the gateway (each answered 200), then listed.
+  # The requests, created through the gateway (each answered 200); their decision tokens come
+  # from the device webhook's messages.
   BENCH_LINES="$TMP/ping.bodies" BENCH_KIND=form BENCH_AUTH=$PING_BASIC BENCH_THREADS=$THREADS \
     start "create-$backend" wrk -t "$THREADS" -c "$CONNECTIONS" -d 600s -s "$ROOT/bench/wrk/once.lua" \
     "$gw/backchannel/authentication"
   wrk_pid=$LAST_PID
   await_metric "$admin" gateway_http_requests_total 'route="/backchannel/authentication"' \
-    "$NOTIFICATIONS" 600 "ping requests answered ($backend)"
+    "$NOTIFICATIONS" 600 "ping requests answered ($backend)" 'status="200"'
   stop "$wrk_pid"
   local created
   created=$(metric "$admin" 'gateway_http_requests_total{method="POST",route="/backchannel/authentication",status="200"}')
   ((${created%.*} == NOTIFICATIONS)) \
     || fail "$backend: $((NOTIFICATIONS - ${created%.*})) backchannel requests were not answered 200"
-  curl -s --fail "$admin/console/requests" | python3 -c '
+  await_metric "$admin" gateway_webhook_messages_total 'type="authentication_request"' \
+    "$NOTIFICATIONS" 600 "webhook messages ($backend)" 'outcome="delivered"'
+  python3 - "/device/$backend" "$TMP/webhooks.log" >"$TMP/tokens-$backend" <<'PY'
 import json, sys
-for entry in json.load(sys.stdin):
-    print(entry["decision_token"])' >"$TMP/tokens-$backend"
+for line in open(sys.argv[2]):
+    uri, _, body = line.rstrip("\n").partition(" ")
+    if uri == sys.argv[1]:
+        message = json.loads(json.loads('"' + body + '"'))
+        if message.get("type") == "authentication_request":
+            print(message["decision_token"])
+PY
   [[ $(wc -l <"$TMP/tokens-$backend") -eq $NOTIFICATIONS ]] \
-    || fail "$backend: $(wc -l <"$TMP/tokens-$backend") pending requests listed, not $NOTIFICATIONS"
+    || fail "$backend: $(wc -l <"$TMP/tokens-$backend") decision tokens received, not $NOTIFICATIONS ($(wc -l <"$TMP/webhooks.log") webhook messages logged)"
 
   # The burst: every request approved, from the first decision sent to the last delivery.
   start_ns=$(date +%s%N)
@@ -587,7 +625,7 @@ for entry in json.load(sys.stdin):
     "$gw/device/decisions"
   wrk_pid=$LAST_PID
   await_metric "$admin" gateway_notifications_total "" "$NOTIFICATIONS" 600 \
-    "notifications ended ($backend)"
+    "notifications ended ($backend)" 'outcome="delivered"'
   stop "$wrk_pid"
   local decided delivered delivered_log
   decided=$(metric "$admin" 'gateway_http_requests_total{method="POST",route="/device/decisions",status="204"}')
