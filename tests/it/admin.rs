@@ -47,7 +47,7 @@ async fn request_metrics_move_after_a_request() {
 async fn every_route_exported_in_advance_is_a_route_the_gateway_serves() {
     let gw = TestGateway::start().await;
     let before = gw.metrics().await;
-    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+    for route in authlete_gateway::endpoints::PUBLIC.iter().map(|r| r.path) {
         for class in ["2xx", "3xx", "4xx", "5xx"] {
             let series = format!(
                 r#"gateway_http_request_duration_seconds_count{{route="{route}",status_class="{class}"}}"#
@@ -58,7 +58,7 @@ async fn every_route_exported_in_advance_is_a_route_the_gateway_serves() {
         assert_eq!(reply.status, 405, "{route}");
     }
     let after = gw.metrics().await;
-    for route in authlete_gateway::endpoints::PUBLIC_ROUTES {
+    for route in authlete_gateway::endpoints::PUBLIC.iter().map(|r| r.path) {
         let series = format!(
             r#"gateway_http_requests_total{{method="other",route="{route}",status="405"}}"#
         );

@@ -22,6 +22,7 @@ mod http_rules;
 mod identification;
 mod introspection;
 mod metadata;
+mod openapi;
 mod outbox;
 mod outbox_crash;
 mod polling;
