@@ -42,13 +42,23 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // The peer is a trusted proxy or not.
-    let peer = if flags & 1 == 0 { "127.0.0.1:1" } else { "192.0.2.1:1" };
+    let peer = if flags & 1 == 0 {
+        "127.0.0.1:1"
+    } else {
+        "192.0.2.1:1"
+    };
     let req = req
         .peer_addr(peer.parse().unwrap_or_else(|e| panic!("{e}")))
         .to_http_request();
-    let proxies = Proxies::new(vec!["127.0.0.0/8".parse().unwrap_or_else(|e| panic!("{e}"))]);
+    let proxies = Proxies::new(vec!["127.0.0.0/8"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"))]);
 
-    for cert_header in [None, Some(CertHeader::ClientCert), Some(CertHeader::XSslCert)] {
+    for cert_header in [
+        None,
+        Some(CertHeader::ClientCert),
+        Some(CertHeader::XSslCert),
+    ] {
         let rules = CredentialRules {
             realm: "fuzz".to_owned(),
             proxies: proxies.clone(),
@@ -63,7 +73,10 @@ fuzz_target!(|data: &[u8]| {
         }
         assert_eq!(found.client_id.is_some(), found.client_secret.is_some());
         if let Some(cert) = &found.client_certificate {
-            assert!(flags & 1 == 0, "a certificate header from an untrusted peer is ignored");
+            assert!(
+                flags & 1 == 0,
+                "a certificate header from an untrusted peer is ignored"
+            );
             assert!(cert.starts_with("-----BEGIN CERTIFICATE-----\n"));
             assert!(cert.ends_with("-----END CERTIFICATE-----\n"));
         } else {

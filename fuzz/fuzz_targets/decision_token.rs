@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let keys = keys();
     // Arbitrary text: never opens (a forgery), never panics.
     if let Ok(text) = std::str::from_utf8(data) {
-        assert!(keys.open(text, NOW).is_err(), "forged token opened: {text:?}");
+        assert!(
+            keys.open(text, NOW).is_err(),
+            "forged token opened: {text:?}"
+        );
     }
 
     // Claims from the first half of the input, edits from the second.
@@ -47,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
 
     let mut mutated = token.clone().into_bytes();
     for edit in edits.chunks(3) {
-        let [op, at, byte] = [edit[0], *edit.get(1).unwrap_or(&0), *edit.get(2).unwrap_or(&0)];
+        let [op, at, byte] = [
+            edit[0],
+            *edit.get(1).unwrap_or(&0),
+            *edit.get(2).unwrap_or(&0),
+        ];
         let at = usize::from(at) * mutated.len().max(1) / 256;
         match op % 5 {
             0 if at < mutated.len() => mutated[at] = byte,

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(form) = parse_strict(data.to_vec()) else {
         return;
     };
-    assert_eq!(form.raw.as_bytes(), data, "the raw body is forwarded verbatim");
+    assert_eq!(
+        form.raw.as_bytes(),
+        data,
+        "the raw body is forwarded verbatim"
+    );
     // Accepted input has valid escapes and UTF-8, so the lenient reader, which replaces what
     // it cannot decode, must agree pair for pair.
     let lenient: Vec<(String, String)> = form_urlencoded::parse(data)

@@ -27,14 +27,12 @@ fuzz_target!(|data: &[u8]| {
             None => trimmed.split(':').next().unwrap_or(""),
         };
         let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| match ip {
-                    std::net::IpAddr::V6(v6) => {
-                        v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-                    }
-                    std::net::IpAddr::V4(v4) => v4.is_loopback(),
-                });
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+                std::net::IpAddr::V6(v6) => {
+                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+                std::net::IpAddr::V4(v4) => v4.is_loopback(),
+            });
         assert!(loopback, "{value:?} allowed with an empty allow-list");
     }
 });

@@ -20,9 +20,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::authlete::dto::ClientCredentials;
 use crate::error::GatewayError;
-use crate::http::form::read_form;
+use crate::http::form::read_parameters;
 use crate::http::FormBody;
-use admin_guard::guard_admin;
+use admin_guard::{guard_admin, require_json};
 
 /// The client's credentials and form body, for the endpoints that forward both to Authlete
 /// (backchannel authentication, token, revocation). Credentials are checked first, so a
@@ -33,7 +33,7 @@ pub async fn client_form(
     state: &AppState,
 ) -> Result<(ClientCredentials, FormBody), GatewayError> {
     let credentials = state.credentials.collect(req)?;
-    let form = read_form(req, payload, state.settings.server.max_body_bytes).await?;
+    let form = read_parameters(req, payload, state.settings.server.max_body_bytes).await?;
     Ok((credentials, form))
 }
 
@@ -62,6 +62,15 @@ impl Route {
 
     /// The resource: each handler for its method, and 405 with `Allow` for any other.
     fn resource(&self) -> actix_web::Resource {
+        self.build(|route| route)
+    }
+
+    /// The resource of a route behind the admin guard: its POST handlers take JSON only.
+    fn guarded_resource(&self) -> actix_web::Resource {
+        self.build(|route| route.wrap(from_fn(require_json)))
+    }
+
+    fn build(&self, post: impl Fn(actix_web::Route) -> actix_web::Route) -> actix_web::Resource {
         let allow = self.allow;
         let resource = web::resource(self.path).default_service(web::to(move || async move {
             Err::<HttpResponse, _>(GatewayError::MethodNotAllowed { allow })
@@ -69,7 +78,11 @@ impl Route {
         self.handlers
             .iter()
             .fold(resource, |resource, (method, handler)| {
-                resource.route(handler().method(method.clone()))
+                let route = handler().method(method.clone());
+                resource.route(match *method {
+                    Method::POST => post(route),
+                    _ => route,
+                })
             })
     }
 }
@@ -225,7 +238,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig, console_enabled: bool) {
         cfg.service(route.resource());
     }
     for route in ADMIN_GUARDED {
-        cfg.service(route.resource().wrap(from_fn(guard_admin)));
+        cfg.service(route.guarded_resource().wrap(from_fn(guard_admin)));
     }
     if console_enabled {
         cfg.service(console_scope());
@@ -246,7 +259,7 @@ fn console_scope() -> actix_web::Scope<
     CONSOLE
         .iter()
         .fold(web::scope(CONSOLE_SCOPE), |scope, route| {
-            scope.service(route.resource())
+            scope.service(route.guarded_resource())
         })
         .default_service(web::to(not_found))
         .wrap(from_fn(guard_admin))
