@@ -51,8 +51,11 @@ pub struct Route {
     /// The methods named in the 405 answer's `Allow` (a CORS preflight may answer `OPTIONS`
     /// without being listed there).
     pub allow: &'static str,
-    pub handlers: &'static [(Method, fn() -> actix_web::Route)],
+    pub handlers: &'static [(Method, Handler)],
 }
+
+/// Builds the route of one method's handler.
+pub type Handler = fn() -> actix_web::Route;
 
 impl Route {
     /// Every method with a handler.
