@@ -15,7 +15,9 @@ mod jose;
 mod keys;
 mod metadata;
 mod mint;
-mod params;
+/// Request parsing; public only for the fuzz targets under `fuzz/`, not an API.
+#[doc(hidden)]
+pub mod params;
 mod resource;
 mod routing;
 mod scopes;

@@ -1,12 +1,17 @@
 //! Request input: the API body (a JSON object, or form-urlencoded scalars) and the
 //! `parameters` string in which the authorization server forwards its client's form body.
 
+// The accessors' `Err(())` means "present but not of that shape": each API handler answers it
+// with its own Authlete error, so there is nothing for an error type to carry. (The module is
+// public only for the fuzz targets.)
+#![allow(clippy::result_unit_err)]
+
 use serde_json::{Map, Value};
 
 /// The body of an API call, read through lenient accessors so that JSON and form bodies behave
 /// the same (`"300"` and `300` are both an integer).
 #[derive(Debug, Default)]
-pub(crate) struct Body {
+pub struct Body {
     map: Map<String, Value>,
     /// Form bodies carry only strings, so shapes are checked in JSON bodies only.
     form: bool,
@@ -146,7 +151,7 @@ impl Body {
 
 /// Why the `parameters` of an API call cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unreadable {
+pub enum Unreadable {
     /// No `parameters`, or an empty one.
     Missing,
     /// Not `application/x-www-form-urlencoded`.
@@ -156,7 +161,7 @@ pub(crate) enum Unreadable {
 }
 
 /// The `parameters` of an API call, parsed.
-pub(crate) fn parameters(body: &Body) -> Result<Params, Unreadable> {
+pub fn parameters(body: &Body) -> Result<Params, Unreadable> {
     let raw = body.string("parameters").ok_or(Unreadable::Missing)?;
     let params = Params::parse(&raw).map_err(|_| Unreadable::Malformed)?;
     if params.0.is_empty() {
@@ -167,7 +172,7 @@ pub(crate) fn parameters(body: &Body) -> Result<Params, Unreadable> {
 
 /// The client's form body, forwarded verbatim in `parameters`.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(text: &str) -> Result<Params, String> {

@@ -2,14 +2,15 @@
 //! `POST /cache/purge` answer only to an allowed `Host`, and their state-changing requests
 //! must be JSON.
 //!
-//! The guard is attached to the routes themselves (the `/console` scope and the purge
-//! resource), never matched against the raw path: what the router reaches, after it decoded
-//! `%63onsole` or kept `/console//requests` inside the scope, is what is guarded.
+//! The guards are attached to the routes themselves (the Host check to the `/console` scope
+//! and the purge resource, the JSON check to their POST handlers), never matched against the
+//! raw path: what the router reaches, after it decoded `%63onsole` or kept
+//! `/console//requests` inside the scope, is what is guarded. A method a resource does not
+//! serve gets its 405 whatever the body's type.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
@@ -25,7 +26,7 @@ fn is_json(req: &ServiceRequest) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The Host and JSON checks, for the routes that wrap it.
+/// The Host check, for the scope and resources that wrap it.
 pub async fn guard_admin(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -40,18 +41,26 @@ pub async fn guard_admin(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.to_string()));
-    let refusal = if !host.is_some_and(|h| host_allowed(&h, &allowed)) {
-        Some(Code::MisdirectedRequest)
-    } else if req.method() == Method::POST && !is_json(&req) {
-        Some(Code::UnsupportedMediaType)
+    if host.is_some_and(|h| host_allowed(&h, &allowed)) {
+        Ok(next.call(req).await?.map_into_left_body())
     } else {
-        None
-    };
-    match refusal {
-        Some(code) => {
-            let response = WireError::new(code).response();
-            Ok(req.into_response(response).map_into_right_body())
-        }
-        None => Ok(next.call(req).await?.map_into_left_body()),
+        refuse(req, Code::MisdirectedRequest)
     }
+}
+
+/// The JSON check, for the guarded routes' state-changing handlers.
+pub async fn require_json(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if is_json(&req) {
+        Ok(next.call(req).await?.map_into_left_body())
+    } else {
+        refuse(req, Code::UnsupportedMediaType)
+    }
+}
+
+fn refuse<B>(req: ServiceRequest, code: Code) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let response = WireError::new(code).response();
+    Ok(req.into_response(response).map_into_right_body())
 }

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::authlete::dto::{IntrospectionRequest, PassThroughResponse};
 use crate::authlete::{Api, AuthleteClient};
 use crate::error::GatewayError;
-use crate::http::form::read_form;
+use crate::http::form::read_parameters;
 use crate::http::RequestId;
 
 pub async fn introspection(
@@ -21,7 +21,7 @@ pub async fn introspection(
 ) -> Result<HttpResponse, GatewayError> {
     // Before reading the body: an unknown caller learns nothing and costs nothing.
     let caller = state.introspection.authenticate(&req)?;
-    let form = read_form(&req, payload, state.settings.server.max_body_bytes).await?;
+    let form = read_parameters(&req, payload, state.settings.server.max_body_bytes).await?;
     let accept = req
         .headers()
         .get(header::ACCEPT)

@@ -105,6 +105,24 @@ pub async fn read_form(
     parse_strict(body)
 }
 
+/// Reads a form body that must carry at least one parameter, as every OAuth request the
+/// gateway forwards does. An empty one is the client's error (400 here); forwarded, Authlete
+/// would take the missing `parameters` for the authorization server's own fault and answer
+/// `INTERNAL_SERVER_ERROR`, a 500 to the client.
+pub async fn read_parameters(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<FormBody, GatewayError> {
+    let form = read_form(req, payload, limit).await?;
+    if form.pairs.is_empty() {
+        return Err(GatewayError::InvalidRequest(
+            "the request has no parameters",
+        ));
+    }
+    Ok(form)
+}
+
 /// Parses a form body, refusing bad percent-escapes and invalid UTF-8 (which
 /// `form_urlencoded` would silently replace).
 pub fn parse_strict(body: Vec<u8>) -> Result<FormBody, GatewayError> {

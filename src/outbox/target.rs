@@ -1,6 +1,7 @@
 //! Where a notification goes: the endpoint URL checked against the scheme rule, and its host
 //! resolved once and filtered by the address policy (SPEC §6 SSRF guard).
 
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
@@ -64,14 +65,22 @@ impl Endpoint {
     /// resolved once here, and every address the policy refuses is dropped. The caller connects
     /// to one of the returned addresses, so nothing is resolved again between check and use.
     pub async fn vet(&self, policy: &AddressPolicy) -> Result<Vec<SocketAddr>, Vetting> {
+        self.vet_with(policy, &SystemResolver).await
+    }
+
+    /// `vet`, with the names resolved by `resolver`.
+    async fn vet_with(
+        &self,
+        policy: &AddressPolicy,
+        resolver: &impl Resolve,
+    ) -> Result<Vec<SocketAddr>, Vetting> {
         let candidates: Vec<IpAddr> = match &self.host {
             Host::Ipv4(ip) => vec![IpAddr::V4(*ip)],
             Host::Ipv6(ip) => vec![IpAddr::V6(*ip)],
-            Host::Domain(name) => tokio::net::lookup_host((name.as_str(), self.port))
+            Host::Domain(name) => resolver
+                .lookup(name, self.port)
                 .await
-                .map_err(Vetting::Unresolved)?
-                .map(|addr| addr.ip())
-                .collect(),
+                .map_err(Vetting::Unresolved)?,
         };
         let allowed: Vec<SocketAddr> = candidates
             .into_iter()
@@ -87,6 +96,23 @@ impl Endpoint {
     }
 }
 
+/// Resolves an endpoint's host name; the system's resolver, or a test's.
+trait Resolve {
+    fn lookup(&self, name: &str, port: u16) -> impl Future<Output = io::Result<Vec<IpAddr>>>;
+}
+
+/// The system's resolver (`getaddrinfo`, through tokio).
+struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    async fn lookup(&self, name: &str, port: u16) -> io::Result<Vec<IpAddr>> {
+        Ok(tokio::net::lookup_host((name, port))
+            .await?
+            .map(|addr| addr.ip())
+            .collect())
+    }
+}
+
 /// Why `vet` found no address.
 #[derive(Debug)]
 pub enum Vetting {
@@ -94,4 +120,101 @@ pub enum Vetting {
     Unresolved(io::Error),
     /// Every address is one the policy refuses.
     Blocked,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::outbox::http::{notification_client, post};
+
+    /// A name whose every lookup answers the next address in line (the last one repeats): a
+    /// DNS-rebinding attacker's server.
+    struct Rebinding {
+        answers: RefCell<VecDeque<IpAddr>>,
+        lookups: RefCell<usize>,
+    }
+
+    impl Resolve for Rebinding {
+        async fn lookup(&self, _name: &str, _port: u16) -> io::Result<Vec<IpAddr>> {
+            *self.lookups.borrow_mut() += 1;
+            let mut answers = self.answers.borrow_mut();
+            let next = match answers.len() {
+                1 => answers[0],
+                _ => answers.pop_front().unwrap(),
+            };
+            Ok(vec![next])
+        }
+    }
+
+    /// SPEC §6: a notification host is resolved once and checked, and the connection goes to
+    /// the address that passed, never to what the name says by then. Here the name first
+    /// answers an address the policy permits (the receiver's; 127.0.0.1 stands for a public
+    /// address through `allowed_networks`), then the cloud metadata address.
+    #[actix_rt::test]
+    async fn a_rebound_name_is_reached_only_at_the_vetted_address() {
+        let receiver = MockServer::start().await;
+        let port = receiver.address().port();
+        Mock::given(method("POST"))
+            .and(path("/cb"))
+            .and(header("host", format!("rebind.example:{port}").as_str()))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&receiver)
+            .await;
+        let policy = AddressPolicy::new(vec!["127.0.0.1/32".parse().unwrap()], false);
+        let rebinding = Rebinding {
+            answers: RefCell::new(
+                ["127.0.0.1", "169.254.169.254"]
+                    .map(|a| a.parse().unwrap())
+                    .into(),
+            ),
+            lookups: RefCell::new(0),
+        };
+        let endpoint = Endpoint::parse(&format!("http://rebind.example:{port}/cb"), true).unwrap();
+
+        let vetted = endpoint.vet_with(&policy, &rebinding).await.unwrap();
+        assert_eq!(vetted, vec![SocketAddr::from(([127, 0, 0, 1], port))]);
+
+        // The name now points at the metadata address; the request goes to the vetted one.
+        let tls = Arc::new(crate::tls::client_config(&[]).unwrap());
+        let timeout = Duration::from_secs(10);
+        let client = notification_client(tls, timeout, 4);
+        let request = client.post(endpoint.uri()).address(vetted[0]);
+        let reply = post(request, "{}".into(), timeout)
+            .await
+            .unwrap_or_else(|e| panic!("{}", e.why));
+        assert_eq!(reply.status, 204);
+        assert_eq!(
+            *rebinding.lookups.borrow(),
+            1,
+            "resolved once, for the check"
+        );
+
+        // Without a vetted address a client (a fresh one: no pooled connection to the vetted
+        // address) resolves nothing itself, so there is no second lookup to be rebound.
+        let tls = Arc::new(crate::tls::client_config(&[]).unwrap());
+        let fresh = notification_client(tls, timeout, 4);
+        let unvetted = post(fresh.post(endpoint.uri()), "{}".into(), timeout).await;
+        assert!(
+            unvetted.is_err(),
+            "a request without a vetted address was sent"
+        );
+
+        // The next attempt vets again and refuses the rebound address.
+        assert!(matches!(
+            endpoint.vet_with(&policy, &rebinding).await,
+            Err(Vetting::Blocked)
+        ));
+        assert_eq!(*rebinding.lookups.borrow(), 2);
+        receiver.verify().await;
+    }
 }

@@ -8,7 +8,7 @@ use crate::authlete::{Action, Api, FailReason, FAILURE_ACTIONS};
 use crate::cache::Document;
 use crate::ciba::USER_CODE_LOCKED;
 use crate::config::Settings;
-use crate::endpoints::{PUBLIC_ROUTES, UNMATCHED};
+use crate::endpoints::{PUBLIC, UNMATCHED};
 use crate::metrics::{
     Bounds, Metrics, ATTEMPT_RESULTS, CACHE_RESULTS, DECISIONS, LONG_POLL_CAUSES,
     NOTIFICATION_OUTCOMES, STATE_RESULTS, STATUS_CLASSES, WEBHOOK_OUTCOMES,
@@ -61,7 +61,7 @@ pub fn metrics(settings: &Settings) -> Metrics {
         metrics.outbox_in_flight.with_label_values(&[kind]);
         metrics.outbox_reclaimed.with_label_values(&[kind]);
     }
-    for route in PUBLIC_ROUTES.into_iter().chain([UNMATCHED]) {
+    for route in PUBLIC.iter().map(|r| r.path).chain([UNMATCHED]) {
         for class in STATUS_CLASSES {
             metrics.http_duration.with_label_values(&[route, class]);
         }

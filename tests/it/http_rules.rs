@@ -113,6 +113,34 @@ async fn bad_percent_encoding_and_invalid_utf8_are_refused() {
     assert_authlete_not_called(&gw).await;
 }
 
+/// A form without a single parameter is the client's error: forwarded, Authlete would take the
+/// missing `parameters` for the gateway's fault and answer `INTERNAL_SERVER_ERROR` (a 500).
+#[actix_web::test]
+async fn a_form_without_parameters_is_refused() {
+    let caller: authlete_gateway::config::IntrospectionClient =
+        toml::from_str("id = \"rs\"\nsecret = \"rs-secret\"\n").unwrap();
+    let gw = TestGateway::start_with(|s| s.introspection.clients = vec![caller]).await;
+    let rs = basic("rs", "rs-secret");
+    let client = basic("demo", "demo-secret");
+    for (route, auth) in [
+        ("/backchannel/authentication", &client),
+        ("/token", &client),
+        ("/revocation", &client),
+        ("/introspection", &rs),
+    ] {
+        for body in ["", "&", "&&&"] {
+            let reply = gw.post_form(route, body, &[("Authorization", auth)]).await;
+            assert_invalid_request(&reply, 400);
+            assert_eq!(
+                reply.json()["error_description"],
+                "the request has no parameters",
+                "{route} {body:?}"
+            );
+        }
+    }
+    assert_authlete_not_called(&gw).await;
+}
+
 #[actix_web::test]
 async fn media_types_compare_case_insensitively() {
     let gw = TestGateway::start().await;

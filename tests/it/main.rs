@@ -24,6 +24,7 @@ mod identification;
 mod introspection;
 mod long_polling;
 mod metadata;
+mod openapi;
 mod outbox;
 mod outbox_crash;
 mod polling;
