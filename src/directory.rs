@@ -5,6 +5,8 @@
 
 mod remote;
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -124,26 +126,38 @@ impl Directory {
     }
 }
 
-/// `users.source = "static"`: users listed in the configuration.
+/// `users.source = "static"`: users listed in the configuration, indexed by subject and by login
+/// hint (the first user listed wins a name given twice).
 pub struct StaticDirectory {
     users: Vec<StaticUser>,
+    by_subject: HashMap<String, usize>,
+    by_login_hint: HashMap<String, usize>,
 }
 
 impl StaticDirectory {
     pub fn new(users: Vec<StaticUser>) -> Self {
-        Self { users }
+        let (mut by_subject, mut by_login_hint) = (HashMap::new(), HashMap::new());
+        for (index, user) in users.iter().enumerate() {
+            by_subject.entry(user.subject.clone()).or_insert(index);
+            for hint in &user.login_hints {
+                by_login_hint.entry(hint.clone()).or_insert(index);
+            }
+        }
+        Self {
+            users,
+            by_subject,
+            by_login_hint,
+        }
     }
 
     fn lookup(&self, query: &Query<'_>) -> Result<User, LookupError> {
-        let found = match query.kind {
-            HintKind::Subject => self.users.iter().find(|u| u.subject == query.hint),
-            HintKind::LoginHint => self
-                .users
-                .iter()
-                .find(|u| u.login_hints.iter().any(|h| h == query.hint)),
+        let index = match query.kind {
+            HintKind::Subject => self.by_subject.get(query.hint),
+            HintKind::LoginHint => self.by_login_hint.get(query.hint),
             // Login hint tokens need a directory that can read them.
             HintKind::LoginHintToken => None,
         };
+        let found = index.map(|&i| &self.users[i]);
         let user = found.ok_or(LookupError::Refused(FailReason::UnknownUserId))?;
         Ok(User {
             subject: user.subject.clone(),
