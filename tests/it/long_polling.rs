@@ -443,14 +443,7 @@ async fn the_documented_acl_user_publishes_and_hears_wake_ups() {
     let Some(server) = RedisServer::start().await else {
         return;
     };
-    let mut admin = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    for cmd in crate::state_acl::documented("ACL SETUSER gateway reset ") {
-        let _: () = cmd.query_async(&mut admin).await.unwrap();
-    }
+    crate::state_acl::create_documented_user(&server).await;
     let password = crate::state_acl::PASSWORD;
     let as_gateway = server
         .url

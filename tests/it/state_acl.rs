@@ -17,6 +17,18 @@ use crate::support::{eventually, RedisCluster, RedisServer};
 pub(crate) const PASSWORD: &str = "acl-test-password";
 
 /// The `ACL SETUSER` lines of docs/state.md that start with `prefix`, as commands.
+/// Creates the ACL user docs/state.md documents, on a server whose default user is the admin.
+pub(crate) async fn create_documented_user(server: &RedisServer) {
+    let mut admin = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for cmd in documented("ACL SETUSER gateway reset ") {
+        let _: () = cmd.query_async(&mut admin).await.unwrap();
+    }
+}
+
 pub(crate) fn documented(prefix: &str) -> Vec<redis::Cmd> {
     let doc = include_str!("../../docs/state.md");
     let lines: Vec<redis::Cmd> = doc
@@ -119,14 +131,7 @@ async fn the_documented_acl_user_keeps_the_contract_and_nothing_more() {
     let Some(server) = RedisServer::start().await else {
         return;
     };
-    let mut admin = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    for cmd in documented("ACL SETUSER gateway reset ") {
-        let _: () = cmd.query_async(&mut admin).await.unwrap();
-    }
+    create_documented_user(&server).await;
     let state = backend(&settings(false, vec![server.url.clone()]));
     whole_contract(&state, |_| {}).await;
     outbox_runs(&state).await;
