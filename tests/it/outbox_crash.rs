@@ -19,23 +19,9 @@ const NOTIFICATION_TOKEN: &str = "tok-crash-123";
 /// The killed replica's config: the embedded Authlete, a ping client notified at `receiver`,
 /// the fleet's Redis, a one-second lease, and attempts that may hang for a minute.
 fn config(redis: &str, receiver: &str, device: &str) -> String {
-    format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-workers = 1
-
-[admin]
-listen = "127.0.0.1:0"
-console = true
-
-[authlete]
-backend = "embedded"
-
-[[users.static]]
-subject = "alice"
-login_hints = ["alice@example.com"]
-
+    embedded_config_head("")
+        + &format!(
+            r#"
 [device]
 {device}
 decision_keys = ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
@@ -63,8 +49,8 @@ notification_endpoint = "{receiver}/cb"
 [log]
 level = "info"
 "#,
-        lease = LEASE.as_millis()
-    )
+            lease = LEASE.as_millis()
+        )
 }
 
 /// The fleet's other replica, started in this process.

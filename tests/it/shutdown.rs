@@ -13,24 +13,9 @@ use crate::support::*;
 const NOTIFICATIONS: usize = 3;
 
 fn config(receiver: &str) -> String {
-    format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-workers = 1
-shutdown_timeout_secs = 15
-
-[admin]
-listen = "127.0.0.1:0"
-console = true
-
-[authlete]
-backend = "embedded"
-
-[[users.static]]
-subject = "alice"
-login_hints = ["alice@example.com"]
-
+    embedded_config_head("shutdown_timeout_secs = 15\n")
+        + &format!(
+            r#"
 [notifications]
 allowed_networks = ["127.0.0.0/8"]
 allow_insecure_http = true
@@ -45,7 +30,7 @@ notification_endpoint = "{receiver}/cb"
 [log]
 level = "info"
 "#
-    )
+        )
 }
 
 #[actix_web::test]

@@ -79,22 +79,8 @@ async fn a_request_without_traceparent_starts_a_trace_that_reaches_authlete() {
 }
 
 fn json_config() -> String {
-    r#"
-[server]
-listen = "127.0.0.1:0"
-workers = 1
-
-[admin]
-listen = "127.0.0.1:0"
-console = true
-
-[authlete]
-backend = "embedded"
-
-[[users.static]]
-subject = "alice"
-login_hints = ["alice@example.com"]
-
+    embedded_config_head("")
+        + r#"
 [[emulator.clients]]
 client_id = "poll-client"
 client_secret = "poll-secret"
@@ -104,7 +90,6 @@ delivery_mode = "poll"
 level = "info"
 format = "json"
 "#
-    .to_owned()
 }
 
 /// The first line whose JSON `target` is `target` and that satisfies `also`.

@@ -30,7 +30,7 @@ pub use eventually::{eventually, received_at_least};
 pub use jose::{jwks_text, random_jti, ClientKey};
 pub use otlp::{attribute, collector, spans};
 pub use outside::installed_or_skipped;
-pub use process::{GatewayProcess, Lines};
+pub use process::{embedded_config_head, GatewayProcess, Lines};
 pub use redis_cluster::RedisCluster;
 pub use redis_server::{free_port, RedisServer, SharedRedis};
 pub use relay::Relay;

@@ -78,3 +78,27 @@ impl Lines {
         self.0.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
+
+/// The head of a configuration file for a gateway process in front of the embedded emulator:
+/// loopback listeners on free ports, one worker, the console, and the user alice. `server` holds
+/// more keys of the `[server]` table, one per line.
+pub fn embedded_config_head(server: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+workers = 1
+{server}
+[admin]
+listen = "127.0.0.1:0"
+console = true
+
+[authlete]
+backend = "embedded"
+
+[[users.static]]
+subject = "alice"
+login_hints = ["alice@example.com"]
+"#
+    )
+}
