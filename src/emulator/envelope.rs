@@ -6,6 +6,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
 use super::codes::Code;
+use super::params::{parameters, Body, Params, Unreadable};
 
 /// A JSON object under construction; nulls are never inserted.
 #[derive(Debug, Default)]
@@ -126,4 +127,20 @@ pub(crate) fn error_uri(code: Code) -> String {
 /// A non-2xx answer about the API call itself: only `resultCode` and `resultMessage`.
 pub(crate) fn api_failure(status: StatusCode, code: Code, args: &[&str]) -> HttpResponse {
     Envelope::new(code, args).status(status)
+}
+
+/// Reads an API call's `parameters`, or gives Authlete's answer when they cannot be read:
+/// missing or not form-encoded is the caller's mistake (`INTERNAL_SERVER_ERROR` with the
+/// API's `missing` or `malformed` code), holding no parameter is the client's (`BAD_REQUEST`,
+/// `invalid_request`, with `empty`).
+pub(crate) fn read_parameters(
+    body: &Body,
+    [missing, malformed, empty]: [Code; 3],
+) -> Result<Params, Envelope> {
+    let caller_error = |code| Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error");
+    parameters(body).map_err(|unreadable| match unreadable {
+        Unreadable::Missing => caller_error(missing),
+        Unreadable::Malformed => caller_error(malformed),
+        Unreadable::Empty => Envelope::oauth(empty, &[], "BAD_REQUEST", "invalid_request"),
+    })
 }

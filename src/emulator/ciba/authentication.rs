@@ -8,14 +8,13 @@ use super::{reject, request_object, Rejection};
 use crate::config::DeliveryMode;
 use crate::emulator::clients::{mode_name, Authenticated, Credentials};
 use crate::emulator::codes;
-use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{parameters, Body, Params, Unreadable};
+use crate::emulator::envelope::{read_parameters, Envelope};
+use crate::emulator::params::{Body, Params};
 use crate::emulator::scopes;
 use crate::emulator::state::{random_token, Emulator};
 use crate::emulator::store::{BcAuth, Stage};
 
 const BAD_REQUEST: &str = "BAD_REQUEST";
-const SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 
 /// The backchannel authentication request parameters that may appear once only (`resource`
 /// may repeat).
@@ -58,15 +57,10 @@ struct Request {
 }
 
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    // Missing or unparseable `parameters` is the caller's mistake, not the client's.
-    let caller_error = |code| Envelope::oauth(code, &[], SERVER_ERROR, "server_error").ok();
-    let params = match parameters(body) {
+    let codes = [codes::A166201, codes::A166202, codes::A166301];
+    let params = match read_parameters(body, codes) {
         Ok(params) => params,
-        Err(Unreadable::Missing) => return caller_error(codes::A166201),
-        Err(Unreadable::Malformed) => return caller_error(codes::A166202),
-        Err(Unreadable::Empty) => {
-            return Envelope::oauth(codes::A166301, &[], BAD_REQUEST, "invalid_request").ok()
-        }
+        Err(refusal) => return refusal.ok(),
     };
     if let Some(name) = params.repeated(SINGLE_VALUED) {
         return Envelope::oauth(codes::A166304, &[name], BAD_REQUEST, "invalid_request").ok();

@@ -6,8 +6,8 @@ use serde_json::{json, Map, Value};
 
 use super::{check_binding, usable, Api, Unusable};
 use crate::emulator::codes;
-use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{parameters, Body, Unreadable};
+use crate::emulator::envelope::{read_parameters, Envelope};
+use crate::emulator::params::Body;
 use crate::emulator::state::Emulator;
 use crate::emulator::store::TokenRecord;
 
@@ -87,13 +87,10 @@ const STANDARD_SINGLE_VALUED: &[&str] = &["token", "token_type_hint"];
 pub(crate) fn standard(state: &Emulator, body: &Body) -> HttpResponse {
     let refused =
         |code, args: &[&str]| Envelope::oauth(code, args, "BAD_REQUEST", "invalid_request").ok();
-    let caller_error =
-        |code| Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok();
-    let params = match parameters(body) {
+    let codes = [codes::A145201, codes::A145202, codes::A145301];
+    let params = match read_parameters(body, codes) {
         Ok(params) => params,
-        Err(Unreadable::Missing) => return caller_error(codes::A145201),
-        Err(Unreadable::Malformed) => return caller_error(codes::A145202),
-        Err(Unreadable::Empty) => return refused(codes::A145301, &[]),
+        Err(refusal) => return refusal.ok(),
     };
     if let Some(name) = params.repeated(STANDARD_SINGLE_VALUED) {
         return refused(codes::A166304, &[name]);

@@ -5,8 +5,8 @@ use actix_web::HttpResponse;
 
 use crate::emulator::clients::Credentials;
 use crate::emulator::codes::{self, Code};
-use crate::emulator::envelope::Envelope;
-use crate::emulator::params::{parameters, Body, Unreadable};
+use crate::emulator::envelope::{read_parameters, Envelope};
+use crate::emulator::params::Body;
 use crate::emulator::state::Emulator;
 
 /// The RFC 7009 request parameters that may appear once only, each with Authlete's code for
@@ -21,13 +21,10 @@ const SINGLE_VALUED: &[(&str, Code)] = &[
 pub(crate) fn handle(state: &Emulator, body: &Body) -> HttpResponse {
     let refused =
         |code, args: &[&str]| Envelope::oauth(code, args, "BAD_REQUEST", "invalid_request").ok();
-    let caller_error =
-        |code| Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok();
-    let params = match parameters(body) {
+    let codes = [codes::A113201, codes::A113202, codes::A113301];
+    let params = match read_parameters(body, codes) {
         Ok(params) => params,
-        Err(Unreadable::Missing) => return caller_error(codes::A113201),
-        Err(Unreadable::Malformed) => return caller_error(codes::A113202),
-        Err(Unreadable::Empty) => return refused(codes::A113301, &[]),
+        Err(refusal) => return refusal.ok(),
     };
     if let Some((name, code)) = SINGLE_VALUED.iter().find(|(n, _)| params.count(n) > 1) {
         return refused(*code, &[name]);

@@ -10,9 +10,9 @@ use actix_web::HttpResponse;
 use super::clients::{grant_type_name, Authenticated, Credentials};
 use super::codes::{self, Code};
 use super::dpop::{self, Expected, ProofError};
-use super::envelope::Envelope;
+use super::envelope::{read_parameters, Envelope};
 use super::mint::Minted;
-use super::params::{parameters, Body, Unreadable};
+use super::params::Body;
 use super::state::Emulator;
 
 const CIBA: &str = "urn:openid:params:grant-type:ciba";
@@ -29,11 +29,10 @@ const SINGLE_VALUED: &[(&str, Code)] = &[
 pub(crate) const SUPPORTED_GRANT_TYPES: [&str; 3] = [CIBA, "refresh_token", "client_credentials"];
 
 pub(crate) async fn handle(state: &Emulator, body: &Body) -> HttpResponse {
-    let params = match parameters(body) {
+    let codes = [codes::A047201, codes::A047202, codes::A047301];
+    let params = match read_parameters(body, codes) {
         Ok(params) => params,
-        Err(Unreadable::Missing) => return caller_error(codes::A047201),
-        Err(Unreadable::Malformed) => return caller_error(codes::A047202),
-        Err(Unreadable::Empty) => return bad_request(codes::A047301, &[], "invalid_request"),
+        Err(refusal) => return refusal.ok(),
     };
     if let Some((name, code)) = SINGLE_VALUED.iter().find(|(n, _)| params.count(n) > 1) {
         return bad_request(*code, &[name], "invalid_request");
@@ -101,11 +100,6 @@ fn proof_key(state: &Emulator, body: &Body) -> Result<Option<String>, ProofError
 /// `BAD_REQUEST` with an OAuth error generated from `code`.
 fn bad_request(code: Code, args: &[&str], error: &str) -> HttpResponse {
     Envelope::oauth(code, args, "BAD_REQUEST", error).ok()
-}
-
-/// `INTERNAL_SERVER_ERROR` for a mistake of the API's caller rather than of the client.
-fn caller_error(code: Code) -> HttpResponse {
-    Envelope::oauth(code, &[], "INTERNAL_SERVER_ERROR", "server_error").ok()
 }
 
 /// `OK` with the token response and the token fields; stores the tokens.
