@@ -35,17 +35,30 @@ pub async fn guard_admin(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.admin.allowed_hosts.clone())
         .unwrap_or_default();
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
-    if host.is_some_and(|h| host_allowed(&h, &allowed)) {
+    if names_an_allowed_host(&req, &allowed) {
         Ok(next.call(req).await?.map_into_left_body())
     } else {
         refuse(req, Code::MisdirectedRequest)
     }
+}
+
+/// Every host the request names is allowed, and it names one: its `Host` header and, for an
+/// absolute-form target, the target's authority (RFC 9112 §3.2.2 makes that the request's host,
+/// so it is checked rather than ignored; a proxy may have checked only the other). A second
+/// `Host` header is refused (RFC 9112 §3.2), never resolved by taking the first.
+fn names_an_allowed_host(req: &ServiceRequest, allowed: &[String]) -> bool {
+    let mut headers = req.headers().get_all(header::HOST);
+    let header = match (headers.next(), headers.next()) {
+        (None, _) => None,
+        (Some(value), None) => match value.to_str() {
+            Ok(text) => Some(text),
+            Err(_) => return false,
+        },
+        (Some(_), Some(_)) => return false,
+    };
+    let authority = req.uri().authority().map(|a| a.as_str());
+    let mut named = header.into_iter().chain(authority).peekable();
+    named.peek().is_some() && named.all(|host| host_allowed(host, allowed))
 }
 
 /// The JSON check, for the guarded routes' state-changing handlers.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_guard;
 mod architecture;
 mod backchannel;
 mod browser;
