@@ -3,8 +3,8 @@
 //! plain path, or routes nowhere (404), or is refused by the HTTP parser itself; it is never
 //! served past the guard. Written on raw connections, so that no client normalises the target.
 
-use authlete_gateway::endpoints::{Route, ADMIN_GUARDED, CONSOLE, CONSOLE_SCOPE};
 use actix_web::http::Method;
+use authlete_gateway::endpoints::{Route, ADMIN_GUARDED, CONSOLE, CONSOLE_SCOPE};
 
 use crate::support::*;
 
@@ -168,10 +168,7 @@ fn spellings(path: &str) -> Vec<(String, Vec<u8>)> {
         }
         bytes
     };
-    for (label, separator) in [
-        ("raw C0 AF", &b"/\xC0\xAF"[..]),
-        ("raw E9", &b"/\xE9/"[..]),
-    ] {
+    for (label, separator) in [("raw C0 AF", &b"/\xC0\xAF"[..]), ("raw E9", &b"/\xE9/"[..])] {
         all.push((format!("{path} ({label})"), raw(separator)));
     }
     all
@@ -241,7 +238,10 @@ async fn every_spelling_of_every_guarded_route_is_refused_like_the_plain_path() 
     // router sends to a guarded route.
     let reached = assert_every_spelling_answers_like_the_plain_path(
         &gw.admin,
-        &["Host: rebind.evil.example", "Content-Type: application/json"],
+        &[
+            "Host: rebind.evil.example",
+            "Content-Type: application/json",
+        ],
         |_, _, status| status == 421,
     )
     .await;
@@ -317,9 +317,7 @@ async fn an_absolute_form_target_or_a_second_host_is_checked_like_the_host_heade
                     )
                     .await;
                     assert!(
-                        reply.status == 421
-                            || reply.status == 404
-                            || refused_by_the_parser(&reply),
+                        reply.status == 421 || reply.status == 404 || refused_by_the_parser(&reply),
                         "{method} http://{authority}{label} Host {host}: {}: {}",
                         reply.status,
                         reply.body

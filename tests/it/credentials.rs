@@ -144,15 +144,43 @@ async fn a_null_nginx_certificate_means_none() {
     assert!(body.get("clientCertificate").is_none());
 }
 
+/// From a peer outside `server.trusted_proxies` no certificate header reaches Authlete, whichever
+/// is configured and however well-formed; the same headers from a trusted peer do, but only the
+/// configured one.
 #[actix_web::test]
 async fn certificate_headers_from_an_untrusted_peer_are_ignored() {
-    let gw = gateway("Client-Cert", "10.0.0.0/8").await;
-    gw.post_form(
-        "/backchannel/authentication",
-        "scope=openid",
-        &[("Client-Cert", &sf(&certificate("client.example.com")))],
-    )
-    .await;
+    let (leaf, ca) = (certificate("client.example.com"), certificate("ca"));
+    let sent = [
+        ("Client-Cert", sf(&leaf)),
+        ("Client-Cert-Chain", sf(&ca)),
+        ("X-Ssl-Cert", escaped(&pem(&leaf))),
+    ];
+    let sent: Vec<(&str, &str)> = sent.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    for configured in ["Client-Cert", "X-Ssl-Cert"] {
+        for (trusted, believed) in [("10.0.0.0/8", false), ("127.0.0.0/8", true)] {
+            let gw = gateway(configured, trusted).await;
+            let reply = gw
+                .post_form("/backchannel/authentication", "scope=openid", &sent)
+                .await;
+            assert_eq!(reply.status, 400, "Authlete's answer, passed on");
+            let body = &gw.received("backchannel/authentication").await[0];
+            let case = format!("{configured} from a peer in {trusted}");
+            if !believed {
+                assert!(body.get("clientCertificate").is_none(), "{case}");
+                assert!(body.get("clientCertificatePath").is_none(), "{case}");
+                continue;
+            }
+            assert_eq!(body["clientCertificate"], pem(&leaf), "{case}");
+            match configured {
+                "Client-Cert" => assert_eq!(body["clientCertificatePath"], json!([pem(&ca)])),
+                _ => assert!(body.get("clientCertificatePath").is_none(), "{case}"),
+            }
+        }
+    }
+    // A trusted proxy's header other than the configured one is not read either.
+    let gw = gateway("Client-Cert", "127.0.0.0/8").await;
+    gw.post_form("/backchannel/authentication", "scope=openid", &sent[2..])
+        .await;
     let body = &gw.received("backchannel/authentication").await[0];
     assert!(body.get("clientCertificate").is_none());
 }

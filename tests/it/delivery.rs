@@ -8,12 +8,20 @@ use wiremock::{MockServer, Request};
 
 use crate::support::*;
 
-const PING: (&str, &str) = ("ping-client", "ping-secret");
+pub(crate) const PING: (&str, &str) = ("ping-client", "ping-secret");
 const PUSH: (&str, &str) = ("push-client", "push-secret");
 const NOTIFICATION_TOKEN: &str = "client-notification-token-123";
 
 /// A gateway whose emulator has a ping and a push client notifying `receiver`.
 async fn gateway(receiver: &MockServer) -> TestGateway {
+    gateway_with(receiver, |_| {}).await
+}
+
+/// As `gateway`, with the settings then changed by `adjust`.
+pub(crate) async fn gateway_with(
+    receiver: &MockServer,
+    adjust: impl FnOnce(&mut authlete_gateway::config::Settings),
+) -> TestGateway {
     let endpoint = format!("{}/cb", receiver.uri());
     TestGateway::start_embedded(move |s| {
         for (id, secret, mode) in [
@@ -31,6 +39,7 @@ notification_endpoint = "{endpoint}"
             .unwrap();
             s.emulator.clients.push(client);
         }
+        adjust(s);
     })
     .await
 }

@@ -20,6 +20,7 @@ mod directory;
 mod dpop;
 mod emulator;
 mod exported;
+mod forwarded;
 mod http_rules;
 mod identification;
 mod introspection;

@@ -93,7 +93,11 @@ format = "json"
 }
 
 /// The first line whose JSON `target` is `target` and that satisfies `also`.
-async fn wait_for_line(lines: &Lines, target: &str, also: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for_line(
+    lines: &Lines,
+    target: &str,
+    also: impl Fn(&Value) -> bool,
+) -> Value {
     eventually(&format!("a {target} log line"), || {
         let found = lines.snapshot().iter().find_map(|line| {
             let value: Value = serde_json::from_str(line).ok()?;

@@ -12,7 +12,6 @@ use tokio::net::TcpStream;
 pub struct RawReply {
     /// 0 when the connection closed without a status line.
     pub status: u16,
-    pub head: String,
     pub body: String,
 }
 
@@ -69,7 +68,6 @@ fn parse(answer: &[u8]) -> RawReply {
         .contains("transfer-encoding: chunked");
     RawReply {
         status,
-        head: head.to_owned(),
         body: if chunked {
             dechunk(body)
         } else {
