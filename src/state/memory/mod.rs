@@ -16,7 +16,7 @@ use crate::clock::SharedClock;
 /// The last poll Authlete answered pending for one request key.
 #[derive(Clone, Copy)]
 struct Polled {
-    caller: CallerDigest,
+    caller_digest: CallerDigest,
     /// Microseconds since `MemoryState::origin`.
     at: u64,
 }
