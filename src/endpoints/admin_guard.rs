@@ -77,3 +77,33 @@ fn refuse<B>(req: ServiceRequest, code: Code) -> Result<ServiceResponse<EitherBo
     let response = WireError::new(code).response();
     Ok(req.into_response(response).map_into_right_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn named(uri: &str, hosts: &[&str]) -> bool {
+        let request = hosts
+            .iter()
+            .fold(TestRequest::default().uri(uri), |r, host| {
+                r.append_header((header::HOST, *host))
+            })
+            .to_srv_request();
+        names_an_allowed_host(&request, &["ops.internal".to_owned()])
+    }
+
+    /// The HTTP/1 parser refuses a second `Host` itself; the guard does not rely on it.
+    #[test]
+    fn every_named_host_must_be_allowed_and_one_must_be_named() {
+        assert!(named("/console", &["localhost:9464"]));
+        assert!(named("http://ops.internal:9464/console", &["127.0.0.1"]));
+        assert!(named("http://[::1]/console", &[]));
+        assert!(!named("http://evil.example/console", &["localhost"]));
+        assert!(!named("http://localhost/console", &["evil.example"]));
+        assert!(!named("http://user@localhost/console", &["localhost"]));
+        assert!(!named("/console", &["localhost", "localhost"]));
+        assert!(!named("/console", &["evil.example", "localhost"]));
+        assert!(!named("/console", &[]));
+    }
+}
