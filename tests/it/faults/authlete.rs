@@ -93,7 +93,10 @@ async fn every_broken_answer_from_authlete_gets_the_answer_of_the_spec_then_the_
         ),
         (
             "a 2 MiB body",
-            Fault::Huge { bytes: 2 << 20 },
+            Fault::Huge {
+                status: 200,
+                bytes: 2 << 20,
+            },
             Expect::ServerError("unknown"),
         ),
         (
@@ -192,6 +195,20 @@ async fn authlete_unreachable_gives_503_with_the_default_retry_after() {
     );
 }
 
+/// Extra request headers.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+/// One client request: the Authlete API it calls, method, route, headers, body, and the
+/// timeout that bounds its Authlete call.
+type Call<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Headers<'a>,
+    Option<&'a str>,
+    Duration,
+);
+
 /// A gateway whose Authlete takes 5 s over every call, with a distinct timeout per class.
 const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
 const TOKEN_TIMEOUT: Duration = Duration::from_millis(700);
@@ -228,7 +245,7 @@ async fn each_authlete_call_is_cut_at_its_own_timeout() {
     }
     let rs_auth = basic("rs", "rs-secret");
     let decision = format!("Bearer {decision_token}");
-    let cases: [(&str, &str, &str, &[(&str, &str)], Option<&str>, Duration); 8] = [
+    let cases: [Call; 8] = [
         (
             "backchannel_authentication",
             "POST",
@@ -320,7 +337,7 @@ async fn each_authlete_call_is_cut_at_its_own_timeout() {
 async fn authletes_rate_limit_headers_become_the_clients_retry_after() {
     let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
     let past = httpdate::fmt_http_date(std::time::SystemTime::now() - Duration::from_secs(30));
-    let cases: [(u16, &[(&str, &str)], &str); 16] = [
+    let cases: [(u16, Headers, &str); 16] = [
         (429, &[("Retry-After", "7")], "7"),
         (503, &[("Retry-After", "7")], "7"),
         (429, &[("Retry-After", "3600")], "60"),
@@ -408,4 +425,62 @@ async fn a_burst_of_503s_ends_at_the_first_success_with_one_call_per_request() {
         ),
         BURST as f64
     );
+}
+
+#[actix_web::test]
+async fn an_answer_longer_than_max_response_bytes_is_a_server_error() {
+    let mut long = token_ok();
+    long["padding"] = json!("x".repeat(100 * 1024));
+    for (limit, status) in [(None, 200), (Some(64 * 1024), 500)] {
+        let gw = TestGateway::start_with(|s| {
+            if let Some(limit) = limit {
+                s.authlete.max_response_bytes = limit;
+            }
+        })
+        .await;
+        gw.answer(TOKEN_API, long.clone()).await;
+        let reply = gw.post_form("/token", TOKEN_FORM, &[]).await;
+        assert_eq!(reply.status, status, "limit {limit:?}: {}", reply.body);
+        if status == 500 {
+            assert_server_error("over the limit", &reply);
+            assert_eq!(calls(&gw, "token", "unknown").await, 1.0);
+        }
+    }
+}
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs
+/// until the client gives up (a host that drops packets, as seen from the gateway).
+async fn unaccepting_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(200), connect).await {
+            Ok(Ok(stream)) => queued.push(stream),
+            _ => return (listener, queued),
+        }
+    }
+    panic!("the accept queue of {addr} never filled");
+}
+
+#[actix_web::test]
+async fn a_connection_authlete_never_accepts_is_cut_at_the_connect_timeout() {
+    const CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
+    let (listener, _queued) = unaccepting_listener().await;
+    let addr = listener.local_addr().unwrap();
+    let gw = TestGateway::start_with(move |s| {
+        s.authlete.base_url = Some(format!("http://{addr}").parse().unwrap());
+        s.authlete.connect_timeout = CONNECT_TIMEOUT;
+        s.authlete.token_timeout = Duration::from_secs(5);
+    })
+    .await;
+    let started = Instant::now();
+    let reply = gw.post_form("/token", TOKEN_FORM, &[]).await;
+    // Not sent, so tried once more (SPEC §3: only a call that was certainly not sent is).
+    assert_cut_at("connect timeout", started, CONNECT_TIMEOUT * 2);
+    assert_unavailable("connect timeout", &reply, "2");
+    assert_eq!(calls(&gw, "token", "transport_error").await, 1.0);
 }

@@ -42,7 +42,14 @@ async fn every_directory_fault_is_a_server_error_within_its_timeout_then_the_fir
             Fault::CloseDelimited { body: garbage },
             false,
         ),
-        ("a 2 MiB body", Fault::Huge { bytes: 2 << 20 }, false),
+        (
+            "a 2 MiB body",
+            Fault::Huge {
+                status: 200,
+                bytes: 2 << 20,
+            },
+            false,
+        ),
         ("a body without end", Fault::Endless, false),
         (
             "503 with a text",

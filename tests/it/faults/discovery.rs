@@ -56,7 +56,14 @@ fn faults() -> Vec<(&'static str, Fault, bool)> {
             },
             false,
         ),
-        ("a 2 MiB body", Fault::Huge { bytes: 2 << 20 }, false),
+        (
+            "a 2 MiB body",
+            Fault::Huge {
+                status: 200,
+                bytes: 2 << 20,
+            },
+            false,
+        ),
         ("a body without end", Fault::Endless, false),
         (
             "429 with Retry-After",

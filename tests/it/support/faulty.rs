@@ -32,8 +32,9 @@ pub enum Fault {
     /// A 200 framed by the connection's close, without `Content-Length`: `body` is the whole
     /// answer.
     CloseDelimited { body: &'static str },
-    /// A 200 of `bytes` bytes of JSON whitespace, `Content-Length` declared, sent at full speed.
-    Huge { bytes: usize },
+    /// `status` with `bytes` bytes of JSON whitespace, `Content-Length` declared, sent at full
+    /// speed.
+    Huge { status: u16, bytes: usize },
     /// A chunked 200 whose chunks never end, sent as fast as the peer reads them.
     Endless,
     /// A 200 head promising `Content-Length: 4096`, then a byte every `every`, forever.
@@ -67,8 +68,8 @@ const DECLARED: usize = 4096;
 
 pub struct FaultyServer {
     pub addr: SocketAddr,
-    script: Arc<Mutex<VecDeque<Fault>>>,
     served: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
     acceptor: tokio::task::JoinHandle<()>,
 }
 
@@ -80,15 +81,17 @@ impl FaultyServer {
         let addr = listener.local_addr().unwrap();
         let script = Arc::new(Mutex::new(VecDeque::from(script)));
         let served = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
         let acceptor = {
-            let (script, served, path) = (script.clone(), served.clone(), path.to_owned());
+            let counters = (served.clone(), requests.clone());
+            let (script, path) = (script.clone(), path.to_owned());
             tokio::spawn(async move {
                 // Connections live as long as the acceptor: aborting it closes them all.
                 let mut connections = JoinSet::new();
                 while let Ok((stream, _)) = listener.accept().await {
-                    let (script, served, path) = (script.clone(), served.clone(), path.clone());
+                    let (script, counters, path) = (script.clone(), counters.clone(), path.clone());
                     connections.spawn(async move {
-                        serve(stream, &path, &script, &served).await;
+                        serve(stream, &path, &script, &counters).await;
                     });
                     while connections.try_join_next().is_some() {}
                 }
@@ -96,8 +99,8 @@ impl FaultyServer {
         };
         Self {
             addr,
-            script,
             served,
+            requests,
             acceptor,
         }
     }
@@ -111,10 +114,9 @@ impl FaultyServer {
         self.served.load(Ordering::SeqCst)
     }
 
-    /// Replaces what is left of the script.
-    pub fn then(&self, script: Vec<Fault>) {
-        assert!(!script.is_empty(), "a script of at least one fault");
-        *self.script.lock().unwrap() = VecDeque::from(script);
+    /// Requests to any path so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 }
 
@@ -124,15 +126,19 @@ impl Drop for FaultyServer {
     }
 }
 
+/// Requests met at the path, and at any path.
+type Counters = (Arc<AtomicUsize>, Arc<AtomicUsize>);
+
 async fn serve(
     mut stream: TcpStream,
     path: &str,
     script: &Mutex<VecDeque<Fault>>,
-    served: &AtomicUsize,
+    (served, requests): &Counters,
 ) {
     let Some(target) = read_request(&mut stream).await else {
         return;
     };
+    requests.fetch_add(1, Ordering::SeqCst);
     if target.split('?').next() != Some(path) {
         let _ = write_answer(&mut stream, 404, &[], "").await;
         return;
@@ -181,9 +187,9 @@ async fn act(stream: &mut TcpStream, fault: Fault) -> std::io::Result<()> {
             stream.write_all(body.as_bytes()).await?;
             stream.shutdown().await?;
         }
-        Fault::Huge { bytes } => {
+        Fault::Huge { status, bytes } => {
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\n\r\n"
+                "HTTP/1.1 {status} Fault\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\n\r\n"
             );
             stream.write_all(head.as_bytes()).await?;
             let block = vec![b' '; 64 * 1024];
