@@ -73,14 +73,17 @@ async fn every_broken_answer_from_authlete_gets_the_answer_of_the_spec_then_the_
         ),
         (
             "truncated JSON, complete as framed",
+            Fault::text(200, unparseable),
+            Expect::ServerError("unknown"),
+        ),
+        (
+            "a body framed by the connection's close",
             Fault::CloseDelimited { body: unparseable },
             Expect::ServerError("unknown"),
         ),
         (
             "not JSON",
-            Fault::CloseDelimited {
-                body: "<html>upstream-secret-text</html>",
-            },
+            Fault::text(200, "<html>upstream-secret-text</html>"),
             Expect::ServerError("unknown"),
         ),
         (

@@ -39,6 +39,11 @@ async fn every_directory_fault_is_a_server_error_within_its_timeout_then_the_fir
         ),
         (
             "truncated JSON, complete as framed",
+            Fault::text(200, garbage),
+            false,
+        ),
+        (
+            "a body framed by the connection's close",
             Fault::CloseDelimited { body: garbage },
             false,
         ),

@@ -37,14 +37,17 @@ fn faults() -> Vec<(&'static str, Fault, bool)> {
         ),
         (
             "truncated JSON, complete as framed",
+            Fault::text(200, garbage),
+            false,
+        ),
+        (
+            "a body framed by the connection's close",
             Fault::CloseDelimited { body: garbage },
             false,
         ),
         (
             "JSON that is not an object",
-            Fault::CloseDelimited {
-                body: "[\"upstream-secret-text\"]",
-            },
+            Fault::text(200, "[\"upstream-secret-text\"]"),
             false,
         ),
         (

@@ -29,8 +29,8 @@ pub enum Fault {
     ResetMidBody { sent: &'static str },
     /// The head promises `Content-Length: 4096`; `sent` of it arrives, then an orderly close (FIN).
     CloseMidBody { sent: &'static str },
-    /// A 200 framed by the connection's close, without `Content-Length`: `body` is the whole
-    /// answer.
+    /// A 200 framed by the connection's close, without `Content-Length` (RFC 9112 §6.3): `body`
+    /// is the whole answer. awc reads such an HTTP/1.1 body as empty.
     CloseDelimited { body: &'static str },
     /// `status` with `bytes` bytes of JSON whitespace, `Content-Length` declared, sent at full
     /// speed.
@@ -50,6 +50,15 @@ impl Fault {
             status,
             headers: Vec::new(),
             body: body.to_string(),
+        }
+    }
+
+    /// A complete answer, `Content-Length` framed, with `body` as it is (truncated JSON, HTML…).
+    pub fn text(status: u16, body: &str) -> Self {
+        Fault::Answer {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
         }
     }
 
