@@ -210,9 +210,10 @@ impl MetadataCache {
     ) -> Result<Arc<Cached>, GatewayError> {
         let raw = authlete.get_raw(document.api(), request_id).await?;
         let body = match (document, raw.status) {
-            // Authlete answers 204 when the service has no keys (API v2 spec).
+            // Authlete answers 204 when the service has no keys (API v2 spec). Only then: any
+            // other empty answer (a body lost on the way) is no JWK Set, and serving it as an
+            // empty one would fail every signature check for a whole TTL.
             (Document::Jwks, 204) => Bytes::from_static(br#"{"keys":[]}"#),
-            (Document::Jwks, _) if raw.body.is_empty() => Bytes::from_static(br#"{"keys":[]}"#),
             _ => raw.body,
         };
         let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {

@@ -19,8 +19,6 @@ use crate::telemetry::{self, KeyValue, SpanKind, SpanSpec};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// Largest Authlete answer the gateway reads; token responses with ID tokens stay far below.
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Cap on a `Retry-After` passed on to clients.
 pub const MAX_RETRY_AFTER_SECS: u64 = 60;
 
@@ -197,7 +195,7 @@ impl AuthleteClient {
         let timeout = self.timeout_for(api);
         let deadline = Instant::now() + timeout;
         let read = ReadBody::Keep {
-            max_bytes: MAX_RESPONSE_BYTES,
+            max_bytes: self.target.max_response_bytes,
         };
         let mut attempt = 0;
         let reply = loop {

@@ -25,6 +25,8 @@ pub struct AuthleteTarget {
     pub complete_timeout: Duration,
     pub retry_after: Duration,
     pub max_connections: usize,
+    /// The largest answer read (`authlete.max_response_bytes`).
+    pub max_response_bytes: usize,
     /// Which actions each API documents: the action table's, handed in by the composition root
     /// (the table lives with the HTTP answers, above this module).
     pub(super) documents: Documents,
@@ -92,6 +94,7 @@ impl AuthleteTarget {
             complete_timeout: settings.complete_timeout,
             retry_after: settings.retry_after,
             max_connections: settings.max_connections,
+            max_response_bytes: settings.max_response_bytes,
             warnings: WarningLog::new(clock),
             documents,
         })

@@ -163,6 +163,9 @@ pub struct AuthleteSettings {
     pub retry_after: Duration,
     #[serde(default = "AuthleteSettings::default_max_connections")]
     pub max_connections: usize,
+    /// The largest answer read from Authlete; a longer one fails the call (500).
+    #[serde(default = "AuthleteSettings::default_max_response_bytes")]
+    pub max_response_bytes: usize,
 }
 
 /// `[authlete]`'s defaults (`backend` is required; the location and credentials are unset).
@@ -187,6 +190,9 @@ impl AuthleteSettings {
     }
     fn default_max_connections() -> usize {
         64
+    }
+    fn default_max_response_bytes() -> usize {
+        1024 * 1024
     }
 }
 

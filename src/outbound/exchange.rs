@@ -15,8 +15,8 @@ const TRACEPARENT: HeaderName = HeaderName::from_static(telemetry::TRACEPARENT);
 /// What to do with the answer's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadBody {
-    /// The caller needs it: more than `max_bytes`, or a body that breaks off, fails the
-    /// exchange.
+    /// The caller needs it: more than `max_bytes` fails the exchange, and so does a body that
+    /// breaks off (a transport failure).
     Keep { max_bytes: usize },
     /// Read up to `max_bytes` only so that the connection can be reused, then drop it: a longer
     /// or broken body costs the connection, nothing else.
@@ -110,13 +110,14 @@ pub enum Failure {
     /// The answer's head was malformed.
     #[error("malformed response: {0}")]
     Response(String),
-    /// Any other transport failure after connecting.
+    /// Any other transport failure after connecting, such as a connection reset or closed
+    /// before the whole body arrived.
     #[error("transport error: {0}")]
     Transport(String),
     /// The body was longer than `ReadBody::Keep`'s `max_bytes`.
     #[error("answer larger than {0} bytes")]
     BodyTooLarge(usize),
-    /// The body broke off or could not be decoded.
+    /// The body could not be decoded (its framing or content encoding is corrupt).
     #[error("unreadable answer body: {0}")]
     BodyUnreadable(String),
 }
@@ -157,6 +158,7 @@ pub async fn send(
     read: ReadBody,
     deadline: Instant,
 ) -> Result<Reply, Failure> {
+    let bodiless = request.get_method() == awc::http::Method::HEAD;
     let head = async {
         let mut request = request;
         // Every outbound call continues the current trace (SPEC §13).
@@ -190,13 +192,42 @@ pub async fn send(
         }
         Err(_elapsed) => return Err(Failure::Timeout),
         Ok(Err(PayloadError::Overflow)) => return Err(Failure::BodyTooLarge(max_bytes)),
+        // A reset, or a close short of the declared length: the connection failed, not the
+        // peer's answer, which may well be whole next time.
+        Ok(Err(e @ (PayloadError::Incomplete(_) | PayloadError::Io(_)))) => {
+            return Err(Failure::Transport(format!(
+                "connection lost while receiving: {e}"
+            )))
+        }
         Ok(Err(other)) => return Err(Failure::BodyUnreadable(other.to_string())),
     };
+    if keep && !bodiless {
+        cut_short(status, &headers, body.len())?;
+    }
     Ok(Reply {
         status,
         headers,
         body,
     })
+}
+
+/// awc ends a body at the connection's close without an error even when `Content-Length`
+/// promised more: a kept body shorter than promised is a connection lost while receiving.
+fn cut_short(status: u16, headers: &HeaderMap, received: usize) -> Result<(), Failure> {
+    // 1xx, 204 and 304 carry no body whatever `Content-Length` says (RFC 9110 §8.6).
+    if status < 200 || status == 204 || status == 304 {
+        return Ok(());
+    }
+    let declared = headers
+        .get(awc::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match declared {
+        Some(declared) if received < declared => Err(Failure::Transport(format!(
+            "connection closed after {received} of {declared} bytes"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +252,23 @@ mod tests {
         assert_eq!(class(503), StatusClass::ServerError);
         assert_eq!(class(600), StatusClass::ServerError);
         assert_eq!(class(101), StatusClass::Informational);
+    }
+
+    #[test]
+    fn a_body_short_of_its_content_length_is_a_lost_connection() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            awc::http::header::CONTENT_LENGTH,
+            HeaderValue::from_static("10"),
+        );
+        assert!(matches!(
+            cut_short(200, &headers, 4),
+            Err(Failure::Transport(_))
+        ));
+        assert!(cut_short(200, &headers, 10).is_ok());
+        assert!(cut_short(204, &headers, 0).is_ok());
+        assert!(cut_short(304, &headers, 0).is_ok());
+        assert!(cut_short(200, &HeaderMap::new(), 0).is_ok());
     }
 
     #[test]

@@ -5,6 +5,10 @@ use std::time::Duration;
 use super::{is_blank, Problems};
 use crate::config::{AuthleteSettings, Backend, Secret, Settings};
 
+/// Authlete's smallest answers with an ID token or a JWK Set run to a few KiB: a lower bound
+/// below which every call would fail.
+const MIN_RESPONSE_BYTES: u64 = 64 * 1024;
+
 /// Upper bound for durations handed to the caches (moka refuses absurd ones): one year.
 const MAX_CACHE_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -30,6 +34,11 @@ pub(super) fn check(settings: &Settings, p: &mut Problems) {
         "authlete.max_connections",
         authlete.max_connections as u64,
         1,
+    );
+    p.at_least(
+        "authlete.max_response_bytes",
+        authlete.max_response_bytes as u64,
+        MIN_RESPONSE_BYTES,
     );
     check_cache(settings, p);
 }

@@ -4,7 +4,7 @@
 mod bounds;
 mod delivery;
 mod guard;
-mod webhook;
+pub(crate) mod webhook;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

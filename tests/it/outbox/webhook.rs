@@ -17,19 +17,28 @@ const SECRETS: [&str; 2] = [
 const MESSAGE: &str = r#"{"type":"authentication_request","request_id":"rid-1"}"#;
 
 fn webhook_harness(server: &MockServer) -> Harness {
-    let url = format!("{}/hook", server.uri()).parse().unwrap();
+    webhook_harness_at(
+        &format!("{}/hook", server.uri()),
+        Duration::from_millis(2000),
+    )
+}
+
+/// An outbox whose device webhook is `url`, each attempt bounded by `timeout`.
+pub(crate) fn webhook_harness_at(url: &str, timeout: Duration) -> Harness {
+    let url = url.parse().unwrap();
     Harness::start_with(|s| {
         s.device.channel = DeviceChannel::Webhook;
         s.device.webhook = Some(WebhookSettings {
             url,
             secrets: SecretList(SECRETS.iter().map(|s| Secret::new(*s)).collect()),
-            timeout: Duration::from_millis(2000),
+            timeout,
             allow_insecure_http: true,
         });
     })
 }
 
-fn message(h: &Harness) -> WebhookMessage {
+/// An `authentication_request` message due in ten minutes.
+pub(crate) fn message(h: &Harness) -> WebhookMessage {
     WebhookMessage {
         kind: WebhookType::AuthenticationRequest,
         id: "rid-1".to_owned(),

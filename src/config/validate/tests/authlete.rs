@@ -74,7 +74,8 @@ fn authlete_timeouts_and_limits_must_be_positive() {
     let text = REMOTE.replace(
         "[authlete]",
         "[authlete]\nconnect_timeout_ms = 0\nrequest_timeout_ms = 0\ntoken_timeout_ms = 0\n\
-         complete_timeout_ms = 0\nretry_after_secs = 0\nmax_connections = 0",
+         complete_timeout_ms = 0\nretry_after_secs = 0\nmax_connections = 0\n\
+         max_response_bytes = 1000",
     );
     assert_problems(
         &text,
@@ -85,6 +86,7 @@ fn authlete_timeouts_and_limits_must_be_positive() {
             "authlete.complete_timeout_ms",
             "authlete.retry_after_secs: must be at least 1",
             "authlete.max_connections",
+            "authlete.max_response_bytes: must be at least 65536",
         ],
     );
     let cache = format!(
