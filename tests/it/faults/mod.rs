@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::Reply;
+use crate::support::{Fault, Reply};
 
 /// Text that an upstream puts in its answers: it must never reach a client.
 pub const LEAK: &str = "upstream-secret-text";
@@ -83,4 +83,50 @@ pub fn assert_no_leak(case: &str, reply: &Reply) {
 /// An Authlete answer whose text must not leak.
 pub fn authlete_text(result_code: &str) -> serde_json::Value {
     json!({"resultCode": result_code, "resultMessage": format!("[{result_code}] {LEAK}")})
+}
+
+/// The broken answers every upstream is tried with, by name; `garbage` is the start of a JSON
+/// answer, holding `LEAK`, that the broken ones cut short.
+pub fn broken_answers(garbage: &'static str) -> Vec<(&'static str, Fault)> {
+    vec![
+        ("no answer at all", Fault::Silent),
+        (
+            "a body that trickles forever",
+            Fault::Trickle {
+                every: Duration::from_millis(20),
+            },
+        ),
+        ("a reset before the answer", Fault::ResetBeforeAnswer),
+        ("a reset mid-body", Fault::ResetMidBody { sent: garbage }),
+        (
+            "a close short of Content-Length",
+            Fault::CloseMidBody { sent: garbage },
+        ),
+        (
+            "truncated JSON, complete as framed",
+            Fault::text(200, garbage),
+        ),
+        (
+            "a body framed by the connection's close",
+            Fault::CloseDelimited { body: garbage },
+        ),
+        (
+            "a 2 MiB body",
+            Fault::Huge {
+                status: 200,
+                bytes: 2 << 20,
+            },
+        ),
+        ("a body without end", Fault::Endless),
+    ]
+}
+
+/// Asserts that the answer to `fault` came when it should: at the timeout when the fault holds
+/// the exchange open, else before it.
+pub fn assert_timely(case: &str, fault: &Fault, started: Instant, timeout: Duration) {
+    if fault.holds_to_timeout() {
+        assert_cut_at(case, started, timeout);
+    } else {
+        assert_before(case, started, timeout);
+    }
 }

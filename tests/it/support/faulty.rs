@@ -44,6 +44,12 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether the peer can only end the exchange at its own timeout: nothing in the answer
+    /// tells it the answer is over or broken.
+    pub fn holds_to_timeout(&self) -> bool {
+        matches!(self, Fault::Silent | Fault::Trickle { .. })
+    }
+
     /// A complete answer with a JSON body.
     pub fn json(status: u16, body: serde_json::Value) -> Self {
         Fault::Answer {
