@@ -268,6 +268,49 @@ async fn the_pending_cap_denies_further_requests_until_earlier_ones_expire() {
     assert_eq!(run(&gw).await.status, 200, "expired requests stop counting");
 }
 
+/// A request that is not issued — `/issue` unreachable, or answering other than OK — gives its
+/// place back at once: the user's next request is issued under a cap of one.
+#[actix_web::test]
+async fn a_request_that_is_not_issued_gives_its_place_back() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let gw = TestGateway::start_with(|s| s.ciba.max_pending_per_user = 1).await;
+    gw.answer(
+        "backchannel/authentication",
+        user_identification("alice@example.com"),
+    )
+    .await;
+    let issue = api_path("backchannel/authentication/issue");
+    for broken in [
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(200).set_body_json(
+            json!({"action": "INTERNAL_SERVER_ERROR", "resultCode": "A001101",
+                   "responseContent": "{\"error\":\"server_error\"}"}),
+        ),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(issue.clone()))
+            .respond_with(broken)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&gw.authlete)
+            .await;
+    }
+    gw.answer("backchannel/authentication/issue", issued("req-9", 5))
+        .await;
+    gw.answer(
+        "backchannel/authentication/fail",
+        failed("FORBIDDEN", "access_denied"),
+    )
+    .await;
+    assert_eq!(run(&gw).await.status, 503, "/issue unreachable");
+    assert_eq!(run(&gw).await.status, 500, "/issue not OK");
+    assert_eq!(run(&gw).await.status, 200, "the place was given back");
+    assert_eq!(run(&gw).await.status, 403, "the cap of one holds");
+    assert_eq!(fail_reasons(&gw).await, vec![json!("ACCESS_DENIED")]);
+}
+
 #[actix_web::test]
 async fn a_failing_fail_call_is_an_upstream_error() {
     let gw = TestGateway::start().await;

@@ -113,3 +113,62 @@ impl PendingPlaces for MemoryState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::state::{GuardPolicy, PollPolicy};
+
+    const TTL: Duration = Duration::from_secs(10);
+
+    fn state(clock: Arc<ManualClock>) -> MemoryState {
+        let policy = PollPolicy {
+            leeway: Duration::ZERO,
+            default_interval: Duration::from_secs(5),
+            lifetime: Duration::from_secs(60),
+        };
+        let guards = GuardPolicy {
+            max_pending: 1,
+            reservation_ttl: TTL,
+            max_failures: 1,
+            failure_window: TTL,
+        };
+        MemoryState::new(policy, 10, clock, guards, TTL)
+    }
+
+    async fn reserve_each(state: &MemoryState, subjects: impl Iterator<Item = usize>) {
+        for n in subjects {
+            let place = state.reserve(&format!("subject-{n}")).await.unwrap();
+            assert!(place.is_some(), "subject-{n} has a free place");
+        }
+    }
+
+    /// Subjects whose places all expired are dropped once more than the threshold are held,
+    /// not before, and the threshold follows the live count, so the map stays bounded by what is
+    /// live at an amortised cost.
+    #[tokio::test]
+    async fn subjects_are_swept_past_the_threshold_which_doubles_with_the_live_count() {
+        let clock = Arc::new(ManualClock::new());
+        let state = state(clock.clone());
+        reserve_each(&state, 0..=SWEEP_THRESHOLD).await;
+        assert_eq!(state.places().by_subject.len(), SWEEP_THRESHOLD + 1);
+        assert_eq!(state.places().sweep_above, SWEEP_THRESHOLD, "no sweep yet");
+
+        // Every place expired: the next reservation sweeps them all.
+        clock.advance(TTL);
+        reserve_each(&state, [SWEEP_THRESHOLD + 1].into_iter()).await;
+        assert_eq!(state.places().by_subject.len(), 1);
+        assert_eq!(state.places().sweep_above, SWEEP_THRESHOLD);
+
+        // Every place live: the sweep keeps them and doubles the threshold.
+        let live = SWEEP_THRESHOLD + 1;
+        reserve_each(&state, (1..live).map(|n| SWEEP_THRESHOLD + 1 + n)).await;
+        assert_eq!(state.places().by_subject.len(), live);
+        reserve_each(&state, [3 * SWEEP_THRESHOLD].into_iter()).await;
+        assert_eq!(state.places().by_subject.len(), live + 1);
+        assert_eq!(state.places().sweep_above, 2 * live);
+    }
+}
