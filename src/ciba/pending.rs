@@ -89,3 +89,68 @@ async fn cancel(state: &State, subject: &str, place: Place) {
         log::debug!("push-bombing guard: a reservation was not given back: {e}; it expires");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ciba::request_key;
+    use crate::clock::{SharedClock, SystemClock};
+    use crate::config::Settings;
+    use crate::metrics::Metrics;
+
+    /// A guard over the `memory` backend with a cap of one place per subject.
+    fn guard() -> PendingGuard {
+        let settings = Settings::from_toml_str(
+            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n\
+             [ciba]\nmax_pending_per_user = 1\n",
+            Vec::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let clock: SharedClock = Arc::new(SystemClock);
+        let state = State::from_settings(&settings, clock, Metrics::new(), &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        PendingGuard::new(Arc::new(state))
+    }
+
+    async fn reserve(guard: &PendingGuard) -> Option<Reservation> {
+        guard.try_reserve("alice").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_reservation_frees_its_place_at_once() {
+        let guard = guard();
+        let held = reserve(&guard).await.unwrap();
+        assert!(reserve(&guard).await.is_none(), "the cap of one holds");
+        held.cancel().await;
+        assert!(reserve(&guard).await.is_some());
+    }
+
+    /// Handling abandoned between the check and `/issue` (its future dropped): the place comes
+    /// back from the background, without anyone cancelling it.
+    #[tokio::test]
+    async fn a_dropped_reservation_frees_its_place_in_the_background() {
+        let guard = guard();
+        drop(reserve(&guard).await.unwrap());
+        for _ in 0..100 {
+            if reserve(&guard).await.is_some() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the dropped reservation's place was not given back");
+    }
+
+    #[tokio::test]
+    async fn a_committed_place_counts_until_its_request_is_released() {
+        let guard = guard();
+        let key = request_key("req-1");
+        let held = reserve(&guard).await.unwrap();
+        held.commit(key, Duration::from_secs(60)).await.unwrap();
+        tokio::task::yield_now().await;
+        assert!(reserve(&guard).await.is_none(), "an issued request counts");
+        guard.release("bob", &key).await;
+        assert!(reserve(&guard).await.is_none(), "another subject's release");
+        guard.release("alice", &key).await;
+        assert!(reserve(&guard).await.is_some());
+    }
+}

@@ -192,12 +192,34 @@ async fn repeated_wrong_user_codes_lock_the_subject_until_the_window_passes() {
         ),
         1.0
     );
-    gw.clock.advance(Duration::from_secs(61));
+    // A guess leaves the window when it is exactly the window old, not before.
+    gw.clock.advance(Duration::from_secs(59));
+    run(&gw).await;
+    assert_eq!(
+        fail_reasons(&gw).await.last(),
+        Some(&json!("ACCESS_DENIED"))
+    );
+    gw.clock.advance(Duration::from_secs(1));
     run(&gw).await;
     assert_eq!(
         fail_reasons(&gw).await.last(),
         Some(&json!("INVALID_USER_CODE"))
     );
+}
+
+#[actix_web::test]
+async fn right_user_codes_never_count_toward_the_lockout() {
+    let mut identification = user_identification("bob@example.com");
+    identification["userCode"] = json!("4321");
+    let gw = gateway_with(identification, "BAD_REQUEST", "invalid_user_code", |s| {
+        s.ciba.user_code_max_failures = 2;
+        s.ciba.max_pending_per_user = 10;
+    })
+    .await;
+    for n in 0..5 {
+        assert_eq!(run(&gw).await.status, 200, "request {n}");
+    }
+    assert!(fail_reasons(&gw).await.is_empty());
 }
 
 #[actix_web::test]
