@@ -199,6 +199,11 @@ mod tests {
         ] {
             assert_ne!(other, owner);
         }
+        assert_eq!(
+            owner,
+            poll.caller(&basic("c", "s"), &form("grant_type=y&auth_req_id=b")),
+            "parameters other than credentials are not part of the caller"
+        );
     }
 
     #[test]
@@ -245,5 +250,25 @@ mod tests {
         poll.forget(&key).await;
         assert_eq!(poll.check(&key, owner).await.1.as_deref(), Some(origin));
         assert_eq!(poll.check(&[9; 32], owner).await.1, None);
+    }
+
+    /// CIBA §7.3: an `interval` of zero or less means the client waits 5 s.
+    #[tokio::test]
+    async fn an_interval_of_zero_or_less_counts_as_five_seconds() {
+        let poll = control();
+        let owner = poll.caller(&basic("c", "s"), &form(""));
+        for (n, interval) in [0, -1].into_iter().enumerate() {
+            let key = [20 + n as u8; 32];
+            poll.record_interval(key, interval, None).await;
+            let (Poll::Forward { arrival }, _) = poll.check(&key, owner).await else {
+                panic!("the first poll is forwarded");
+            };
+            poll.record_poll(&key, owner, arrival).await;
+            assert_eq!(
+                poll.check(&key, owner).await.0,
+                Poll::TooEarly,
+                "{interval}"
+            );
+        }
     }
 }
