@@ -21,7 +21,7 @@ pub struct Endpoint {
 }
 
 /// Why an endpoint is refused before any connection.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// Not an absolute http(s) URL with a host.
     Malformed,
@@ -135,6 +135,31 @@ mod tests {
 
     use super::*;
     use crate::outbox::http::{notification_client, post};
+
+    #[test]
+    fn an_endpoint_is_an_absolute_https_url_or_http_when_allowed() {
+        let parsed = Endpoint::parse("https://rp.example.com/cb#frag", false).unwrap();
+        assert_eq!(parsed.uri(), "https://rp.example.com/cb");
+        assert_eq!(parsed.authority(), "rp.example.com:443");
+        let parsed = Endpoint::parse("http://[::1]:8443/cb", true).unwrap();
+        assert_eq!(parsed.authority(), "[::1]:8443");
+        assert_eq!(
+            Endpoint::parse("http://rp.example.com/cb", false).err(),
+            Some(Refusal::Insecure)
+        );
+        for malformed in [
+            "ftp://rp.example.com/",
+            "/cb",
+            "https://",
+            "data:text/plain,x",
+        ] {
+            assert_eq!(
+                Endpoint::parse(malformed, true).err(),
+                Some(Refusal::Malformed),
+                "{malformed}"
+            );
+        }
+    }
 
     /// A name whose every lookup answers the next address in line (the last one repeats): a
     /// DNS-rebinding attacker's server.

@@ -160,6 +160,50 @@ async fn media_types_compare_case_insensitively() {
     assert_eq!(reply.json(), json!({"error": "invalid_grant"}));
 }
 
+/// The limit is `server.max_body_bytes` exactly, whether the body's length is declared or it
+/// arrives in chunks.
+#[actix_web::test]
+async fn a_body_of_the_limit_passes_and_one_byte_more_gets_413() {
+    let gw = TestGateway::start_with(|s| s.server.max_body_bytes = 64).await;
+    gw.answer(
+        "backchannel/authentication",
+        json!({"action": "BAD_REQUEST", "responseContent": "{\"error\":\"invalid_request\"}"}),
+    )
+    .await;
+    let hint = |len: usize| format!("scope=openid&login_hint={}", "a".repeat(len - 24));
+    let address = gw.base.trim_start_matches("http://");
+    for chunked in [false, true] {
+        for (len, status) in [(64, 400), (65, 413)] {
+            let body = hint(len);
+            let framing = if chunked {
+                format!(
+                    "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+                    len
+                )
+            } else {
+                format!("Content-Length: {len}\r\n\r\n{body}")
+            };
+            let request = format!(
+                "POST /backchannel/authentication HTTP/1.1\r\nHost: {address}\r\n\
+                 Authorization: Basic Y2xpZW50OnNlY3JldA==\r\nConnection: close\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n{framing}"
+            );
+            let reply = raw_exchange(&gw.base, request.as_bytes()).await;
+            assert_eq!(
+                reply.status, status,
+                "{len} bytes, chunked {chunked}: {}",
+                reply.body
+            );
+        }
+    }
+    let forwarded = gw.received("backchannel/authentication").await;
+    assert_eq!(
+        forwarded.len(),
+        2,
+        "only the bodies within the limit reach Authlete"
+    );
+}
+
 #[actix_web::test]
 async fn an_oversized_body_gets_413() {
     let gw = TestGateway::start_with(|s| s.server.max_body_bytes = 64).await;

@@ -34,7 +34,7 @@ pub use jose::{jwks_text, random_jti, ClientKey};
 pub use otlp::{attribute, collector, spans};
 pub use outside::installed_or_skipped;
 pub use process::{embedded_config_head, GatewayProcess, Lines};
-pub use raw::{raw_request, RawReply};
+pub use raw::{raw_exchange, raw_request, RawReply};
 pub use redis_cluster::RedisCluster;
 pub use redis_server::{free_port, RedisServer, SharedRedis};
 pub use relay::Relay;

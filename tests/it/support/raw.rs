@@ -25,7 +25,6 @@ pub async fn raw_request(
     headers: &[&str],
     body: Option<&str>,
 ) -> RawReply {
-    let address = base.trim_start_matches("http://");
     let mut request = Vec::new();
     request.extend_from_slice(method.as_bytes());
     request.push(b' ');
@@ -41,9 +40,16 @@ pub async fn raw_request(
     }
     request.extend_from_slice(b"\r\n");
     request.extend_from_slice(body.unwrap_or_default().as_bytes());
+    raw_exchange(base, &request).await
+}
+
+/// Writes `request` as it is on a new connection to `base` and reads the answer until the
+/// server closes the connection.
+pub async fn raw_exchange(base: &str, request: &[u8]) -> RawReply {
+    let address = base.trim_start_matches("http://");
     let exchange = async {
         let mut stream = TcpStream::connect(address).await.unwrap();
-        stream.write_all(&request).await.unwrap();
+        stream.write_all(request).await.unwrap();
         let mut answer = Vec::new();
         // A reset after the answer (the server closing with unread bytes) ends the read.
         let _ = stream.read_to_end(&mut answer).await;
@@ -51,7 +57,7 @@ pub async fn raw_request(
     };
     let answer = tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
-        .unwrap_or_else(|_| panic!("no answer to {}", String::from_utf8_lossy(target)));
+        .unwrap_or_else(|_| panic!("no answer to {}", String::from_utf8_lossy(request)));
     parse(&answer)
 }
 
