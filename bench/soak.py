@@ -526,9 +526,10 @@ def metric_sum(text, name, labels=""):
     return total
 
 
-def drift(samples, column, warmup):
-    """Mean of the last minute over the mean of the first minute after warm-up, minus one."""
-    after = [s for s in samples if s[0] >= warmup]
+def drift(samples, column, warmup, until):
+    """Under load (from `warmup` to `until` s): the mean of the last minute over the mean of the
+    first minute, minus one, and the lowest and highest sample."""
+    after = [s for s in samples if warmup <= s[0] <= until]
     if len(after) < 4:
         return 0.0, 0, 0
     per_minute = max(1, 60 // SAMPLE_SECS)
@@ -559,6 +560,10 @@ def start_redis(tmp):
 def write(results, args, out):
     os.makedirs(out, exist_ok=True)
     warmup = args.warmup
+    for r in results:
+        rss_drift = drift(r["samples"], 1, warmup, args.duration)[0]
+        if abs(rss_drift) > 0.10:
+            r["problems"].append(f"RSS drifted {rss_drift:+.1%} under load (more than 10 %)")
     lines = [
         "# Soak",
         "",
@@ -566,21 +571,22 @@ def write(results, args, out):
         f"{args.duration} s per backend at {args.rate} flows/s, requests living {args.expiry} s.",
         "",
         "| backend | flows | tokens | access_denied | failed | other | ping/push notified | duplicates "
-        "| first attempts refused | RSS after warm-up (MiB) | RSS drift | fds after warm-up | fd drift "
-        "| problems |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| first attempts refused | RSS under load (MiB) | RSS drift | fds under load | fd drift "
+        "| fds idle, before → after | problems |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         by = {}
         for (mode, plan, outcome), k in r["count"].items():
             by[outcome] = by.get(outcome, 0) + k
-        rss_drift, rss_min, rss_max = drift(r["samples"], 1, warmup)
-        fd_drift, fd_min, fd_max = drift(r["samples"], 2, warmup)
+        rss_drift, rss_min, rss_max = drift(r["samples"], 1, warmup, args.duration)
+        fd_drift, fd_min, fd_max = drift(r["samples"], 2, warmup, args.duration)
+        idle = f"{r['samples'][0][2]} → {r['samples'][-1][2]}"
         lines.append(
             f"| {r['backend']} | {r['issued']} | {by.get('tokens', 0)} | {by.get('access_denied', 0)} "
             f"| {by.get('failed', 0)} | {by.get('other', 0)} | {r['notified']} of {r['notifying']} "
             f"| {r['duplicates']} | {r['refused']} | {rss_min / 1024:.1f}–{rss_max / 1024:.1f} "
-            f"| {rss_drift:+.1%} | {fd_min}–{fd_max} | {fd_drift:+.1%} | {len(r['problems'])} |"
+            f"| {rss_drift:+.1%} | {fd_min}–{fd_max} | {fd_drift:+.1%} | {idle} | {len(r['problems'])} |"
         )
     lines += ["", "Outcomes per client and plan (expected: approve → tokens, deny → access_denied, "
               "timeout → failed):", "", "| backend | client | plan | outcome | requests |", "|---|---|---|---|---|"]
@@ -598,8 +604,10 @@ def write(results, args, out):
         )
     problems = [f"- {r['backend']}: {p}" for r in results for p in r["problems"][:20]]
     lines += ["", "Problems:" if problems else "No problems: every check passed.", ""] + problems
-    lines += ["", f"Drift: the mean of the last minute against the mean of the first minute after a "
-              f"{warmup} s warm-up. Samples every {SAMPLE_SECS} s: `soak-<backend>.tsv`.", ""]
+    lines += ["", f"Under load: from the end of a {warmup} s warm-up to the last new flow; drift: the "
+              f"mean of its last minute against the mean of its first. Idle: the first sample, before "
+              f"any flow, and the last, once every flow ended. Samples every {SAMPLE_SECS} s: "
+              f"`soak-<backend>.tsv`.", ""]
     with open(os.path.join(out, "soak.md"), "w") as f:
         f.write("\n".join(lines))
     for r in results:

@@ -56,7 +56,7 @@ fn client_identity() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
 
 fn https_client(
     ca: &CertificateDer<'static>,
-    identity: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
 ) -> awc::Client {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).unwrap_or_else(|e| panic!("{e}"));
@@ -67,8 +67,8 @@ fn https_client(
     .unwrap_or_else(|e| panic!("{e}"))
     .with_root_certificates(roots);
     let config = match identity {
-        Some((cert, key)) => builder
-            .with_client_auth_cert(vec![cert], key)
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
             .unwrap_or_else(|e| panic!("{e}")),
         None => builder.with_no_client_auth(),
     };
@@ -107,15 +107,30 @@ async fn post(client: &awc::Client, gw: &TestGateway) -> u16 {
     response.status().as_u16()
 }
 
+/// The session's leaf goes as `clientCertificate`; the rest of the chain the client sent, if
+/// any, as `clientCertificatePath`.
 #[actix_web::test]
-async fn the_tls_session_certificate_reaches_authlete_as_pem() {
+async fn the_tls_session_certificate_and_its_chain_reach_authlete_as_pem() {
     let (gw, pki) = tls_gateway().await;
-    let (cert, key) = client_identity();
-    let client = https_client(&pki.ca_der, Some((cert.clone(), key)));
-    assert_eq!(post(&client, &gw).await, 400);
-    let body = &gw.received("backchannel/authentication").await[0];
-    let expected = authlete_gateway::http::client_cert::pem(cert.as_ref());
-    assert_eq!(body["clientCertificate"], expected);
+    let (leaf, key) = client_identity();
+    let (intermediate, _) = client_identity();
+    for (n, chain) in [vec![leaf.clone()], vec![leaf.clone(), intermediate.clone()]]
+        .into_iter()
+        .enumerate()
+    {
+        let client = https_client(&pki.ca_der, Some((chain, key.clone_key())));
+        assert_eq!(post(&client, &gw).await, 400);
+        let body = &gw.received("backchannel/authentication").await[n];
+        let pem = authlete_gateway::http::client_cert::pem;
+        assert_eq!(body["clientCertificate"], pem(leaf.as_ref()));
+        match n {
+            0 => assert!(body.get("clientCertificatePath").is_none(), "{body}"),
+            _ => assert_eq!(
+                body["clientCertificatePath"],
+                json!([pem(intermediate.as_ref())])
+            ),
+        }
+    }
     drop(pki.dir);
 }
 
