@@ -37,10 +37,11 @@ enum Host<'a> {
     Name(&'a str),
 }
 
-/// A DNS name as a `Host` may carry it: letters, digits, `-` and `.`.
+/// A DNS name as a `Host` may carry it: letters, digits, `-`, `.` and `_` (found in internal
+/// DNS names, and accepted by `admin.allowed_hosts`).
 fn is_reg_name(name: &str) -> bool {
     name.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
 }
 
 /// A loopback literal, `localhost`, or an allowed name or address (names case-insensitive,
@@ -70,8 +71,11 @@ mod tests {
     fn accepts_loopback_localhost_and_allowed_names_only() {
         let allowed = vec![
             "admin.internal".to_owned(),
+            "ops_admin.internal".to_owned(),
             "10.1.2.3".to_owned(),
             "[fd00::1]".to_owned(),
+            // Listed, but no `Host` of the strict grammar can name it.
+            "admin!internal".to_owned(),
         ];
         for ok in [
             "127.0.0.1:9464",
@@ -82,6 +86,7 @@ mod tests {
             "LOCALHOST:9464",
             "localhost:",
             "Admin.Internal:9464",
+            "ops_admin.internal:9464",
             "10.1.2.3:9464",
             "[fd00:0::1]:9464",
         ] {
@@ -102,6 +107,7 @@ mod tests {
             "localhost:port",
             "localhost@evil.example",
             "localhost evil",
+            "admin!internal",
             ":9464",
             "",
         ] {
