@@ -615,27 +615,32 @@ def write(results, args, out):
             f.write("seconds\trss_kib\tfds\tflows_in_flight\tredis_keys\temulator_rss_kib\n")
             for s in r["samples"]:
                 f.write("\t".join(str(v) for v in s) + "\n")
-    plot = [
+    plot([r["backend"] for r in results], out)
+    print("\n".join(lines))
+
+
+def plot(backends, out):
+    """<out>/soak.svg from the samples in <out>/soak-<backend>.tsv."""
+    commands = [
         "set terminal svg size 900,620 dynamic font 'sans,11' background rgb 'white'",
         f"set output '{os.path.join(out, 'soak.svg')}'",
         "set datafile separator '\\t'",
-        "set key top left",
+        "set key bottom right",
         "set grid",
         "set multiplot layout 2,1 title 'Gateway under a mixed CIBA soak (samples every 5 s)'",
         "set ylabel 'RSS (MiB)'",
         "set yrange [0:*]",
         "plot " + ", ".join(
-            f"'{os.path.join(out, 'soak-' + r['backend'] + '.tsv')}' skip 1 using ($1/60):($2/1024) "
-            f"with lines lw 2 title '{r['backend']}'" for r in results),
+            f"'{os.path.join(out, 'soak-' + backend + '.tsv')}' skip 1 using ($1/60):($2/1024) "
+            f"with lines lw 2 title '{backend}'" for backend in backends),
         "set ylabel 'open file descriptors'",
         "set xlabel 'minutes'",
         "plot " + ", ".join(
-            f"'{os.path.join(out, 'soak-' + r['backend'] + '.tsv')}' skip 1 using ($1/60):3 "
-            f"with lines lw 2 title '{r['backend']}'" for r in results),
+            f"'{os.path.join(out, 'soak-' + backend + '.tsv')}' skip 1 using ($1/60):3 "
+            f"with lines lw 2 title '{backend}'" for backend in backends),
         "unset multiplot",
     ]
-    subprocess.run(["gnuplot"], input="\n".join(plot), text=True, check=True)
-    print("\n".join(lines))
+    subprocess.run(["gnuplot"], input="\n".join(commands), text=True, check=True)
 
 
 def cpu_model():
