@@ -167,6 +167,17 @@ mod tests {
     const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const KEY_B: &str = "HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo"; // no padding
 
+    /// The state backend derives its sealing subkeys from the configured keys, in their order.
+    #[test]
+    fn the_material_is_the_configured_keys_in_order() {
+        let material = keys(&[KEY_A, KEY_B]).material().to_vec();
+        let first: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(material.len(), 2);
+        assert_eq!(material[0], first);
+        assert_ne!(material[1], first);
+        assert_eq!(keys(&[KEY_B, KEY_A]).material()[1], first);
+    }
+
     fn claims() -> DecisionClaims {
         DecisionClaims {
             ticket: "ticket-secret".into(),

@@ -125,7 +125,12 @@ fn ipv6_addresses_embedding_ipv4_are_judged_by_the_ipv4_address() {
         "::8.8.8.8",
         "64:ff9b::808:808",
         "2002:808:808::1",
+        // 192.0.1.1 is global, 192.0.0.1 is not: every octet is read where it belongs.
+        "::ffff:192.0.1.1",
+        "64:ff9b::c000:101",
+        "2002:c000:101::",
     ]);
+    assert_refused(&["::ffff:192.0.0.1", "64:ff9b::c000:1", "2002:c000:1::"]);
 }
 
 #[test]

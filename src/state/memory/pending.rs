@@ -125,13 +125,17 @@ mod tests {
     const TTL: Duration = Duration::from_secs(10);
 
     fn state(clock: Arc<ManualClock>) -> MemoryState {
+        state_with_cap(clock, 1)
+    }
+
+    fn state_with_cap(clock: Arc<ManualClock>, max_pending: usize) -> MemoryState {
         let policy = PollPolicy {
             leeway: Duration::ZERO,
             default_interval: Duration::from_secs(5),
             lifetime: Duration::from_secs(60),
         };
         let guards = GuardPolicy {
-            max_pending: 1,
+            max_pending,
             reservation_ttl: TTL,
             max_failures: 1,
             failure_window: TTL,
@@ -170,5 +174,42 @@ mod tests {
         reserve_each(&state, [3 * SWEEP_THRESHOLD].into_iter()).await;
         assert_eq!(state.places().by_subject.len(), live + 1);
         assert_eq!(state.places().sweep_above, 2 * live);
+    }
+
+    /// Cancelling one reservation gives back that place only: neither another reservation nor
+    /// an issued request of the same subject.
+    #[tokio::test]
+    async fn a_cancel_frees_its_own_place_only() {
+        let clock = Arc::new(ManualClock::new());
+        let state = state_with_cap(clock, 3);
+        let issued = state.reserve("alice").await.unwrap().unwrap();
+        state.commit("alice", issued, &[1; 32], TTL).await.unwrap();
+        let cancelled = state.reserve("alice").await.unwrap().unwrap();
+        let kept = state.reserve("alice").await.unwrap().unwrap();
+        assert!(
+            cancelled != kept && cancelled != issued,
+            "one place per reservation"
+        );
+        state.cancel("alice", cancelled).await.unwrap();
+        assert!(
+            state.reserve("alice").await.unwrap().is_some(),
+            "its place is free"
+        );
+        assert!(
+            state.reserve("alice").await.unwrap().is_none(),
+            "the others still count"
+        );
+    }
+
+    /// A reservation counts for exactly its TTL.
+    #[tokio::test]
+    async fn a_reservation_stops_counting_when_its_ttl_is_over() {
+        let clock = Arc::new(ManualClock::new());
+        let state = state(clock.clone());
+        assert!(state.reserve("alice").await.unwrap().is_some());
+        clock.advance(TTL - Duration::from_millis(1));
+        assert!(state.reserve("alice").await.unwrap().is_none());
+        clock.advance(Duration::from_millis(1));
+        assert!(state.reserve("alice").await.unwrap().is_some());
     }
 }
