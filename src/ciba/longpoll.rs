@@ -177,18 +177,11 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn polling(adjust: &str) -> (LongPolling, Arc<ManualClock>, Metrics) {
-        let settings = Settings::from_toml_str(
-            &format!(
-                "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n[ciba]\n\
-                 long_polling = true\nlong_poll_timeout_secs = 5\n{adjust}"
-            ),
-            Vec::new(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
         let clock = Arc::new(ManualClock::new());
         let metrics = Metrics::new();
-        let state = State::from_settings(&settings, clock.clone(), metrics.clone(), &[])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let more = format!("[ciba]\nlong_polling = true\nlong_poll_timeout_secs = 5\n{adjust}");
+        let (settings, state) =
+            crate::state::memory_for_tests(&more, clock.clone(), metrics.clone());
         let polling = LongPolling::new(&settings, Arc::new(state), clock.clone(), metrics.clone());
         (polling, clock, metrics)
     }

@@ -95,20 +95,13 @@ mod tests {
     use super::*;
     use crate::ciba::request_key;
     use crate::clock::{SharedClock, SystemClock};
-    use crate::config::Settings;
     use crate::metrics::Metrics;
 
     /// A guard over the `memory` backend with a cap of one place per subject.
     fn guard() -> PendingGuard {
-        let settings = Settings::from_toml_str(
-            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n\
-             [ciba]\nmax_pending_per_user = 1\n",
-            Vec::new(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
         let clock: SharedClock = Arc::new(SystemClock);
-        let state = State::from_settings(&settings, clock, Metrics::new(), &[])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let more = "[ciba]\nmax_pending_per_user = 1\n";
+        let (_, state) = crate::state::memory_for_tests(more, clock, Metrics::new());
         PendingGuard::new(Arc::new(state))
     }
 

@@ -152,18 +152,11 @@ fn absorb(mac: &mut Hmac<Sha256>, bytes: &[u8]) {
 mod tests {
     use super::*;
     use crate::clock::{SharedClock, SystemClock};
-    use crate::config::Settings;
     use crate::metrics::Metrics;
 
     fn control() -> PollControl {
-        let settings = Settings::from_toml_str(
-            "[admin]\nconsole = true\n[authlete]\nbackend = \"embedded\"\n",
-            Vec::new(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
         let clock: SharedClock = Arc::new(SystemClock);
-        let state = State::from_settings(&settings, clock, Metrics::new(), &[])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (_, state) = crate::state::memory_for_tests("", clock, Metrics::new());
         PollControl::new(Arc::new(state))
     }
 

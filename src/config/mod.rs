@@ -5,7 +5,7 @@ mod decode;
 mod emulator;
 mod files;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod overlay;
 mod secret;
 mod types;

@@ -819,3 +819,18 @@ impl Deadlines for State {
             .postpone(ticket, lease, after))
     }
 }
+
+/// For unit tests: the settings of the smallest embedded configuration followed by `more` (TOML),
+/// and a `memory` state backend built from them.
+#[cfg(test)]
+pub(crate) fn memory_for_tests(
+    more: &str,
+    clock: SharedClock,
+    metrics: Metrics,
+) -> (Settings, State) {
+    let text = format!("{}{more}", crate::config::fixtures::EMBEDDED);
+    let settings = Settings::from_toml_str(&text, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+    let state =
+        State::from_settings(&settings, clock, metrics, &[]).unwrap_or_else(|e| panic!("{e}"));
+    (settings, state)
+}
