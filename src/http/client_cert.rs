@@ -151,6 +151,109 @@ mod tests {
             .to_vec()
     }
 
+    fn request(headers: &[(&str, &str)]) -> HttpRequest {
+        let mut req = actix_web::test::TestRequest::post();
+        for (name, value) in headers {
+            req = req.append_header((*name, *value));
+        }
+        req.to_http_request()
+    }
+
+    fn sf(der: &[u8]) -> String {
+        format!(
+            ":{}:",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    }
+
+    fn url_encoded(pems: &str) -> String {
+        percent_encoding::utf8_percent_encode(pems, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    #[test]
+    fn client_cert_gives_the_leaf_and_every_chain_item_in_order() {
+        let (leaf, a, b) = (certificate(), certificate(), certificate());
+        // Two Client-Cert-Chain fields, one with an empty member and unpadded base64.
+        let unpadded = sf(&b).replace('=', "");
+        let chain_one = format!("{}, ", sf(&a));
+        let req = request(&[
+            ("client-cert", &sf(&leaf)),
+            ("client-cert-chain", &chain_one),
+            ("client-cert-chain", &unpadded),
+        ]);
+        let read = from_header(&req, CertHeader::ClientCert).unwrap();
+        assert_eq!(read, Some((pem(&leaf), vec![pem(&a), pem(&b)])));
+        // The other header kind reads nothing from it.
+        assert_eq!(from_header(&req, CertHeader::XSslCert).unwrap(), None);
+    }
+
+    #[test]
+    fn client_cert_refuses_what_is_not_one_certificate_per_item() {
+        let leaf = sf(&certificate());
+        let two_leaves = [("client-cert", leaf.as_str()), ("client-cert", &leaf)];
+        let no_colons = leaf.trim_matches(':').to_owned();
+        let bad_chain = format!("{leaf}, :AAAA:");
+        let cases: [&[(&str, &str)]; 5] = [
+            &two_leaves,
+            &[("client-cert", &no_colons)],
+            &[("client-cert", ":not base64!:")],
+            &[("client-cert", ":AAAA:")],
+            &[("client-cert", &leaf), ("client-cert-chain", &bad_chain)],
+        ];
+        for headers in cases {
+            let read = from_header(&request(headers), CertHeader::ClientCert);
+            assert!(
+                matches!(read, Err(GatewayError::InvalidRequest(_))),
+                "{headers:?}"
+            );
+        }
+        assert_eq!(
+            from_header(&request(&[]), CertHeader::ClientCert).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn x_ssl_cert_gives_the_leaf_then_the_chain_and_nothing_for_an_empty_value() {
+        let (leaf, ca) = (certificate(), certificate());
+        let value = url_encoded(&format!("{}{}", pem(&leaf), pem(&ca)));
+        let read = from_header(&request(&[("x-ssl-cert", &value)]), CertHeader::XSslCert);
+        assert_eq!(read.unwrap(), Some((pem(&leaf), vec![pem(&ca)])));
+        for empty in ["", "  ", "(null)"] {
+            let req = request(&[("x-ssl-cert", empty)]);
+            assert_eq!(
+                from_header(&req, CertHeader::XSslCert).unwrap(),
+                None,
+                "{empty:?}"
+            );
+        }
+        assert_eq!(
+            from_header(&request(&[]), CertHeader::XSslCert).unwrap(),
+            None
+        );
+        assert_eq!(
+            from_header(&request(&[("x-ssl-cert", &value)]), CertHeader::ClientCert).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn x_ssl_cert_refuses_text_that_is_not_certificates() {
+        let one = url_encoded(&pem(&certificate()));
+        let cases = [
+            vec![("x-ssl-cert", "junk")],
+            vec![("x-ssl-cert", "%FF%FE")],
+            vec![("x-ssl-cert", one.as_str()), ("x-ssl-cert", one.as_str())],
+        ];
+        for headers in cases {
+            let read = from_header(&request(&headers), CertHeader::XSslCert);
+            assert!(
+                matches!(read, Err(GatewayError::InvalidRequest(_))),
+                "{headers:?}"
+            );
+        }
+    }
+
     #[test]
     fn certificate_sections_are_read_in_order_whatever_the_line_endings() {
         let (leaf, ca) = (certificate(), certificate());
