@@ -36,3 +36,79 @@ impl UserCodeLockout {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::metrics::Metrics;
+
+    const GUARDS: &str =
+        "\n[ciba]\nuser_code_max_failures = 3\nuser_code_failure_window_secs = 60\n";
+
+    fn lockout() -> (UserCodeLockout, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new());
+        let (_, state) = crate::state::memory_for_tests(GUARDS, clock.clone(), Metrics::new());
+        (UserCodeLockout::new(Arc::new(state)), clock)
+    }
+
+    /// Begins a guess and settles it as `correct`; false when `who` was locked.
+    async fn guess(lockout: &UserCodeLockout, who: Guesser<'_>, correct: bool) -> bool {
+        match lockout.begin(who).await.unwrap() {
+            Attempt::Begun(guess) => {
+                lockout.settle(who, guess, correct).await;
+                true
+            }
+            Attempt::Locked => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_limit_of_wrong_guesses_locks_until_the_oldest_leaves_the_window() {
+        let (lockout, clock) = lockout();
+        let who = Guesser::Subject("alice");
+        assert!(guess(&lockout, who, false).await);
+        clock.advance(Duration::from_secs(10));
+        assert!(guess(&lockout, who, false).await);
+        assert!(guess(&lockout, who, false).await);
+        assert!(!guess(&lockout, who, true).await, "locked at the limit");
+        // The first failure is 59 s old, then exactly 60 s: it leaves the window at 60.
+        clock.advance(Duration::from_secs(49));
+        assert!(!guess(&lockout, who, true).await);
+        clock.advance(Duration::from_secs(1));
+        assert!(
+            guess(&lockout, who, false).await,
+            "one failure left the window"
+        );
+        assert!(!guess(&lockout, who, true).await);
+    }
+
+    #[tokio::test]
+    async fn right_guesses_never_count_and_guessers_are_counted_apart() {
+        let (lockout, _clock) = lockout();
+        for _ in 0..10 {
+            assert!(guess(&lockout, Guesser::Subject("bob"), true).await);
+        }
+        for _ in 0..3 {
+            assert!(guess(&lockout, Guesser::Hint("bob"), false).await);
+        }
+        assert!(!guess(&lockout, Guesser::Hint("bob"), true).await);
+        assert!(guess(&lockout, Guesser::Subject("bob"), true).await);
+        assert!(guess(&lockout, Guesser::Hint("carol"), true).await);
+    }
+
+    #[tokio::test]
+    async fn an_unsettled_guess_counts_as_wrong() {
+        let (lockout, _clock) = lockout();
+        let who = Guesser::Subject("dave");
+        for _ in 0..3 {
+            assert!(matches!(
+                lockout.begin(who).await.unwrap(),
+                Attempt::Begun(_)
+            ));
+        }
+        assert!(matches!(lockout.begin(who).await.unwrap(), Attempt::Locked));
+    }
+}

@@ -245,6 +245,28 @@ mod tests {
         assert_eq!(poll.check(&[9; 32], owner).await.1, None);
     }
 
+    #[tokio::test]
+    async fn a_positive_interval_is_the_one_enforced() {
+        let clock = Arc::new(crate::clock::ManualClock::new());
+        let (_, state) = crate::state::memory_for_tests("", clock.clone(), Metrics::new());
+        let poll = PollControl::new(Arc::new(state));
+        let owner = poll.caller(&basic("c", "s"), &form(""));
+        let key = [30; 32];
+        poll.record_interval(key, 12, None).await;
+        let (Poll::Forward { arrival }, _) = poll.check(&key, owner).await else {
+            panic!("the first poll is forwarded");
+        };
+        poll.record_poll(&key, owner, arrival).await;
+        // Past the 5 s default, short of 12 s less the 0.5 s leeway.
+        clock.advance(Duration::from_secs(11));
+        assert_eq!(poll.check(&key, owner).await.0, Poll::TooEarly);
+        clock.advance(Duration::from_millis(500));
+        assert!(matches!(
+            poll.check(&key, owner).await.0,
+            Poll::Forward { .. }
+        ));
+    }
+
     /// CIBA §7.3: an `interval` of zero or less means the client waits 5 s.
     #[tokio::test]
     async fn an_interval_of_zero_or_less_counts_as_five_seconds() {

@@ -164,7 +164,117 @@ pub fn decode_component(input: &str) -> Result<String, GatewayError> {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::dev::Payload;
+    use actix_web::test::TestRequest;
+    use actix_web::FromRequest;
+    use bytes::Bytes;
+
     use super::*;
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+
+    fn with_type(content_type: &str) -> HttpRequest {
+        TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .to_http_request()
+    }
+
+    /// A form request whose body arrives in `chunks`, with `declared` as its Content-Length.
+    async fn sent(
+        chunks: &[&'static [u8]],
+        declared: Option<usize>,
+    ) -> (HttpRequest, web::Payload) {
+        let mut req = TestRequest::post().insert_header((header::CONTENT_TYPE, FORM));
+        if let Some(len) = declared {
+            req = req.insert_header((header::CONTENT_LENGTH, len));
+        }
+        let req = req.to_http_request();
+        let chunks: Vec<_> = chunks
+            .iter()
+            .map(|c| Ok::<_, actix_web::error::PayloadError>(Bytes::from_static(c)))
+            .collect();
+        let mut stream: Payload = Payload::Stream {
+            payload: Box::pin(futures_util::stream::iter(chunks)),
+        };
+        let payload = web::Payload::from_request(&req, &mut stream).await.unwrap();
+        (req, payload)
+    }
+
+    #[test]
+    fn a_form_is_the_media_type_with_no_charset_or_utf_8() {
+        let forms = [
+            FORM,
+            "Application/X-WWW-Form-Urlencoded",
+            " application/x-www-form-urlencoded ; charset=UTF-8",
+            "application/x-www-form-urlencoded; charset=\"utf-8\"",
+            "application/x-www-form-urlencoded;charset=utf8",
+            "application/x-www-form-urlencoded; boundary=x; q",
+        ];
+        for value in forms {
+            assert!(is_form(&with_type(value)).unwrap(), "{value}");
+        }
+        for value in [
+            "application/json",
+            "application/x-www-form-urlencoded-x",
+            "text/plain; charset=utf-8",
+        ] {
+            assert!(!is_form(&with_type(value)).unwrap(), "{value}");
+        }
+        assert!(!is_form(&TestRequest::post().to_http_request()).unwrap());
+        for value in [
+            "application/x-www-form-urlencoded; charset=latin1",
+            "application/x-www-form-urlencoded; charset=",
+        ] {
+            assert!(is_form(&with_type(value)).is_err(), "{value}");
+        }
+        let not_text = TestRequest::post()
+            .insert_header((
+                header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded; a=\u{e9}",
+            ))
+            .to_http_request();
+        assert!(is_form(&not_text).is_err());
+    }
+
+    #[actix_web::test]
+    async fn the_body_is_read_across_chunks_up_to_exactly_the_limit() {
+        let (req, payload) = sent(&[b"a=1&b=2&c", b"=3"], None).await;
+        assert_eq!(
+            read_limited(&req, payload, 11).await.unwrap(),
+            b"a=1&b=2&c=3"
+        );
+        let (req, payload) = sent(&[b"a=1&b=2&c", b"=3"], None).await;
+        assert!(matches!(
+            read_limited(&req, payload, 10).await,
+            Err(GatewayError::PayloadTooLarge)
+        ));
+        // Refused from its declared length alone, before any byte is read.
+        let (req, payload) = sent(&[], Some(12)).await;
+        assert!(matches!(
+            read_limited(&req, payload, 11).await,
+            Err(GatewayError::PayloadTooLarge)
+        ));
+        let (req, payload) = sent(&[b"a=1"], Some(11)).await;
+        assert_eq!(read_limited(&req, payload, 11).await.unwrap(), b"a=1");
+    }
+
+    #[actix_web::test]
+    async fn a_form_is_read_and_parsed_and_anything_else_refused_unread() {
+        let (req, payload) = sent(&[b"a=1&b=x+y"], None).await;
+        let form = read_form(&req, payload, 100).await.unwrap();
+        assert_eq!(form.raw, "a=1&b=x+y");
+        assert_eq!(form.single("b"), Some("x y"));
+
+        let req = with_type("application/json");
+        let mut stream = Payload::None;
+        let payload = web::Payload::from_request(&req, &mut stream).await.unwrap();
+        assert!(matches!(
+            read_form(&req, payload, 100).await,
+            Err(GatewayError::InvalidRequest(
+                "the body must be application/x-www-form-urlencoded"
+            ))
+        ));
+    }
 
     #[test]
     fn decodes_plus_and_escapes() {
