@@ -161,6 +161,32 @@ mod tests {
         }
     }
 
+    #[actix_rt::test]
+    async fn a_name_is_resolved_by_the_system_and_filtered_by_the_policy() {
+        let endpoint = Endpoint::parse("http://localhost:8443/cb", true).unwrap();
+        let loopback = AddressPolicy::new(vec!["127.0.0.0/8".parse().unwrap()], false);
+        let vetted = endpoint.vet(&loopback).await.unwrap();
+        assert!(
+            vetted.contains(&SocketAddr::from(([127, 0, 0, 1], 8443))),
+            "{vetted:?}"
+        );
+        assert!(
+            vetted.iter().all(|a| a.ip().is_loopback() && a.is_ipv4()),
+            "{vetted:?}"
+        );
+        let public_only = AddressPolicy::new(Vec::new(), false);
+        assert!(matches!(
+            endpoint.vet(&public_only).await,
+            Err(Vetting::Blocked)
+        ));
+        // `.invalid` never resolves (RFC 6761 §6.4).
+        let unknown = Endpoint::parse("https://receiver.invalid/cb", false).unwrap();
+        assert!(matches!(
+            unknown.vet(&loopback).await,
+            Err(Vetting::Unresolved(_))
+        ));
+    }
+
     /// A name whose every lookup answers the next address in line (the last one repeats): a
     /// DNS-rebinding attacker's server.
     struct Rebinding {
