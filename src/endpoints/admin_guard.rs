@@ -106,4 +106,26 @@ mod tests {
         assert!(!named("/console", &["evil.example", "localhost"]));
         assert!(!named("/console", &[]));
     }
+
+    #[test]
+    fn json_is_the_media_type_whatever_its_case_and_parameters() {
+        let typed = |value: &str| {
+            is_json(
+                &TestRequest::post()
+                    .insert_header((header::CONTENT_TYPE, value))
+                    .to_srv_request(),
+            )
+        };
+        assert!(typed("application/json"));
+        assert!(typed(" Application/JSON ; charset=utf-8"));
+        for other in [
+            "text/plain",
+            "application/json-seq",
+            "application/x-www-form-urlencoded",
+            "",
+        ] {
+            assert!(!typed(other), "{other}");
+        }
+        assert!(!is_json(&TestRequest::post().to_srv_request()));
+    }
 }
