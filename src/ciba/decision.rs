@@ -233,6 +233,26 @@ mod tests {
         assert_eq!(keys.open(&token, 1631), Err(TokenError::Expired));
     }
 
+    /// Anything no longer than a nonce and a tag holds no sealed claims: malformed, whatever
+    /// its length, before any key is tried.
+    #[test]
+    fn a_token_too_short_to_hold_claims_is_malformed() {
+        let keys = keys(&[KEY_A]);
+        for len in 0..=NONCE_BYTES + 16 {
+            let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(vec![7u8; len]));
+            assert_eq!(
+                keys.open(&token, 1100),
+                Err(TokenError::Malformed),
+                "{len} bytes"
+            );
+        }
+        let token = format!(
+            "{PREFIX}{}",
+            URL_SAFE_NO_PAD.encode([7u8; NONCE_BYTES + 17])
+        );
+        assert_eq!(keys.open(&token, 1100), Err(TokenError::Unverifiable));
+    }
+
     #[test]
     fn the_delivery_mode_is_a_lower_case_string_inside_the_token() {
         let json = serde_json::to_value(claims()).unwrap_or_default();
