@@ -100,6 +100,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_right_guess_withdraws_only_itself() {
+        let (lockout, _clock) = lockout();
+        let who = Guesser::Subject("erin");
+        assert!(guess(&lockout, who, false).await);
+        assert!(guess(&lockout, who, false).await);
+        assert!(guess(&lockout, who, true).await);
+        assert!(guess(&lockout, who, false).await);
+        assert!(
+            !guess(&lockout, who, true).await,
+            "three wrong guesses still count"
+        );
+    }
+
+    #[tokio::test]
     async fn an_unsettled_guess_counts_as_wrong() {
         let (lockout, _clock) = lockout();
         let who = Guesser::Subject("dave");
