@@ -144,6 +144,9 @@ pub async fn decide(
             // The client may have gone; the decision stands either way.
             let _ = reply.send(outcome);
         };
+        // Boxed first: the job holds the whole `/complete` exchange, and each wrapper would
+        // otherwise copy it whole as it is built.
+        let job = Box::pin(job);
         telemetry::scope(scope, telemetry::in_span(spec, job, |_| Vec::new())).boxed_local()
     });
     if !submitted {

@@ -96,6 +96,9 @@ pub(super) async fn traced<M: Message, T>(
         attributes: Vec::new(),
         links: Vec::new(),
     };
+    // Boxed first: the attempt holds a whole HTTP exchange, which each wrapper would
+    // otherwise copy whole as it is built.
+    let attempt = Box::pin(attempt);
     telemetry::scope(scope, telemetry::in_span(spec, attempt, |_| Vec::new())).await
 }
 
