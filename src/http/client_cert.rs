@@ -138,11 +138,12 @@ pub fn pem(der: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn certificate() -> Vec<u8> {
+    /// A fresh self-signed certificate (DER).
+    pub(in crate::http) fn certificate() -> Vec<u8> {
         let key = rcgen::KeyPair::generate().unwrap();
         rcgen::CertificateParams::new(vec!["client.example.com".to_owned()])
             .and_then(|p| p.self_signed(&key))
@@ -159,7 +160,8 @@ mod tests {
         req.to_http_request()
     }
 
-    fn sf(der: &[u8]) -> String {
+    /// `der` as an RFC 8941 byte sequence, as `Client-Cert` carries it.
+    pub(in crate::http) fn sf(der: &[u8]) -> String {
         format!(
             ":{}:",
             base64::engine::general_purpose::STANDARD.encode(der)

@@ -103,6 +103,7 @@ mod tests {
     use base64::Engine;
 
     use super::*;
+    use crate::http::client_cert::tests::{certificate, sf};
 
     const PROXY: &str = "10.0.0.7:4000";
     const CLIENT: &str = "192.0.2.9:4000";
@@ -134,22 +135,6 @@ mod tests {
             Err(GatewayError::InvalidClient { reason, challenge }) => (reason, challenge),
             other => panic!("expected invalid_client, got {other:?}"),
         }
-    }
-
-    fn certificate() -> Vec<u8> {
-        let key = rcgen::KeyPair::generate().unwrap();
-        rcgen::CertificateParams::new(vec!["client.example.com".to_owned()])
-            .and_then(|p| p.self_signed(&key))
-            .unwrap()
-            .der()
-            .to_vec()
-    }
-
-    fn sf(der: &[u8]) -> String {
-        format!(
-            ":{}:",
-            base64::engine::general_purpose::STANDARD.encode(der)
-        )
     }
 
     #[test]
