@@ -155,7 +155,10 @@ mod tests {
     use crate::metrics::Metrics;
 
     fn control() -> PollControl {
-        let clock: SharedClock = Arc::new(SystemClock);
+        control_on(Arc::new(SystemClock))
+    }
+
+    fn control_on(clock: SharedClock) -> PollControl {
         let (_, state) = crate::state::memory_for_tests("", clock, Metrics::new());
         PollControl::new(Arc::new(state))
     }
@@ -248,8 +251,7 @@ mod tests {
     #[tokio::test]
     async fn a_positive_interval_is_the_one_enforced() {
         let clock = Arc::new(crate::clock::ManualClock::new());
-        let (_, state) = crate::state::memory_for_tests("", clock.clone(), Metrics::new());
-        let poll = PollControl::new(Arc::new(state));
+        let poll = control_on(clock.clone());
         let owner = poll.caller(&basic("c", "s"), &form(""));
         let key = [30; 32];
         poll.record_interval(key, 12, None).await;
