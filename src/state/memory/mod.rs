@@ -87,3 +87,30 @@ fn bounded<V: Clone + Send + Sync + 'static>(
         .time_to_live(lifetime)
         .build()
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// The reservation TTL, failure window and claim lease of `state_with_cap`.
+    pub const TTL: Duration = Duration::from_secs(10);
+
+    /// A state on `clock` that holds `max_pending` places per subject.
+    pub fn state_with_cap(clock: Arc<ManualClock>, max_pending: usize) -> MemoryState {
+        let policy = PollPolicy {
+            leeway: Duration::ZERO,
+            default_interval: Duration::from_secs(5),
+            lifetime: Duration::from_secs(60),
+        };
+        let guards = GuardPolicy {
+            max_pending,
+            reservation_ttl: TTL,
+            max_failures: 1,
+            failure_window: TTL,
+        };
+        MemoryState::new(policy, 10, clock, guards, TTL)
+    }
+}

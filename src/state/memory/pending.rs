@@ -118,29 +118,12 @@ impl PendingPlaces for MemoryState {
 mod tests {
     use std::sync::Arc;
 
+    use super::super::tests::{state_with_cap, TTL};
     use super::*;
     use crate::clock::ManualClock;
-    use crate::state::{GuardPolicy, PollPolicy};
-
-    const TTL: Duration = Duration::from_secs(10);
 
     fn state(clock: Arc<ManualClock>) -> MemoryState {
         state_with_cap(clock, 1)
-    }
-
-    fn state_with_cap(clock: Arc<ManualClock>, max_pending: usize) -> MemoryState {
-        let policy = PollPolicy {
-            leeway: Duration::ZERO,
-            default_interval: Duration::from_secs(5),
-            lifetime: Duration::from_secs(60),
-        };
-        let guards = GuardPolicy {
-            max_pending,
-            reservation_ttl: TTL,
-            max_failures: 1,
-            failure_window: TTL,
-        };
-        MemoryState::new(policy, 10, clock, guards, TTL)
     }
 
     async fn reserve_each(state: &MemoryState, subjects: impl Iterator<Item = usize>) {

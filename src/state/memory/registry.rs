@@ -21,11 +21,17 @@ struct Held {
 pub(super) struct Listings {
     by_id: HashMap<String, Held>,
     by_ticket: HashMap<String, String>,
+    /// No held entry leaves before this instant (its expiry and grace): a full registry is
+    /// swept only once something can leave it, not on every refused insert.
+    first_leaving: Option<Instant>,
 }
 
 impl Listings {
-    /// Drops the entries past their expiry and its grace.
+    /// Drops the entries past their expiry and its grace, if any can be.
     fn sweep(&mut self, now: Instant) {
+        if self.first_leaving.is_some_and(|first| first > now) {
+            return;
+        }
         let by_ticket = &mut self.by_ticket;
         self.by_id.retain(|_, held| {
             let keep = held.expires + GRACE > now;
@@ -34,6 +40,7 @@ impl Listings {
             }
             keep
         });
+        self.first_leaving = self.by_id.values().map(|held| held.expires + GRACE).min();
     }
 }
 
@@ -66,6 +73,8 @@ impl Registry for MemoryState {
             listing: listing.clone(),
             expires: now + expires_in,
         };
+        let leaves = held.expires + GRACE;
+        listings.first_leaving = Some(listings.first_leaving.map_or(leaves, |f| f.min(leaves)));
         listings.by_id.insert(listing.id.clone(), held);
         Ok(true)
     }
@@ -113,5 +122,64 @@ impl Registry for MemoryState {
             .filter(|h| h.expires > now)
             .count();
         Ok(open as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::tests::state_with_cap;
+    use super::*;
+    use crate::clock::ManualClock;
+
+    const LONG: Duration = Duration::from_secs(600);
+
+    fn listing(n: usize) -> Listing {
+        Listing {
+            id: format!("id-{n}"),
+            ticket: format!("ticket-{n}"),
+            issued_at: 0,
+            record: String::new(),
+        }
+    }
+
+    /// A full registry refuses until an entry is past its expiry and grace, then makes room,
+    /// including for an entry that will leave before every one already held.
+    #[tokio::test]
+    async fn a_full_registry_takes_new_entries_once_held_ones_have_left() {
+        let clock = Arc::new(ManualClock::new());
+        let state = state_with_cap(clock.clone(), 1);
+        for n in 0..MAX_ENTRIES {
+            assert!(state.insert(&listing(n), LONG, LONG).await.unwrap());
+        }
+        assert!(!state
+            .insert(&listing(MAX_ENTRIES), LONG, LONG)
+            .await
+            .unwrap());
+
+        // Room made by a removal goes to an entry with a short life.
+        assert!(state.remove("ticket-0").await.unwrap().is_some());
+        let short = Duration::from_secs(1);
+        assert!(state
+            .insert(&listing(MAX_ENTRIES), short, short)
+            .await
+            .unwrap());
+        clock.advance(short + GRACE - Duration::from_millis(1));
+        assert!(!state
+            .insert(&listing(MAX_ENTRIES + 1), LONG, LONG)
+            .await
+            .unwrap());
+        assert!(state.get(&listing(MAX_ENTRIES).id).await.unwrap().is_some());
+
+        // Past its grace it leaves, and its place is taken; the long-lived ones stay.
+        clock.advance(Duration::from_millis(1));
+        assert!(state
+            .insert(&listing(MAX_ENTRIES + 1), LONG, LONG)
+            .await
+            .unwrap());
+        assert_eq!(state.get(&listing(MAX_ENTRIES).id).await.unwrap(), None);
+        assert_eq!(state.get("id-1").await.unwrap(), Some(listing(1)));
+        assert_eq!(state.count().await.unwrap(), MAX_ENTRIES as u64);
     }
 }
