@@ -161,6 +161,23 @@ impl MetadataCache {
         authlete: &AuthleteClient,
         request_id: &str,
     ) -> Result<Served, GatewayError> {
+        if let Some(cached) = self.fresh.get(&document).await {
+            self.count(document, "hit");
+            return Ok(Served {
+                document: cached,
+                stale: false,
+            });
+        }
+        // The miss path, with its Authlete call, is boxed: a hit's future stays small.
+        Box::pin(self.get_missed(document, authlete, request_id)).await
+    }
+
+    async fn get_missed(
+        &self,
+        document: Document,
+        authlete: &AuthleteClient,
+        request_id: &str,
+    ) -> Result<Served, GatewayError> {
         let loaded = self
             .fresh
             .entry(document)
