@@ -16,7 +16,8 @@
 # on discovery, and notification fan-out: --notifications ping-mode requests created through a
 # gateway with its embedded emulator, approved in one burst at POST /device/decisions and
 # delivered to an nginx receiver (204), with state.backend = "memory" and, when Redis is at
-# hand, "redis". Writes <out>/compare.md (a Markdown table) and <out>/compare.svg (a chart).
+# hand, "redis": one burst per backend and round, each on a fresh gateway, the median reported.
+# Writes <out>/compare.md (a Markdown table) and <out>/compare.svg (a chart).
 #
 # Options (defaults in brackets):
 #   --debug                 use the debug binaries `cargo test` builds (CI) [release build]
@@ -524,13 +525,15 @@ await_metric() {
   fail "$what: $value of $target within $secs s"
 }
 
+# One burst with backend $1, on a fresh gateway; $2 names the burst (its receiver paths, its
+# logs and its Redis keys are its own).
 fanout() {
-  local backend=$1 port admin_port admin gw pid wrk_pid start_ns end_ns prefix
+  local backend=$1 burst=$2 port admin_port admin gw pid wrk_pid start_ns end_ns prefix
   port=$(free_port)
   admin_port=$(free_port)
   admin="http://127.0.0.1:$admin_port"
   gw="http://127.0.0.1:$port"
-  prefix="agw-bench-$$-$backend"
+  prefix="agw-bench-$$-$burst"
   {
     cat <<EOF
 [server]
@@ -552,7 +555,7 @@ max_pending_per_user = $NOTIFICATIONS
 channel = "webhook"
 
 [device.webhook]
-url = "http://127.0.0.1:$NGX_RECEIVER_PORT/device/$backend"
+url = "http://127.0.0.1:$NGX_RECEIVER_PORT/device/$burst"
 secrets = ["whsec_$(head -c 24 /dev/urandom | base64 -w0)"]
 allow_insecure_http = true
 
@@ -568,7 +571,7 @@ level = "warn"
 client_id = "bench-ping"
 client_secret = "bench-ping-secret"
 delivery_mode = "ping"
-notification_endpoint = "http://127.0.0.1:$NGX_RECEIVER_PORT/notify/$backend"
+notification_endpoint = "http://127.0.0.1:$NGX_RECEIVER_PORT/notify/$burst"
 EOF
     if [[ "$backend" == redis ]]; then
       cat <<EOF
@@ -583,10 +586,10 @@ key_hash_secret = "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 EOF
     fi
     users_toml 64
-  } >"$TMP/gateway-$backend.toml"
-  start "gateway-$backend" "$GATEWAY_BIN" --config "$TMP/gateway-$backend.toml"
+  } >"$TMP/gateway-$burst.toml"
+  start "gateway-$burst" "$GATEWAY_BIN" --config "$TMP/gateway-$burst.toml"
   pid=$LAST_PID
-  await_http "$admin/readyz" "$pid" "gateway-$backend" ready
+  await_http "$admin/readyz" "$pid" "gateway-$burst" ready
   if [[ "$backend" == redis ]]; then
     await_metric "$admin" gateway_state_backend_up "" 1 10 "the redis state backend"
   fi
@@ -594,19 +597,19 @@ EOF
   # The requests, created through the gateway (each answered 200); their decision tokens come
   # from the device webhook's messages.
   BENCH_LINES="$TMP/ping.bodies" BENCH_KIND=form BENCH_AUTH=$PING_BASIC BENCH_THREADS=$THREADS \
-    start "create-$backend" wrk -t "$THREADS" -c "$CONNECTIONS" -d 600s -s "$ROOT/bench/wrk/once.lua" \
+    start "create-$burst" wrk -t "$THREADS" -c "$CONNECTIONS" -d 600s -s "$ROOT/bench/wrk/once.lua" \
     "$gw/backchannel/authentication"
   wrk_pid=$LAST_PID
   await_metric "$admin" gateway_http_requests_total 'route="/backchannel/authentication"' \
-    "$NOTIFICATIONS" 600 "ping requests answered ($backend)" 'status="200"'
+    "$NOTIFICATIONS" 600 "ping requests answered ($burst)" 'status="200"'
   stop "$wrk_pid"
   local created
   created=$(metric "$admin" 'gateway_http_requests_total{method="POST",route="/backchannel/authentication",status="200"}')
   ((${created%.*} == NOTIFICATIONS)) \
-    || fail "$backend: $((NOTIFICATIONS - ${created%.*})) backchannel requests were not answered 200"
+    || fail "$burst: $((NOTIFICATIONS - ${created%.*})) backchannel requests were not answered 200"
   await_metric "$admin" gateway_webhook_messages_total 'type="authentication_request"' \
-    "$NOTIFICATIONS" 600 "webhook messages ($backend)" 'outcome="delivered"'
-  python3 - "/device/$backend" "$TMP/webhooks.log" >"$TMP/tokens-$backend" <<'PY'
+    "$NOTIFICATIONS" 600 "webhook messages ($burst)" 'outcome="delivered"'
+  python3 - "/device/$burst" "$TMP/webhooks.log" >"$TMP/tokens-$burst" <<'PY'
 import json, sys
 for line in open(sys.argv[2]):
     uri, _, body = line.rstrip("\n").partition(" ")
@@ -615,34 +618,34 @@ for line in open(sys.argv[2]):
         if message.get("type") == "authentication_request":
             print(message["decision_token"])
 PY
-  [[ $(wc -l <"$TMP/tokens-$backend") -eq $NOTIFICATIONS ]] \
-    || fail "$backend: $(wc -l <"$TMP/tokens-$backend") decision tokens received, not $NOTIFICATIONS ($(wc -l <"$TMP/webhooks.log") webhook messages logged)"
+  [[ $(wc -l <"$TMP/tokens-$burst") -eq $NOTIFICATIONS ]] \
+    || fail "$burst: $(wc -l <"$TMP/tokens-$burst") decision tokens received, not $NOTIFICATIONS ($(wc -l <"$TMP/webhooks.log") webhook messages logged)"
 
   # The burst: every request approved, from the first decision sent to the last delivery.
   start_ns=$(date +%s%N)
-  BENCH_LINES="$TMP/tokens-$backend" BENCH_KIND=decision BENCH_THREADS=$THREADS \
-    start "decide-$backend" wrk -t "$THREADS" -c "$CONNECTIONS" -d 600s -s "$ROOT/bench/wrk/once.lua" \
+  BENCH_LINES="$TMP/tokens-$burst" BENCH_KIND=decision BENCH_THREADS=$THREADS \
+    start "decide-$burst" wrk -t "$THREADS" -c "$CONNECTIONS" -d 600s -s "$ROOT/bench/wrk/once.lua" \
     "$gw/device/decisions"
   wrk_pid=$LAST_PID
   await_metric "$admin" gateway_notifications_total "" "$NOTIFICATIONS" 600 \
-    "notifications ended ($backend)" 'outcome="delivered"'
+    "notifications ended ($burst)" 'outcome="delivered"'
   stop "$wrk_pid"
   local decided delivered delivered_log
   decided=$(metric "$admin" 'gateway_http_requests_total{method="POST",route="/device/decisions",status="204"}')
-  ((${decided%.*} == NOTIFICATIONS)) || fail "$backend: ${decided%.*} decisions answered 204, not $NOTIFICATIONS"
+  ((${decided%.*} == NOTIFICATIONS)) || fail "$burst: ${decided%.*} decisions answered 204, not $NOTIFICATIONS"
   delivered=$(metric_sum "$admin" gateway_notifications_total 'outcome="delivered"')
-  ((${delivered%.*} == NOTIFICATIONS)) || fail "$backend: ${delivered%.*} notifications delivered, not $NOTIFICATIONS"
+  ((${delivered%.*} == NOTIFICATIONS)) || fail "$burst: ${delivered%.*} notifications delivered, not $NOTIFICATIONS"
   stop "$pid"
   # The receiver's log has the time of each delivery (nginx writes it as it answers).
-  delivered_log=$(grep -c " 204 /notify/$backend\$" "$TMP/notifications.log" || true)
-  ((delivered_log == NOTIFICATIONS)) || fail "$backend: the receiver logged $delivered_log notifications, not $NOTIFICATIONS"
-  end_ns=$(awk -v p="/notify/$backend" '$3 == p && $1 > m { m = $1 } END { printf "%.0f", m * 1e9 }' \
+  delivered_log=$(grep -c " 204 /notify/$burst\$" "$TMP/notifications.log" || true)
+  ((delivered_log == NOTIFICATIONS)) || fail "$burst: the receiver logged $delivered_log notifications, not $NOTIFICATIONS"
+  end_ns=$(awk -v p="/notify/$burst" '$3 == p && $1 > m { m = $1 } END { printf "%.0f", m * 1e9 }' \
     "$TMP/notifications.log")
   local rate
   rate=$(python3 -c "print(round($NOTIFICATIONS / (($end_ns - $start_ns) / 1e9)))")
   printf '%s\t%s\t%.3f\n' "$backend" "$rate" "$(python3 -c "print(($end_ns - $start_ns) / 1e9)")" \
     >>"$TMP/fanout.tsv"
-  printf '   %s: %s notifications in %.3f s: %s/s\n' "$backend" "$NOTIFICATIONS" \
+  printf '   %s: %s notifications in %.3f s: %s/s\n' "$burst" "$NOTIFICATIONS" \
     "$(python3 -c "print(($end_ns - $start_ns) / 1e9)")" "$rate" >&2
   if [[ "$backend" == redis && -z "${REDIS_PID:-}" ]] && command -v redis-cli >/dev/null; then
     redis-cli -u "$REDIS_URL" --scan --pattern "{$prefix}*" \
@@ -651,9 +654,11 @@ PY
 }
 
 : >"$TMP/fanout.tsv"
-for backend in "${BACKENDS[@]}"; do
-  say "notification fan-out ($backend): $NOTIFICATIONS ping requests approved in one burst"
-  fanout "$backend"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for backend in "${BACKENDS[@]}"; do
+    say "notification fan-out ($backend, burst $round of $ROUNDS): $NOTIFICATIONS ping requests approved at once"
+    fanout "$backend" "$backend-$round"
+  done
 done
 
 # ---------------------------------------------------------------------------------------------
