@@ -12,8 +12,10 @@
 //!   `{"error":"authorization_pending"}`, for the arms that reach the upstream without the
 //!   gateway (nginx as a reverse proxy, and the upstream directly).
 //!
-//! It reads no request body and checks no credentials: it is a measuring device, not an emulator.
-//! Anything else is answered 404.
+//! It checks no credentials and parses no request body: it is a measuring device, not an
+//! emulator. It does read each body to its end (and drops it): a server that answers before the
+//! body is read closes the connection, and every call would pay a new TCP connection where
+//! Authlete keeps it alive. Anything else is answered 404.
 //!
 //! `cargo run --release --example bench_upstream -- --listen 127.0.0.1:8081 --discovery d.json`
 
@@ -93,7 +95,11 @@ fn issued(n: u64) -> String {
     )
 }
 
-async fn answer(req: HttpRequest, upstream: web::Data<Arc<Upstream>>) -> HttpResponse {
+async fn answer(
+    req: HttpRequest,
+    _body: web::Bytes,
+    upstream: web::Data<Arc<Upstream>>,
+) -> HttpResponse {
     let path = req.path();
     if path == "/token" {
         return json(StatusCode::BAD_REQUEST, PENDING_BODY);
