@@ -95,7 +95,7 @@ lines += [
     f"backchannel request of the run) {int(env['GATEWAY_HWM_AFTER']) / 1024:.1f} MiB, "
     f"node-oidc-provider's {int(env['NODE_HWM']) / 1024:.1f} MiB; a fresh gateway idles at "
     f"{int(env['RSS_IDLE']) / 1024:.1f} MiB and served {int(env['RSS_RPS']):,} req/s of "
-    f"discovery over {rss_connections:,} connections; the fan-out bursts, in the order run, "
+    f"discovery over {rss_connections:,} connections; the fan-out bursts, each backend's in the order run, "
     + "; ".join(
         f"`{b}` " + ", ".join(f"{rate:,}" for rate in rates) + " notifications/s"
         for b, rates in bursts.items()
