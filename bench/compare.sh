@@ -385,8 +385,14 @@ check_answer() {
   local name=$1 url=$2 method=$3 bodies=$4 auth=$5 expected=$6 args=() status
   [[ -n "$auth" ]] && args+=(-H "Authorization: $auth")
   [[ -n "$bodies" ]] && args+=(--data-binary "$(head -n 1 "$bodies")")
-  status=$(curl -s -o "$TMP/answer" -w '%{http_code}' -X "$method" "${args[@]}" "$url")
+  status=$(curl -s -o "$TMP/answer" -D "$TMP/answer-headers" -w '%{http_code}' -X "$method" \
+    "${args[@]}" "$url")
   [[ "$status" == "$expected" ]] || fail "$name answered $status, not $expected: $(head -c 300 "$TMP/answer")"
+  # wrk measures keep-alive connections: an arm that closes its connection after each answer
+  # would measure a TCP handshake per request instead.
+  if grep -qi '^connection: *close' "$TMP/answer-headers"; then
+    fail "$name closes its connection after the answer"
+  fi
   case "$name" in
     */token) grep -q '"error":"authorization_pending"' "$TMP/answer" \
       || fail "$name did not answer authorization_pending: $(head -c 300 "$TMP/answer")" ;;
