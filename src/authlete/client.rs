@@ -29,7 +29,9 @@ pub struct RawResponse {
     pub body: Bytes,
 }
 
-/// Calls Authlete. Built once per worker, since awc's `Client` is `!Send`.
+/// Calls Authlete. Built once per worker, since awc's `Client` is `!Send`; a clone shares its
+/// connections.
+#[derive(Clone)]
 pub struct AuthleteClient {
     http: awc::Client,
     target: Arc<AuthleteTarget>,

@@ -1,8 +1,14 @@
-//! The background runtime: a dedicated thread that runs `/complete` calls and deadline timers,
-//! so that no client disconnect, handler timeout or worker shutdown can cancel them.
+//! Detached work: `/complete` calls and deadline timers, which no client disconnect, handler
+//! timeout or worker shutdown may cancel.
+//!
+//! A decision's job runs on the worker that received it, spawned apart from the request and
+//! counted, so that a flow crosses no thread before its notification is queued; shutdown stops
+//! giving jobs to the workers and waits for theirs before it stops the workers. Timers, jobs
+//! that arrive once shutdown has begun and jobs from a listener without clients of its own run
+//! on a dedicated background thread.
 
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
@@ -16,7 +22,8 @@ use crate::directory::DirectoryClient;
 use crate::metrics::Metrics;
 use crate::telemetry::Tracer;
 
-/// What a background job may use; lives on the background thread.
+/// What a detached job may use: one thread's clients (awc's are `!Send`), built once per
+/// thread and never moved to another.
 pub struct Context {
     pub authlete: AuthleteClient,
     pub directory: DirectoryClient,
@@ -35,9 +42,18 @@ struct Job {
 pub struct Background {
     jobs: mpsc::UnboundedSender<Job>,
     tracker: TaskTracker,
+    /// The jobs running on the listeners' workers.
+    on_workers: WorkerJobs,
     /// Cancelled when shutdown begins: waits end early, so held work is handed back at once.
     closing: CancellationToken,
     arbiter: actix_rt::ArbiterHandle,
+}
+
+/// Jobs on the workers, counted so that shutdown can wait for them before the workers stop;
+/// `open` turns false, under its lock, before that wait begins, so no job is counted after it.
+struct WorkerJobs {
+    open: Mutex<bool>,
+    tracker: TaskTracker,
 }
 
 impl Background {
@@ -79,16 +95,32 @@ impl Background {
         Ok(Self {
             jobs,
             tracker,
+            on_workers: WorkerJobs {
+                open: Mutex::new(true),
+                tracker: TaskTracker::new(),
+            },
             closing: CancellationToken::new(),
             arbiter: arbiter.handle(),
         })
     }
 
-    /// Runs `job` on the background thread; shutdown waits for it.
+    /// Runs `job` apart from the caller, and shutdown waits for it: on this thread with `here`
+    /// (this thread's clients) while the workers still take jobs, else on the background thread.
     pub fn spawn_tracked(
         &self,
+        here: Option<&Rc<Context>>,
         job: impl FnOnce(Rc<Context>) -> LocalBoxFuture<'static, ()> + Send + 'static,
     ) -> bool {
+        if let Some(context) = here {
+            if let Some(counted) = self.on_workers.admit() {
+                let future = job(context.clone());
+                actix_rt::spawn(async move {
+                    future.await;
+                    drop(counted);
+                });
+                return true;
+            }
+        }
         self.submit(Box::new(job), true)
     }
 
@@ -125,6 +157,24 @@ impl Background {
         self.jobs.send(Job { run, tracked }).is_ok()
     }
 
+    /// Gives no more jobs to the workers and waits up to `timeout` for those they run; called
+    /// before the workers stop, since stopping a worker drops what it runs.
+    pub async fn release_workers(&self, timeout: Duration) {
+        *self
+            .on_workers
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = false;
+        let tracker = &self.on_workers.tracker;
+        tracker.close();
+        if tokio::time::timeout(timeout, tracker.wait()).await.is_err() {
+            log::warn!(
+                "{} /complete calls still running on the workers at the end of the shutdown timeout",
+                tracker.len()
+            );
+        }
+    }
+
     /// Waits up to `timeout` for the tracked jobs, then stops the thread.
     pub async fn drain(&self, timeout: Duration) {
         self.closing.cancel();
@@ -139,5 +189,13 @@ impl Background {
             );
         }
         self.arbiter.stop();
+    }
+}
+
+impl WorkerJobs {
+    /// A count of one more job on a worker, or `None` once shutdown has begun.
+    fn admit(&self) -> Option<tokio_util::task::task_tracker::TaskTrackerToken> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.then(|| self.tracker.token())
     }
 }

@@ -1,6 +1,7 @@
 //! Applying a device decision (SPEC §5.3): validation of the body, the claims for `/complete`,
-//! the queue-place reservation, and the detached completion on the background thread.
+//! the queue-place reservation, and the detached completion.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
@@ -46,8 +47,8 @@ pub enum DecisionRejected {
     Unavailable,
 }
 
-/// An approval that passed validation; its claims are completed from the directory on the
-/// background thread, just before `/complete`.
+/// An approval that passed validation; its claims are completed from the directory in the
+/// detached job, just before `/complete`.
 struct Approval {
     auth_time: u64,
     acr: Option<String>,
@@ -73,10 +74,11 @@ impl Decided {
     }
 }
 
-/// Validates `body` against the token's `claims`, then completes the request on the background
-/// thread and waits for the outcome.
+/// Validates `body` against the token's `claims`, then completes the request apart from the
+/// caller (on this thread with `here`, this thread's clients) and waits for the outcome.
 pub async fn decide(
     bridge: &Arc<Bridge>,
+    here: Option<&Rc<Context>>,
     claims: DecisionClaims,
     body: DecisionBody,
     request_id: &str,
@@ -98,19 +100,19 @@ pub async fn decide(
     let request_id = request_id.to_owned();
     // The detached work continues the backchannel request's trace (SPEC §13).
     // A span below the backchannel request's, linked to the device's decision request.
-    let here = telemetry::current();
-    let decision_request = here.as_ref().map(|s| s.trace);
+    let current = telemetry::current();
+    let decision_request = current.as_ref().map(|s| s.trace);
     let backchannel = claims.traceparent.as_deref().and_then(TraceContext::parse);
     let scope = Scope {
         trace: backchannel
             .or(decision_request)
             .unwrap_or_else(TraceContext::start),
         request_id: Some(request_id.clone()),
-        tracer: here.and_then(|s| s.tracer),
+        tracer: current.and_then(|s| s.tracer),
         notes: None,
     };
     let decision = decided.label();
-    let submitted = bridge.background.spawn_tracked(move |context| {
+    let submitted = bridge.background.spawn_tracked(here, move |context| {
         let spec = move || SpanSpec {
             name: "ciba decision".into(),
             kind: SpanKind::Internal,
@@ -155,7 +157,7 @@ pub async fn decide(
     outcome.await.map_err(|_| DecisionRejected::Unavailable)
 }
 
-/// The detached part, on the background thread: the verdict, `/complete` and the metric.
+/// The detached part: the verdict, `/complete` and the metric.
 async fn apply(
     bridge: &Bridge,
     context: &Context,

@@ -22,7 +22,9 @@ const READ: ReadBody = ReadBody::Keep {
 /// Connections to the directory per worker.
 const MAX_CONNECTIONS: usize = 32;
 
-/// The per-worker HTTP client of the directory; empty unless `users.source = "http"`.
+/// The per-worker HTTP client of the directory; empty unless `users.source = "http"`. A clone
+/// shares its connections.
+#[derive(Clone)]
 pub struct DirectoryClient {
     http: Option<awc::Client>,
 }

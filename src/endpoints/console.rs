@@ -131,7 +131,7 @@ pub async fn decide(
         auth_time: None,
         claims: None,
     };
-    apply(&state, claims, body, request_id.as_str()).await
+    apply(&state, None, claims, body, request_id.as_str()).await
 }
 
 /// The notification sink: records what a demo client would receive, token values cut.

@@ -1,10 +1,13 @@
 //! `POST /device/decisions` (SPEC §5.3): the authentication device reports the user's decision
 //! with the request's decision token.
 
+use std::rc::Rc;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
+use crate::ciba::background::Context;
 use crate::ciba::complete::Outcome;
 use crate::ciba::decide::{decide, DecisionBody, DecisionRejected};
 use crate::ciba::decision::DecisionClaims;
@@ -17,6 +20,7 @@ pub async fn device_decisions(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    jobs: web::Data<Rc<Context>>,
     request_id: RequestId,
 ) -> HttpResponse {
     let Some(claims) = bearer(&req).and_then(|token| open(&state, token, &request_id)) else {
@@ -32,17 +36,19 @@ pub async fn device_decisions(
         Ok(body) => body,
         Err(e) => return invalid(format!("malformed decision: {e}")).response(),
     };
-    apply(&state, claims, body, request_id.as_str()).await
+    apply(&state, Some(&jobs), claims, body, request_id.as_str()).await
 }
 
-/// Applies a decision and maps the outcome to SPEC §5.3's answers; shared with the console.
+/// Applies a decision and maps the outcome to SPEC §5.3's answers; shared with the console,
+/// whose listener has no clients of its own (`here` is `None`: the background thread's).
 pub async fn apply(
     state: &AppState,
+    here: Option<&Rc<Context>>,
     claims: DecisionClaims,
     body: DecisionBody,
     request_id: &str,
 ) -> HttpResponse {
-    let outcome = decide(&state.ciba.bridge, claims, body, request_id).await;
+    let outcome = decide(&state.ciba.bridge, here, claims, body, request_id).await;
     let unavailable = |secs| WireError::new(Code::TemporarilyUnavailable).retry_after(secs);
     let refusal = match outcome {
         Ok(Outcome::Done) => {

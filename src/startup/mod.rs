@@ -49,7 +49,9 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    /// Everything within `server.shutdown_timeout_secs`: in-flight requests, then detached
+    /// Everything within `server.shutdown_timeout_secs`: the public listener stops accepting,
+    /// the `/complete` calls running on its workers finish (decisions arriving meanwhile run on
+    /// the background thread), then in-flight requests, then the background thread's
     /// `/complete` calls, then the notifications they queued. The admin listener keeps serving
     /// meanwhile, so that `/readyz` answers 503 and the console's notification sink still
     /// receives; the emulator stops last, since draining work may still call it.
@@ -61,8 +63,11 @@ impl ShutdownHandle {
         self.state.ciba.long_poll.close();
         let budget = self.state.settings.server.shutdown_timeout;
         let left = || budget.saturating_sub(started.elapsed());
+        let background = &self.state.ciba.bridge.background;
+        self.public.pause().await;
+        background.release_workers(left()).await;
         stop_within(&self.public, left()).await;
-        self.state.ciba.bridge.background.drain(left()).await;
+        background.drain(left()).await;
         self.state.ciba.bridge.hand_back().await;
         self.state.outbox.drain(left()).await;
         // The last batch of spans goes out before the process ends (SPEC §13).

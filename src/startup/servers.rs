@@ -2,6 +2,7 @@
 //! clients, since awc's client is `!Send`) and the admin one.
 
 use std::net::{SocketAddr, TcpListener};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::app::AppState;
 use crate::authlete::{AuthleteClient, AuthleteTarget};
+use crate::ciba::background::Context;
 use crate::config::Settings;
 use crate::directory::DirectoryClient;
 use crate::endpoints;
@@ -46,13 +48,20 @@ pub(super) fn public_server(
     let metrics = state.metrics.clone();
     let shared_settings = state.settings.clone();
     let server = HttpServer::new(move || {
-        // awc's Client is !Send: one per worker, built here. Everything else is shared.
+        // awc's Client is !Send: one per worker, built here, and shared with the detached
+        // jobs the worker runs (a decision's `/complete`). Everything else is shared.
         let authlete = AuthleteClient::new(target.clone(), client_tls.clone(), metrics.clone());
         let directory = DirectoryClient::new(&shared_settings, client_tls.clone());
+        let jobs = Rc::new(Context {
+            authlete: authlete.clone(),
+            directory: directory.clone(),
+            tracer: state.tracing.tracer(),
+        });
         App::new()
             .app_data(state.clone())
             .app_data(web::Data::new(authlete))
             .app_data(web::Data::new(directory))
+            .app_data(web::Data::new(jobs))
             .wrap(from_fn(observe))
             .service(web::scope(&base_path).configure(endpoints::public_routes))
             .default_service(web::to(endpoints::not_found))
