@@ -2,8 +2,9 @@
 //! timeout or worker shutdown may cancel.
 //!
 //! A decision's job runs on the worker that received it, spawned apart from the request and
-//! counted, so that a flow crosses no thread before its notification is queued; shutdown stops
-//! giving jobs to the workers and waits for theirs before it stops the workers. Timers, jobs
+//! counted, so that the decision, its `/complete` and the answer to the device wait on no other
+//! thread; shutdown stops giving jobs to the workers and waits for theirs before it stops the
+//! workers. Timers, jobs
 //! that arrive once shutdown has begun and jobs from a listener without clients of its own run
 //! on a dedicated background thread.
 
