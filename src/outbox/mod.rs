@@ -145,7 +145,7 @@ impl Outbox {
     /// Holds one place in the notification queue, before `/complete` is called (SPEC §5.3):
     /// with `redis`, in the fleet's outbox too. None when the queue is full, the fleet's
     /// outbox is full or unreachable, or the gateway is shutting down.
-    pub async fn reserve(&self) -> Option<NotificationPlace> {
+    pub async fn reserve(self: &Arc<Self>) -> Option<NotificationPlace> {
         if self.closing.load(Ordering::SeqCst) {
             return None;
         }
@@ -167,9 +167,7 @@ impl Outbox {
         Some(NotificationPlace {
             place: Some(place),
             reservation,
-            jobs: self.jobs.clone(),
-            metrics: self.metrics.clone(),
-            clock: self.clock.clone(),
+            outbox: Arc::clone(self),
         })
     }
 

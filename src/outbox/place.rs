@@ -2,14 +2,12 @@
 //! notification sent into it: queued in this process (`memory`), or stored in the fleet's
 //! outbox before the decision is answered (`redis`, SPEC §12).
 
-use tokio::sync::mpsc::UnboundedSender;
+use std::sync::Arc;
 
 use super::attempt::Message;
 use super::queue::Place;
 use super::thread::Job;
-use super::{notify, Notification};
-use crate::clock::SharedClock;
-use crate::metrics::Metrics;
+use super::{notify, Notification, Outbox};
 use crate::state::{OutboxKind, OutboxStore, Reservation, SharedOutbox};
 
 /// One held place in the notification queue (and, with `redis`, in the fleet's outbox);
@@ -18,9 +16,7 @@ pub struct NotificationPlace {
     /// Taken by `send`.
     pub(super) place: Option<Place>,
     pub(super) reservation: Option<(SharedOutbox, Reservation)>,
-    pub(super) jobs: UnboundedSender<Job>,
-    pub(super) metrics: Metrics,
-    pub(super) clock: SharedClock,
+    pub(super) outbox: Arc<Outbox>,
 }
 
 impl NotificationPlace {
@@ -29,7 +25,7 @@ impl NotificationPlace {
     /// fleet's outbox failed: this replica then delivers it itself while it keeps trying to
     /// store it (SPEC §12).
     pub async fn send(mut self, mut notification: Notification) -> bool {
-        notification.enqueued_at = self.clock.now();
+        notification.enqueued_at = self.outbox.clock.now();
         let Some(place) = self.place.take() else {
             return false;
         };
@@ -75,10 +71,11 @@ impl NotificationPlace {
         place.hold_message(mode);
         let request_id = notification.request_id.clone();
         let auth_req_id = notify::fingerprint(&notification.auth_req_id);
-        if self.jobs.send(job(notification, place)).is_ok() {
+        if self.outbox.jobs.send(job(notification, place)).is_ok() {
             return true;
         }
-        self.metrics
+        self.outbox
+            .metrics
             .notifications
             .with_label_values(&[mode, "failed"])
             .inc();
@@ -93,7 +90,7 @@ impl NotificationPlace {
 impl Drop for NotificationPlace {
     fn drop(&mut self) {
         if let Some((_, reservation)) = self.reservation.take() {
-            let _ = self.jobs.send(Job::Release(reservation));
+            let _ = self.outbox.jobs.send(Job::Release(reservation));
         }
     }
 }
