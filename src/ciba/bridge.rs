@@ -65,7 +65,11 @@ pub struct BridgeParts {
 impl Bridge {
     pub fn new(settings: &Settings, parts: BridgeParts) -> Self {
         Self {
-            registry: Registry::new(parts.state.clone(), parts.metrics.pending_requests.clone()),
+            registry: Registry::new(
+                parts.state.clone(),
+                parts.metrics.pending_requests.clone(),
+                parts.clock.clone(),
+            ),
             state: parts.state,
             keys: parts.keys,
             pending: parts.pending,

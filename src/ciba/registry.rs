@@ -2,18 +2,23 @@
 //! check, and `gateway_ciba_pending_requests`. Kept by the state backend: with `redis` the
 //! console of any replica lists, and decides, the fleet's requests.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prometheus::Gauge;
 use serde::{Deserialize, Serialize};
 
 use super::device::IssuedRequest;
+use crate::clock::SharedClock;
 use crate::state::memory::registry::MAX_ENTRIES;
 use crate::state::{Listing, Registry as _, State, StateError};
 
 /// Entries the console lists at most: the `MAX_LISTED` closest to their expiry.
 pub const MAX_LISTED: usize = 1_000;
+
+/// Requests left unlisted (the backend full) are logged at most once per window, with their
+/// count: a full registry under load would otherwise log a line per request.
+const UNLISTED_LOG_WINDOW: Duration = Duration::from_secs(60);
 
 /// One undecided request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,11 +64,40 @@ impl Entry {
 pub struct Registry {
     state: Arc<State>,
     gauge: Gauge,
+    clock: SharedClock,
+    unlisted: Mutex<Unlisted>,
+}
+
+/// Requests left unlisted since the last line that said so.
+#[derive(Debug, Default)]
+struct Unlisted {
+    logged_at: Option<Instant>,
+    since: u64,
+}
+
+impl Unlisted {
+    /// Counts one more at `now`; the count to log when a line is due (none logged yet, or the
+    /// window since the last one has passed), which starts the count again.
+    fn count(&mut self, now: Instant) -> Option<u64> {
+        self.since += 1;
+        let due = self
+            .logged_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= UNLISTED_LOG_WINDOW);
+        due.then(|| {
+            self.logged_at = Some(now);
+            std::mem::take(&mut self.since)
+        })
+    }
 }
 
 impl Registry {
-    pub fn new(state: Arc<State>, gauge: Gauge) -> Self {
-        Self { state, gauge }
+    pub fn new(state: Arc<State>, gauge: Gauge, clock: SharedClock) -> Self {
+        Self {
+            state,
+            gauge,
+            clock,
+            unlisted: Mutex::default(),
+        }
     }
 
     /// Lists `entry` until its expiry, with its deadline `deadline_in` from now where the
@@ -81,9 +115,18 @@ impl Registry {
         let lifetime = Duration::from_secs(c.expires_at.saturating_sub(c.issued_at));
         let listed = self.state.insert(&listing, lifetime, deadline_in).await?;
         if !listed {
-            log::warn!(
-                request_id = entry.request.request_id; "not listed: {MAX_ENTRIES} requests are already pending"
-            );
+            let now = self.clock.instant();
+            let due = self
+                .unlisted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .count(now);
+            if let Some(count) = due {
+                log::warn!(
+                    request_id = entry.request.request_id; "not listed: {MAX_ENTRIES} requests are already pending; \
+                     {count} request(s) left unlisted since this was last logged (at most once a minute)"
+                );
+            }
         }
         Ok(listed)
     }
@@ -117,4 +160,34 @@ pub(super) fn decode(listing: Listing) -> Option<Entry> {
     serde_json::from_str(&listing.record)
         .map_err(|e| log::warn!("a registry entry does not decode: {e}"))
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_requests_are_logged_once_per_window_with_their_count() {
+        let start = Instant::now();
+        let mut unlisted = Unlisted::default();
+        assert_eq!(
+            unlisted.count(start),
+            Some(1),
+            "the first is logged at once"
+        );
+        for seconds in [1, 30, 59] {
+            assert_eq!(unlisted.count(start + Duration::from_secs(seconds)), None);
+        }
+        let next = start + UNLISTED_LOG_WINDOW;
+        assert_eq!(
+            unlisted.count(next),
+            Some(4),
+            "three held back, and this one"
+        );
+        assert_eq!(unlisted.count(next + Duration::from_secs(1)), None);
+        assert_eq!(
+            unlisted.count(next + UNLISTED_LOG_WINDOW + Duration::from_secs(5)),
+            Some(2)
+        );
+    }
 }
