@@ -1,5 +1,5 @@
-//! Detached work: `/complete` calls and deadline timers, which no client disconnect, handler
-//! timeout or worker shutdown may cancel.
+//! Detached work: `/complete` calls and deadline timers, which no client disconnect or handler
+//! timeout may cancel, and which a graceful shutdown lets finish within its budget.
 //!
 //! A decision's job runs on the worker that received it, spawned apart from the request and
 //! counted, so that the decision, its `/complete` and the answer to the device wait on no other
@@ -45,7 +45,8 @@ pub struct Background {
     tracker: TaskTracker,
     /// The jobs running on the listeners' workers.
     on_workers: WorkerJobs,
-    /// Cancelled when shutdown begins: waits end early, so held work is handed back at once.
+    /// Cancelled when the background thread starts draining at shutdown: waits end early, so
+    /// held work is handed back at once.
     closing: CancellationToken,
     arbiter: actix_rt::ArbiterHandle,
 }
@@ -96,10 +97,7 @@ impl Background {
         Ok(Self {
             jobs,
             tracker,
-            on_workers: WorkerJobs {
-                open: Mutex::new(true),
-                tracker: TaskTracker::new(),
-            },
+            on_workers: WorkerJobs::new(),
             closing: CancellationToken::new(),
             arbiter: arbiter.handle(),
         })
@@ -161,16 +159,12 @@ impl Background {
     /// Gives no more jobs to the workers and waits up to `timeout` for those they run; called
     /// before the workers stop, since stopping a worker drops what it runs.
     pub async fn release_workers(&self, timeout: Duration) {
-        *self
-            .on_workers
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = false;
+        self.on_workers.close();
         let tracker = &self.on_workers.tracker;
-        tracker.close();
         if tokio::time::timeout(timeout, tracker.wait()).await.is_err() {
             log::warn!(
-                "{} /complete calls still running on the workers at the end of the shutdown timeout",
+                "{} /complete calls still running on the workers at the end of their part of the \
+                 shutdown timeout: they end when their worker stops",
                 tracker.len()
             );
         }
@@ -194,9 +188,47 @@ impl Background {
 }
 
 impl WorkerJobs {
+    fn new() -> Self {
+        Self {
+            open: Mutex::new(true),
+            tracker: TaskTracker::new(),
+        }
+    }
+
     /// A count of one more job on a worker, or `None` once shutdown has begun.
     fn admit(&self) -> Option<tokio_util::task::task_tracker::TaskTrackerToken> {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.then(|| self.tracker.token())
+    }
+
+    /// Admits no more jobs; the tracker's `wait` then ends once the admitted ones have.
+    fn close(&self) {
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.tracker.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn once_closed_no_job_is_admitted_and_the_wait_ends_with_the_admitted_ones() {
+        let jobs = WorkerJobs::new();
+        let running = jobs.admit().expect("open: admitted");
+        jobs.close();
+        assert!(
+            jobs.admit().is_none(),
+            "closed: sent to the background thread"
+        );
+        let mut wait = std::pin::pin!(jobs.tracker.wait());
+        assert!(
+            futures_util::poll!(wait.as_mut()).is_pending(),
+            "the admitted job still runs"
+        );
+        drop(running);
+        tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .expect("the wait ends once the admitted job has");
     }
 }

@@ -55,9 +55,9 @@ pub(super) fn spawn(
         .map_err(|_| "the outbox thread stopped while starting".to_owned())?
 }
 
-/// Runs jobs (and, with the fleet's outbox, the claim loop) until every sender (the `Outbox`
-/// and its slots) is gone, then lets the deliveries still running finish: they end by their
-/// own deadlines.
+/// Runs jobs (and, with the fleet's outbox, the claim loop) until every sender (the `Outbox`,
+/// which the notification places also hold) is gone, then lets the deliveries still running
+/// finish: they end by their own deadlines.
 async fn run(config: WorkerConfig, mut jobs: UnboundedReceiver<Job>, fleet: Option<Fleet>) {
     let worker = Rc::new(Worker {
         notifications: http::notification_client(

@@ -49,12 +49,14 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    /// Everything within `server.shutdown_timeout_secs`: the public listener stops accepting,
-    /// the `/complete` calls running on its workers finish (decisions arriving meanwhile run on
-    /// the background thread), then in-flight requests, then the background thread's
-    /// `/complete` calls, then the notifications they queued. The admin listener keeps serving
-    /// meanwhile, so that `/readyz` answers 503 and the console's notification sink still
-    /// receives; the emulator stops last, since draining work may still call it.
+    /// Everything within `server.shutdown_timeout_secs`: the `/complete` calls running on the
+    /// public listener's workers finish within the first part of it (decisions arriving
+    /// meanwhile run on the background thread, and the listener serves as before), then the
+    /// listener stops accepting and its in-flight requests finish within the rest
+    /// (`listener_share`), then the background thread's `/complete` calls, then the
+    /// notifications they queued. The admin listener keeps serving meanwhile, so that
+    /// `/readyz` answers 503 and the console's notification sink still receives; the emulator
+    /// stops last, since draining work may still call it.
     pub async fn shutdown(&self) {
         log::info!("shutting down: readiness is now 503");
         let started = Instant::now();
@@ -64,8 +66,11 @@ impl ShutdownHandle {
         let budget = self.state.settings.server.shutdown_timeout;
         let left = || budget.saturating_sub(started.elapsed());
         let background = &self.state.ciba.bridge.background;
-        self.public.pause().await;
-        background.release_workers(left()).await;
+        // The listener's workers wait for their connections at most `listener_share`, counted
+        // from the stop: what runs on them first gets the rest of the budget.
+        background
+            .release_workers(left().saturating_sub(listener_share(budget)))
+            .await;
         stop_within(&self.public, left()).await;
         background.drain(left()).await;
         self.state.ciba.bridge.hand_back().await;
@@ -84,14 +89,30 @@ impl ShutdownHandle {
 /// The least time the last listeners get to finish a request already in progress.
 const FINAL_STOP: Duration = Duration::from_secs(1);
 
-/// Stops a server gracefully, or at once when `within` runs out.
+/// The part of the shutdown budget in which the public listener's workers finish their
+/// in-flight requests once it stops (their graceful timeout, whole seconds): half, rounded
+/// up. The decisions' `/complete` calls running on those workers get the other half first.
+pub(super) fn listener_share(budget: Duration) -> Duration {
+    Duration::from_secs(budget.as_secs().div_ceil(2))
+}
+
+/// Stops a server: at once when nothing is left of `within`, else gracefully. A graceful stop
+/// is bounded by the server's own shutdown timeout (`listener_share`, `FINAL_STOP`), after
+/// which its workers close what remains: actix-server acts on the first stop command only, so
+/// a forced stop sent later could not cut it short.
 async fn stop_within(server: &ServerHandle, within: Duration) {
-    if actix_web::rt::time::timeout(within, server.stop(true))
+    if within.is_zero() {
+        server.stop(false).await;
+        return;
+    }
+    let stopping = server.stop(true);
+    futures_util::pin_mut!(stopping);
+    if actix_web::rt::time::timeout(within, &mut stopping)
         .await
         .is_err()
     {
-        log::warn!("shutdown budget spent: closing the remaining connections");
-        server.stop(false).await;
+        log::warn!("shutdown budget spent: the listener's workers close what remains");
+        stopping.await;
     }
 }
 
@@ -233,4 +254,18 @@ async fn authlete_target(
         AuthleteTarget::new(base_url, credentials, a, clock, documented)?,
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listener_gets_half_the_budget_rounded_up_and_never_more() {
+        for (budget, share) in [(20, 10), (21, 11), (1, 1), (0, 0)] {
+            let budget = Duration::from_secs(budget);
+            assert_eq!(listener_share(budget), Duration::from_secs(share));
+            assert!(listener_share(budget) <= budget);
+        }
+    }
 }

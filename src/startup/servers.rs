@@ -68,7 +68,7 @@ pub(super) fn public_server(
     })
     .workers(workers(settings))
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
+    .shutdown_timeout(super::listener_share(settings.server.shutdown_timeout).as_secs())
     // A client that closes its side of the connection is gone: its request (a parked long
     // poll, SPEC §14) is dropped at once rather than held until it ends on its own.
     .h1_allow_half_closed(!settings.ciba.long_polling)
@@ -100,7 +100,8 @@ pub(super) fn admin_server(
     })
     .workers(1)
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-    .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
+    // Stopped last, when the budget may be spent: a request in progress gets `FINAL_STOP`.
+    .shutdown_timeout(super::FINAL_STOP.as_secs())
     .disable_signals()
     .listen(listener)
     .map_err(|e| format!("admin.listen: {e}"))?;
