@@ -163,10 +163,22 @@ await_http() {
 metric() {
   curl -s --max-time 5 "$1/metrics" | awk -v key="$2" '$1 == key { print $2; found = 1 } END { if (!found) print 0 }'
 }
+# The sum of the series of NAME whose labels contain LABELS; with a 4th argument GOOD, also the
+# sum of those among them whose labels lack GOOD: "SUM OTHERS", from one request.
+metric_sums() {
+  curl -s --max-time 5 "$1/metrics" \
+    | awk -v name="$2" -v labels="$3" -v good="${4:-}" '
+        ($1 == name || index($1, name "{") == 1) && (labels == "" || index($1, labels)) {
+          s += $2
+          if (good != "" && index($1, name "{") == 1 && !index($1, good)) e += $2
+        }
+        END { print s + 0, e + 0 }'
+}
 # The sum of the series of NAME whose labels contain LABELS.
 metric_sum() {
-  curl -s --max-time 5 "$1/metrics" \
-    | awk -v name="$2" -v labels="$3" '($1 == name || index($1, name "{") == 1) && (labels == "" || index($1, labels)) { s += $2 } END { print s + 0 }'
+  local sums
+  sums=$(metric_sums "$@")
+  echo "${sums%% *}"
 }
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -521,13 +533,7 @@ done >"$TMP/ping.bodies"
 await_metric() {
   local admin=$1 name=$2 labels=$3 target=$4 secs=$5 what=$6 bad=${7:-} value errors
   for _ in $(seq $((secs * 5))); do
-    read -r value errors < <(curl -s --max-time 5 "$admin/metrics" \
-      | awk -v name="$name" -v labels="$labels" -v good="$bad" '
-          ($1 == name || index($1, name "{") == 1) && (labels == "" || index($1, labels)) {
-            s += $2
-            if (good != "" && index($1, name "{") == 1 && !index($1, good)) e += $2
-          }
-          END { print s + 0, e + 0 }')
+    read -r value errors < <(metric_sums "$admin" "$name" "$labels" "$bad")
     [[ "${errors%.*}" -eq 0 ]] || fail "$what: $errors other answers or outcomes ($name, not $bad)"
     [[ "${value%.*}" -ge "$target" ]] && return 0
     sleep 0.2

@@ -4,9 +4,8 @@
 //! A decision's job runs on the worker that received it, spawned apart from the request and
 //! counted, so that the decision, its `/complete` and the answer to the device wait on no other
 //! thread; shutdown stops giving jobs to the workers and waits for theirs before it stops the
-//! workers. Timers, jobs
-//! that arrive once shutdown has begun and jobs from a listener without clients of its own run
-//! on a dedicated background thread.
+//! workers. Timers, jobs that arrive once shutdown has begun and jobs from a listener without
+//! clients of its own run on a dedicated background thread.
 
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};

@@ -97,9 +97,9 @@ pub(super) fn listener_share(budget: Duration) -> Duration {
 }
 
 /// Stops a server: at once when nothing is left of `within`, else gracefully. A graceful stop
-/// is bounded by the server's own shutdown timeout (`listener_share`, `FINAL_STOP`), after
-/// which its workers close what remains: actix-server acts on the first stop command only, so
-/// a forced stop sent later could not cut it short.
+/// is bounded by the server's own shutdown timeout (`listener_share` for the public listener,
+/// `FINAL_STOP` for the admin one), after which its workers close what remains: actix-server
+/// acts on the first stop command only, so a forced stop sent later could not cut it short.
 async fn stop_within(server: &ServerHandle, within: Duration) {
     if within.is_zero() {
         server.stop(false).await;
